@@ -1,0 +1,43 @@
+# supervision-audit: every target installs what it needs into .venv first.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+AS_OF  ?= 2026-10-31
+
+.DEFAULT_GOAL := help
+.PHONY: help install demo test lint format bench clean
+
+help: ## List the targets
+	@grep -E '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  make %-12s %s\n", $$1, $$2}'
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+$(STAMP): $(BIN)/python pyproject.toml
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	@touch $(STAMP)
+
+install: $(STAMP) ## Create .venv and install the package with its dev tools (idempotent)
+
+demo: install ## Audit the bundled sample data with the Dorset ruleset
+	$(BIN)/supervision-audit audit --data sample_data --ruleset dorset --as-of $(AS_OF)
+
+lint: install ## ruff check, ruff format --check, import-linter
+	$(BIN)/ruff check supervision_audit tests
+	$(BIN)/ruff format --check supervision_audit tests
+	$(BIN)/lint-imports
+
+format: install ## Apply ruff's formatting and safe fixes
+	$(BIN)/ruff format supervision_audit tests
+	$(BIN)/ruff check --fix supervision_audit tests
+
+test: install lint ## Lint, then run the whole test suite
+	$(BIN)/python -m pytest
+
+bench: install ## Benchmark load, audit and output on 100k and 1M generated children
+	$(BIN)/python -m supervision_audit.bench
+
+clean: ## Remove the virtualenv and caches
+	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis build *.egg-info

@@ -1,0 +1,340 @@
+"""The interval clock: Polars expressions over whole tables, nothing else.
+
+Input is a *timeline* (one row per subject and period of time during which a requirement
+applies, already clipped to [history_from, as_of]), the *counting events* of the subjects,
+and a *requirements* table (one row per requirement rank; rank 0 is the strictest). The
+clock (see the foundation issue, and docs/engine.md):
+
+* A continuous open period is the union of a subject's rows where each starts on or before
+  the day after the ones before it end. A gap restarts the clock.
+* On any day the requirement in force is the strictest (lowest rank) of the rows open.
+* At the start of a period the first supervision is due one interval after the start; after
+  each counting event on date e the next is due at e + interval (interval in force on e).
+* When the requirement changes on day c inside a cycle (a = the cycle's anchor, D = the due
+  date running) and D >= c: D := max(a + new, min(D, c + new)). Otherwise D stays.
+* A cycle whose next anchor (the next counting event) comes after D is a finding; so is a
+  cycle with no next event whose period is still open at as_of after D, or that closed after D.
+
+Everything is vectorised: sorts, shifted comparisons of sorted frames, as-of joins and
+cumulative sums. The only Python loop is over *change depth* (the k-th requirement change
+inside one cycle), and it runs over the small table of changes, not over rows or subjects.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+import polars as pl
+
+from .durations import add_interval_expr
+
+SUBJECT = "subject"
+DATE = pl.Date
+
+
+@dataclass
+class ClockResult:
+    """What the clock produces; every frame is keyed by the integer `subject` code."""
+
+    segments: pl.DataFrame
+    """subject, period, seg_start, seg_end, rank: the requirement in force, day by day."""
+    periods: pl.DataFrame
+    """subject, period, period_start, period_end, open_at_as_of."""
+    cycles: pl.DataFrame
+    """One row per anchor (period start or counting event) with its final due dates."""
+    findings: pl.DataFrame
+    """One row per overdue episode."""
+
+
+def build_segments(timeline: pl.LazyFrame, n_ranks: int) -> pl.LazyFrame:
+    """Split each subject's timeline into maximal runs of one requirement in force.
+
+    A sweep line over start (+1) and end + 1 (-1) boundaries, one counter per rank, summed
+    cumulatively over the whole frame sorted by subject and date. Each subject's deltas sum
+    to zero, so the global cumulative sum is correct within every subject without `over()`.
+    The requirement in force is the lowest rank whose counter is positive; no rank in force
+    is a gap, which ends a continuous open period.
+    """
+    ranks = list(range(n_ranks))
+    one_hot = [(pl.col("rank") == k).cast(pl.Int32).alias(f"r{k}") for k in ranks]
+    starts = timeline.select(SUBJECT, pl.col("start").alias("date"), *one_hot)
+    ends = timeline.select(
+        SUBJECT,
+        (pl.col("end") + pl.duration(days=1)).alias("date"),
+        *[-((pl.col("rank") == k).cast(pl.Int32)).alias(f"r{k}") for k in ranks],
+    )
+    deltas = (
+        pl.concat([starts, ends])
+        .group_by(SUBJECT, "date")
+        .agg(pl.col(f"r{k}").sum() for k in ranks)
+        .sort(SUBJECT, "date")
+    )
+    in_force = pl.coalesce(
+        [pl.when(pl.col(f"r{k}").cum_sum() > 0).then(pl.lit(k, pl.Int32)) for k in ranks]
+        + [pl.lit(None, pl.Int32)]
+    )
+    bounds = deltas.select(SUBJECT, "date", in_force.alias("rank"))
+    same_subject_as_prev = pl.col(SUBJECT) == pl.col(SUBJECT).shift(1)
+    changed = ~(same_subject_as_prev & pl.col("rank").eq_missing(pl.col("rank").shift(1)))
+    bounds = bounds.filter(changed)
+    next_same = pl.col(SUBJECT).shift(-1) == pl.col(SUBJECT)
+    period_start = pl.col("rank").is_not_null() & (
+        ~same_subject_as_prev.fill_null(False) | pl.col("rank").shift(1).is_null()
+    )
+    segments = (
+        bounds.with_columns(
+            seg_end=pl.when(next_same).then(pl.col("date").shift(-1) - pl.duration(days=1)),
+            new_period=period_start.fill_null(True),
+        )
+        .with_columns(period=pl.col("new_period").cast(pl.UInt32).cum_sum())
+        .filter(pl.col("rank").is_not_null())
+        .select(SUBJECT, "period", pl.col("date").alias("seg_start"), "seg_end", "rank")
+    )
+    return segments
+
+
+def _add(date: pl.Expr, prefix: str) -> pl.Expr:
+    return add_interval_expr(date, pl.col(f"{prefix}_days"), pl.col(f"{prefix}_months"))
+
+
+def run_clock(
+    timeline: pl.LazyFrame,
+    events: pl.LazyFrame,
+    requirements: pl.DataFrame,
+    as_of: dt.date,
+    *,
+    repeat: bool = True,
+) -> ClockResult:
+    """Run the interval clock.
+
+    timeline: subject (int), start (date), end (date, <= as_of), rank (int, 0 = strictest);
+    rows must already be clipped to [history_from, as_of] and have start <= end.
+    events: subject, date: the counting events (any dates; those outside every period, or
+    after as_of, are ignored).
+    requirements: rank, every_days, every_months, limit_days, limit_months (the limit
+    columns may be null: the limit is then the target).
+    repeat: False for a one-off requirement (only the first due date of each period is owed).
+    """
+    reqs = requirements.lazy().select(
+        pl.col("rank").cast(pl.Int32),
+        pl.col("every_days").cast(pl.Int32),
+        pl.col("every_months").cast(pl.Int32),
+        pl.when(pl.col("limit_days").is_null() & pl.col("limit_months").is_null())
+        .then(pl.col("every_days"))
+        .otherwise(pl.col("limit_days"))
+        .cast(pl.Int32)
+        .alias("limit_days"),
+        pl.when(pl.col("limit_days").is_null() & pl.col("limit_months").is_null())
+        .then(pl.col("every_months"))
+        .otherwise(pl.col("limit_months"))
+        .cast(pl.Int32)
+        .alias("limit_months"),
+    )
+    n_ranks = requirements.height
+    timeline = timeline.select(
+        pl.col(SUBJECT), pl.col("start"), pl.col("end"), pl.col("rank").cast(pl.Int32)
+    ).filter(pl.col("start") <= pl.col("end"))
+
+    segments = build_segments(timeline, n_ranks).collect()
+    seg_lazy = segments.lazy()
+    periods = (
+        seg_lazy.group_by(SUBJECT, "period")
+        .agg(
+            period_start=pl.col("seg_start").min(),
+            period_end=pl.col("seg_end").max(),
+            rank_start=pl.col("rank").sort_by("seg_start").first(),
+        )
+        .with_columns(open_at_as_of=pl.col("period_end") >= pl.lit(as_of))
+        .sort(SUBJECT, "period")
+    )
+
+    # Counting events inside a segment: the segment gives the period and the rank in force.
+    ev = (
+        events.select(pl.col(SUBJECT), pl.col("date"))
+        .filter(pl.col("date") <= pl.lit(as_of))
+        .unique()
+        .sort(SUBJECT, "date")
+    )
+    ev = (
+        ev.join_asof(
+            seg_lazy.sort(SUBJECT, "seg_start"),
+            left_on="date",
+            right_on="seg_start",
+            by=SUBJECT,
+            strategy="backward",
+            check_sortedness=False,
+        )
+        .filter(pl.col("seg_end").is_not_null() & (pl.col("date") <= pl.col("seg_end")))
+        .select(SUBJECT, "period", pl.col("date").alias("anchor"), "rank", is_event=pl.lit(True))
+    )
+    starts = periods.select(
+        SUBJECT,
+        "period",
+        pl.col("period_start").alias("anchor"),
+        pl.col("rank_start").alias("rank"),
+        is_event=pl.lit(False),
+    )
+    # An event on the period's first day replaces the period-start anchor.
+    anchors = (
+        pl.concat([ev, starts])
+        .sort(SUBJECT, "anchor", "is_event", descending=[False, False, True])
+        .unique(subset=[SUBJECT, "anchor"], keep="first", maintain_order=True)
+        .join(periods.select(SUBJECT, "period", "period_end", "open_at_as_of"), on=[SUBJECT, "period"])
+        .sort(SUBJECT, "anchor")
+    )
+    same_period_next = (pl.col(SUBJECT).shift(-1) == pl.col(SUBJECT)) & (
+        pl.col("period").shift(-1) == pl.col("period")
+    )
+    cycles = anchors.with_columns(
+        next_anchor=pl.when(same_period_next).then(pl.col("anchor").shift(-1)),
+    )
+    if not repeat:
+        cycles = cycles.filter(~pl.col("is_event"))
+    cycles = (
+        cycles.with_row_index("cycle")
+        .join(reqs, on="rank", how="left")
+        .with_columns(
+            due_date=_add(pl.col("anchor"), "every"),
+            limit_date=_add(pl.col("anchor"), "limit"),
+            due_rank=pl.col("rank"),
+        )
+        .drop("every_days", "every_months", "limit_days", "limit_months")
+        .collect()
+    )
+
+    cycles = _apply_changes(cycles, seg_lazy, reqs)
+    findings = _findings(cycles.lazy(), as_of).collect()
+    return ClockResult(
+        segments=segments, periods=periods.collect(), cycles=cycles, findings=findings
+    )
+
+
+def _apply_changes(cycles: pl.DataFrame, segments: pl.LazyFrame, reqs: pl.LazyFrame) -> pl.DataFrame:
+    """Fold every requirement change inside a cycle into its due and limit dates.
+
+    A change is the start of a segment that is not a period start. Each change belongs to
+    the cycle whose anchor is the latest one strictly before it (an as-of join on c - 1 day).
+    Within a cycle, changes apply in date order; change k uses the due date left by change
+    k - 1, so the loop runs over change depth k, each step over the whole changes table.
+    """
+    changes = (
+        segments.filter(pl.col("seg_start") > pl.col("seg_start").min().over(SUBJECT, "period"))
+        .select(SUBJECT, "period", pl.col("seg_start").alias("change"), pl.col("rank").alias("new_rank"))
+        .with_columns(probe=pl.col("change") - pl.duration(days=1))
+        .sort(SUBJECT, "probe")
+    )
+    anchor_keys = cycles.lazy().select(SUBJECT, "period", "cycle", "anchor").sort(SUBJECT, "anchor")
+    changes = (
+        changes.join_asof(
+            anchor_keys,
+            left_on="probe",
+            right_on="anchor",
+            by=[SUBJECT, "period"],
+            strategy="backward",
+            check_sortedness=False,
+        )
+        .filter(pl.col("cycle").is_not_null())
+        .join(reqs.rename({"rank": "new_rank"}), on="new_rank", how="left")
+        .with_columns(
+            a_new=_add(pl.col("anchor"), "every"),
+            c_new=_add(pl.col("change"), "every"),
+            a_new_limit=_add(pl.col("anchor"), "limit"),
+            c_new_limit=_add(pl.col("change"), "limit"),
+        )
+        .select("cycle", "change", "new_rank", "a_new", "c_new", "a_new_limit", "c_new_limit")
+        .sort("cycle", "change")
+        .collect()
+    )
+    if changes.height == 0:
+        return cycles.with_columns(changes_applied=pl.lit(0, pl.UInt32))
+
+    first_of_cycle = pl.col("cycle") != pl.col("cycle").shift(1)
+    idx = pl.int_range(pl.len(), dtype=pl.UInt32)
+    changes = changes.with_columns(
+        depth=idx - pl.when(first_of_cycle.fill_null(True)).then(idx).forward_fill()
+    ).join(
+        cycles.select("cycle", "due_date", "limit_date", "due_rank").rename(
+            {"due_date": "d0", "limit_date": "l0", "due_rank": "r0"}
+        ),
+        on="cycle",
+        how="left",
+    )
+    changes = changes.with_columns(
+        due=pl.lit(None, DATE), lim=pl.lit(None, DATE), drank=pl.lit(None, pl.Int32),
+        applied=pl.lit(0, pl.UInt32),
+    )
+    max_depth = int(changes["depth"].max())
+    for k in range(max_depth + 1):
+        at_k = pl.col("depth") == k
+        first = pl.col("depth") == 0
+        prev_due = pl.when(first).then(pl.col("d0")).otherwise(pl.col("due").shift(1))
+        prev_lim = pl.when(first).then(pl.col("l0")).otherwise(pl.col("lim").shift(1))
+        prev_rank = pl.when(first).then(pl.col("r0")).otherwise(pl.col("drank").shift(1))
+        prev_applied = pl.when(first).then(0).otherwise(pl.col("applied").shift(1))
+        live = prev_due >= pl.col("change")
+        live_lim = prev_lim >= pl.col("change")
+        new_due = pl.max_horizontal(pl.col("a_new"), pl.min_horizontal(prev_due, pl.col("c_new")))
+        new_lim = pl.max_horizontal(
+            pl.col("a_new_limit"), pl.min_horizontal(prev_lim, pl.col("c_new_limit"))
+        )
+        changes = changes.with_columns(
+            due=pl.when(at_k).then(pl.when(live).then(new_due).otherwise(prev_due)).otherwise("due"),
+            lim=pl.when(at_k).then(pl.when(live_lim).then(new_lim).otherwise(prev_lim)).otherwise("lim"),
+            drank=pl.when(at_k)
+            .then(pl.when(live).then(pl.col("new_rank")).otherwise(prev_rank))
+            .otherwise("drank"),
+            applied=pl.when(at_k)
+            .then(prev_applied + live.cast(pl.UInt32))
+            .otherwise("applied"),
+        )
+    final = changes.group_by("cycle").agg(
+        pl.col("due").last(), pl.col("lim").last(), pl.col("drank").last(), pl.col("applied").last()
+    )
+    return (
+        cycles.join(final, on="cycle", how="left")
+        .with_columns(
+            due_date=pl.coalesce("due", "due_date"),
+            limit_date=pl.coalesce("lim", "limit_date"),
+            due_rank=pl.coalesce("drank", "due_rank"),
+            changes_applied=pl.col("applied").fill_null(0),
+        )
+        .drop("due", "lim", "drank", "applied")
+        .sort("cycle")
+    )
+
+
+def _findings(cycles: pl.LazyFrame, as_of: dt.date) -> pl.LazyFrame:
+    """Keep the cycles whose due date passed before the next event, the closure or as_of."""
+    span_end = pl.coalesce("next_anchor", "period_end")
+    return (
+        cycles.with_columns(span_end=span_end)
+        .filter(pl.col("span_end") > pl.col("due_date"))
+        .with_columns(
+            met_date=pl.col("next_anchor"),
+            days_overdue=(pl.col("span_end") - pl.col("due_date")).dt.total_days(),
+            severity=pl.when(pl.col("span_end") > pl.col("limit_date"))
+            .then(pl.lit("red"))
+            .otherwise(pl.lit("amber")),
+            outstanding=pl.col("next_anchor").is_null() & pl.col("open_at_as_of"),
+            closed_unmet=pl.col("next_anchor").is_null() & ~pl.col("open_at_as_of"),
+        )
+        .select(
+            SUBJECT,
+            "period",
+            "cycle",
+            "anchor",
+            "is_event",
+            "due_date",
+            "limit_date",
+            "met_date",
+            "span_end",
+            "days_overdue",
+            "severity",
+            "due_rank",
+            "outstanding",
+            "closed_unmet",
+            "period_end",
+        )
+        .sort(SUBJECT, "due_date")
+    )

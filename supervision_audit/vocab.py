@@ -1,0 +1,46 @@
+"""The canonical vocabulary (see shared/policy-digest.md): categories, flags, event kinds."""
+
+from __future__ import annotations
+
+CASE_CATEGORIES: tuple[str, ...] = (
+    "EARLY_HELP",
+    "ASSESSMENT",
+    "CIN",
+    "CP",
+    "CLA",
+    "CARE_LEAVER",
+    "CWD_REVIEW",
+    "FOSTER_CARER",
+    "YOS",
+    "IRO",
+    "QA",
+)
+CASE_FLAGS: tuple[str, ...] = (
+    "HIGH_RISK",
+    "PROCEEDINGS",
+    "UNSUITABLE_ACCOMMODATION",
+    "NO_CHILDREN_PLACED",
+    "INSTABILITY",
+)
+CASE_EVENT_KINDS: tuple[str, ...] = (
+    "CASE_SUPERVISION",
+    "GROUP_SUPERVISION",
+    "MANAGEMENT_OVERSIGHT",
+    "FILE_AUDIT",
+)
+WORKER_EVENT_KINDS: tuple[str, ...] = (
+    "AGREEMENT",
+    "OBSERVATION",
+    "APPRAISAL",
+    "MENTORING",
+    "FILE_AUDIT",
+)
+TEAM_EVENT_KINDS: tuple[str, ...] = ("GROUP_SUPERVISION",)
+SESSION_STATUSES: tuple[str, ...] = ("HELD", "CANCELLED")
+
+CARER_CATEGORIES: frozenset[str] = frozenset({"FOSTER_CARER"})
+
+
+def subject_type_for(category: str) -> str:
+    """A FOSTER_CARER episode makes a 'carer' subject; every other category a 'child'."""
+    return "carer" if category in CARER_CATEGORIES else "child"
