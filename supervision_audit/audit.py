@@ -1,0 +1,278 @@
+"""load -> requirements in force -> engine -> findings: one audit, as a library call."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+
+from . import __version__
+from .context import EvalContext, RuleOutcome, empty_covered
+from .errors import InputError, UsageError
+from .findings import (
+    FINDING_EXTRA_SCHEMA,
+    FINDING_SCHEMA,
+    AuditResult,
+    NotEvaluated,
+    empty_findings,
+    sort_findings,
+)
+from .rules.model import Ruleset, load_ruleset
+from .rules.registry import RULE_KINDS
+from .sources.loader import LoadedData, load_canonical
+from .sources.schema import CHILD_TABLES, STAFF_TABLES
+
+SCOPES = ("children", "staff", "all")
+
+
+@dataclass
+class AuditOptions:
+    data: Path
+    ruleset: str
+    as_of: dt.date
+    from_date: dt.date | None = None
+    history_from: dt.date | None = None
+    scope: str = "all"
+    team: str | None = None
+    worker: str | None = None
+    params: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class AuditRun:
+    """The result plus the intermediate objects other commands (explain, due) reuse."""
+
+    result: AuditResult
+    ruleset: Ruleset
+    data: LoadedData
+    context: EvalContext
+    outcomes: list[RuleOutcome]
+
+
+def scopes_of(scope: str) -> tuple[str, ...]:
+    if scope not in SCOPES:
+        raise UsageError(f"--scope must be one of: {', '.join(SCOPES)} (got '{scope}')")
+    return ("children", "staff") if scope == "all" else (scope,)
+
+
+def prepare(opts: AuditOptions) -> tuple[Ruleset, LoadedData, EvalContext, tuple[str, ...]]:
+    """Load the ruleset and the data, and settle the history dates."""
+    scopes = scopes_of(opts.scope)
+    if opts.from_date and opts.from_date > opts.as_of:
+        raise UsageError(f"--from {opts.from_date} is after --as-of {opts.as_of}")
+    if opts.history_from and opts.history_from > opts.as_of:
+        raise UsageError(f"--history-from {opts.history_from} is after --as-of {opts.as_of}")
+    ruleset = load_ruleset(opts.ruleset, opts.params)
+    wanted: list[str] = []
+    required: list[str] = []
+    if "children" in scopes:
+        wanted += CHILD_TABLES
+        if opts.scope == "children":
+            required += CHILD_TABLES
+    if "staff" in scopes:
+        wanted += STAFF_TABLES
+    data = load_canonical(opts.data, tables=wanted, required=required,
+                          value_maps=ruleset.value_maps())
+    if not data.tables:
+        names = ", ".join(f"{t}.csv" for t in wanted)
+        raise InputError(f"no input tables found (looked for {names})", file=str(opts.data))
+    tables = {name: t.frame for name, t in data.tables.items()}
+    ctx = EvalContext(
+        as_of=opts.as_of,
+        from_date=opts.from_date,
+        tables=tables,
+        columns_present={name: t.columns_present for name, t in data.tables.items()},
+        history_from={},
+        params=dict(ruleset.param_values),
+    )
+    ctx.cache["history_source"] = {}
+    _settle_history(ctx, opts, "children", "case_events", "date", "earliest case event")
+    _settle_history(ctx, opts, "staff", "worker_sessions", "date", "earliest worker session")
+    return ruleset, data, ctx, scopes
+
+
+def _settle_history(ctx: EvalContext, opts: AuditOptions, scope: str, table: str, column: str,
+                    what: str) -> None:
+    if opts.history_from:
+        ctx.history_from[scope] = opts.history_from
+        ctx.cache["history_source"][scope] = "--history-from"
+        return
+    frame = ctx.tables.get(table)
+    earliest = frame[column].min() if frame is not None and frame.height else None
+    ctx.history_from[scope] = earliest  # type: ignore[assignment]
+    ctx.cache["history_source"][scope] = what if earliest is not None else f"no {table} rows"
+
+
+def run_audit(opts: AuditOptions) -> AuditRun:
+    """Run one audit end to end. Raises AuditError subclasses for user or input errors."""
+    ruleset, data, ctx, scopes = prepare(opts)
+    outcomes: list[RuleOutcome] = []
+    not_evaluated: list[NotEvaluated] = []
+    for scope in scopes:
+        rules = ruleset.rules_for(scope)
+        if not rules:
+            not_evaluated.append(NotEvaluated("*", scope, f"ruleset '{ruleset.name}' has no {scope} rules"))
+        for rule in rules:
+            outcome = RULE_KINDS[rule.kind].evaluate(ctx, rule)
+            outcomes.append(outcome)
+            not_evaluated.extend(outcome.not_evaluated)
+    result = assemble(opts, ruleset, data, ctx, scopes, outcomes, not_evaluated)
+    return AuditRun(result, ruleset, data, ctx, outcomes)
+
+
+def _apply_filters(frame: pl.DataFrame, opts: AuditOptions) -> pl.DataFrame:
+    if opts.team:
+        frame = frame.filter(pl.col("team").str.to_lowercase() == opts.team.lower())
+    if opts.worker:
+        frame = frame.filter(pl.col("worker_id") == opts.worker)
+    return frame
+
+
+def assemble(opts: AuditOptions, ruleset: Ruleset, data: LoadedData, ctx: EvalContext,
+             scopes: tuple[str, ...], outcomes: list[RuleOutcome],
+             not_evaluated: list[NotEvaluated]) -> AuditResult:
+    schema = {**FINDING_SCHEMA, **FINDING_EXTRA_SCHEMA}
+    frames = [o.findings.select(list(schema)) for o in outcomes if o.findings.height]
+    findings = pl.concat(frames, how="vertical") if frames else empty_findings()
+    if opts.from_date:
+        findings = findings.filter(pl.col("span_end") >= pl.lit(opts.from_date))
+    findings = sort_findings(_apply_filters(findings, opts))
+    covered_frames = [o.covered for o in outcomes if o.covered.height]
+    covered = pl.concat(covered_frames, how="vertical") if covered_frames else empty_covered()
+    covered = _apply_filters(covered, opts)
+    summary = build_summary(opts, ruleset, data, ctx, scopes, findings, covered,
+                            [o.rule_id for o in outcomes if not o.not_evaluated])
+    return AuditResult(
+        tool_version=__version__,
+        ruleset_name=ruleset.name,
+        ruleset_version=ruleset.version,
+        authority=ruleset.authority,
+        as_of=opts.as_of,
+        from_date=opts.from_date,
+        history_from={s: {"date": ctx.history_from.get(s), "source": ctx.cache["history_source"].get(s)}
+                      for s in scopes},
+        scope=opts.scope,
+        parameters=ruleset.parameter_strings(),
+        findings=findings,
+        data_issues=data.issues,
+        not_evaluated=not_evaluated,
+        summary=summary,
+        rules_evaluated=[o.rule_id for o in outcomes if not o.not_evaluated],
+        inputs=[
+            {"table": t.name, "file": t.file, "size_bytes": t.size_bytes, "rows": t.rows_read,
+             "sha256": t.sha256}
+            for t in data.tables.values()
+        ],
+        ruleset_path=str(ruleset.path),
+        ruleset_sha256=ruleset.sha256,
+    )
+
+
+def _pct(part: int, whole: int) -> float | None:
+    return round(100.0 * part / whole, 1) if whole else None
+
+
+def _headline(covered: pl.DataFrame, subject_type: str) -> dict[str, Any]:
+    subjects = (
+        covered.filter(pl.col("subject_type") == subject_type)
+        .group_by("subject_id").agg(pl.col("outstanding").any())
+    )
+    n = subjects.height
+    breached = int(subjects["outstanding"].sum()) if n else 0
+    return {
+        "open_at_as_of": n,
+        "with_outstanding_breach": breached,
+        "compliant": n - breached,
+        "compliance_pct": _pct(n - breached, n),
+    }
+
+
+def _breakdown(covered: pl.DataFrame, key: str, scope: str) -> list[dict[str, Any]]:
+    per_subject = (
+        covered.filter(pl.col("scope") == scope)
+        .group_by("subject_id")
+        .agg(pl.col(key).drop_nulls().first(), pl.col("outstanding").any())
+    )
+    table = (
+        per_subject.with_columns(pl.col(key).fill_null("(none)"))
+        .group_by(key)
+        .agg(open=pl.len(), breached=pl.col("outstanding").sum())
+        .with_columns(compliant=pl.col("open") - pl.col("breached"))
+        .sort(key)
+    )
+    return [
+        {key: r[key], "open": r["open"], "compliant": r["compliant"],
+         "compliance_pct": _pct(r["compliant"], r["open"])}
+        for r in table.to_dicts()
+    ]
+
+
+def _counts(findings: pl.DataFrame) -> dict[str, int]:
+    return {
+        "total": findings.height,
+        "red": int((findings["severity"] == "red").sum()),
+        "amber": int((findings["severity"] == "amber").sum()),
+        "outstanding": int(findings["outstanding"].sum()),
+        "met_late": int(findings["met_date"].is_not_null().sum()),
+        "closed_unmet": int((findings["met_date"].is_null() & ~findings["outstanding"]).sum()),
+    }
+
+
+def build_summary(opts: AuditOptions, ruleset: Ruleset, data: LoadedData, ctx: EvalContext,
+                  scopes: tuple[str, ...], findings: pl.DataFrame, covered: pl.DataFrame,
+                  evaluated: list[str]) -> dict[str, Any]:
+    by_rule = (
+        findings.group_by("rule")
+        .agg(findings=pl.len(), red=(pl.col("severity") == "red").sum(),
+             amber=(pl.col("severity") == "amber").sum(), outstanding=pl.col("outstanding").sum())
+        .sort("rule")
+    )
+    summary: dict[str, Any] = {
+        "scope": opts.scope,
+        "authority": ruleset.authority,
+        "history_from": {
+            s: {
+                "date": ctx.history_from[s].isoformat() if ctx.history_from.get(s) else None,
+                "source": ctx.cache["history_source"].get(s),
+            }
+            for s in scopes
+        },
+        "parameters": ruleset.parameter_strings(),
+        "filters": {"team": opts.team, "worker": opts.worker},
+        "findings": _counts(findings),
+        "by_rule": by_rule.to_dicts(),
+        "tables": data.reconciliation(),
+        "data_issues": data.issues.height,
+        "rules_evaluated": evaluated,
+    }
+    if "children" in scopes:
+        child_findings = findings.filter(pl.col("scope") == "children")
+        summary["children"] = {
+            **_headline(covered, "child"),
+            "findings": _counts(child_findings.filter(pl.col("subject_type") == "child")),
+        }
+        summary["carers"] = {
+            **_headline(covered, "carer"),
+            "findings": _counts(child_findings.filter(pl.col("subject_type") == "carer")),
+        }
+        summary["by_category"] = _breakdown(covered, "category", "children")
+        summary["by_team"] = _breakdown(covered, "team", "children")
+    if "staff" in scopes:
+        staff_findings = findings.filter(pl.col("scope") == "staff")
+        staff_cov = covered.filter(pl.col("scope") == "staff")
+        subjects = staff_cov.group_by("subject_id").agg(pl.col("outstanding").any())
+        n = subjects.height
+        breached = int(subjects["outstanding"].sum()) if n else 0
+        summary["staff"] = {
+            "active_at_as_of": n,
+            "with_outstanding_breach": breached,
+            "compliant": n - breached,
+            "compliance_pct": _pct(n - breached, n),
+            "findings": _counts(staff_findings),
+        }
+        summary["staff_by_team"] = _breakdown(covered, "team", "staff")
+        summary["staff_by_supervisor"] = _breakdown(covered, "supervisor_id", "staff")
+    return summary

@@ -1,0 +1,334 @@
+"""Rule kind `interval`: a supervision (or other event) due at most every N days/weeks/months.
+
+For children, the subject is a child (or foster carer) and the open periods are its episodes;
+the requirement in force on each day is the strictest requirement matching any episode row
+open that day (by category and flags). The clock itself is `engine.run_clock`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import polars as pl
+
+from ..context import EvalContext, RuleOutcome, empty_covered
+from ..durations import Interval
+from ..engine import ClockResult, run_clock
+from ..findings import FINDING_EXTRA_SCHEMA, FINDING_SCHEMA, NotEvaluated, empty_findings
+from ..vocab import CARER_CATEGORIES, CASE_CATEGORIES, CASE_EVENT_KINDS, CASE_FLAGS
+from .model import Ctx, Rule
+from .registry import RuleKind, register
+from .yamlio import LineDict
+
+MAX_INTERVAL_DAYS = 5 * 366
+
+REQUIREMENT_KEYS = {
+    "label": "how the requirement reads in a finding, e.g. 'CP: every 4 weeks'",
+    "every": "the target interval (4w, 28d, 1m, 2m, 1y)",
+    "limit": "optional looser limit; missing the target is amber, missing the limit red",
+    "when": "which episode rows it applies to: categories (any of) and flags (any of)",
+    "section": "the section this requirement comes from, when not the rule's",
+    "quote": "the policy's words for this requirement, when not the rule's",
+}
+WHEN_KEYS = {"categories": "any of these categories", "flags": "any of these flags"}
+
+
+@dataclass(frozen=True)
+class Requirement:
+    label: str
+    every: Interval
+    limit: Interval | None
+    categories: tuple[str, ...] | None
+    flags: tuple[str, ...] | None
+    section: str | None
+    quote: str | None
+    order: int
+
+    @property
+    def limit_or_every(self) -> Interval:
+        return self.limit or self.every
+
+    def applies_to(self) -> str:
+        cats = ", ".join(self.categories) if self.categories else "any category"
+        if self.flags:
+            return f"{cats} with {' or '.join(self.flags)}"
+        return cats
+
+    def requirement_text(self) -> str:
+        text = self.every.every_words()
+        if self.limit:
+            text += f" (limit {self.limit.words()})"
+        return text
+
+
+@dataclass(frozen=True)
+class IntervalSpec:
+    counts: tuple[str, ...]
+    repeat: bool
+    requirements: tuple[Requirement, ...]
+    """Sorted strictest first: index = rank."""
+    event_noun: str
+
+
+FIELDS = {
+    "counts": "event kinds that count (e.g. [CASE_SUPERVISION, GROUP_SUPERVISION])",
+    "repeat": "false for a one-off requirement (only the first due date of a period is owed)",
+    "requirements": "the intervals, each with label, every, optional limit and when",
+    "event_noun": "what the event is called in messages (default 'supervision')",
+}
+
+
+def validate(ctx: Ctx, data: LineDict, rule: Rule) -> IntervalSpec:
+    counts = ctx.string_list(data, "counts", CASE_EVENT_KINDS, required=True)
+    reqs_raw = data.get("requirements")
+    if not isinstance(reqs_raw, list) or not reqs_raw:
+        raise ctx.fail(data, "requirements" if "requirements" in data else None,
+                       "an interval rule needs a non-empty 'requirements' list")
+    reqs = []
+    for i, item in enumerate(reqs_raw):
+        r = ctx.mapping(item, reqs_raw, None)
+        ctx.no_unknown_keys(r, REQUIREMENT_KEYS, "a requirement")
+        every = ctx.interval(r, "every")
+        limit = ctx.interval(r, "limit", required=False)
+        assert every is not None
+        for key, iv in (("every", every), ("limit", limit)):
+            if iv is not None and iv.nominal_days > MAX_INTERVAL_DAYS:
+                raise ctx.fail(r, key, f"{iv.code()} is longer than five years: not a plausible interval")
+        if limit is not None and limit.nominal_days < every.nominal_days:
+            raise ctx.fail(r, "limit", f"the limit {limit.code()} is shorter than the target {every.code()}")
+        when = r.get("when") or LineDict()
+        when = ctx.mapping(when, r, "when")
+        ctx.no_unknown_keys(when, WHEN_KEYS, "'when'")
+        cats = ctx.string_list(when, "categories", CASE_CATEGORIES)
+        flags = ctx.string_list(when, "flags", CASE_FLAGS)
+        label = ctx.string(r, "label", required=False) or _default_label(cats, flags, every)
+        reqs.append(Requirement(label, every, limit, cats, flags,
+                                ctx.string(r, "section", required=False) or None,
+                                ctx.string(r, "quote", required=False) or None, i))
+    reqs.sort(key=lambda q: (q.every.nominal_days, q.limit_or_every.nominal_days, q.order))
+    return IntervalSpec(
+        counts=counts or (),
+        repeat=ctx.boolean(data, "repeat", True),
+        requirements=tuple(reqs),
+        event_noun=ctx.string(data, "event_noun", required=False, default="supervision"),
+    )
+
+
+def _default_label(cats: tuple[str, ...] | None, flags: tuple[str, ...] | None, every: Interval) -> str:
+    who = "/".join(cats) if cats else "All"
+    if flags:
+        who += " + " + "/".join(flags)
+    return f"{who}: {every.every_words()}"
+
+
+def describe(rule: Rule) -> list[dict[str, str]]:
+    spec: IntervalSpec = rule.spec
+    return [
+        {
+            "applies_to": q.applies_to(),
+            "requirement": f"{q.label} — {q.requirement_text()}",
+            "counts": ", ".join(spec.counts),
+        }
+        for q in spec.requirements
+    ]
+
+
+def requirements_frame(spec: IntervalSpec) -> pl.DataFrame:
+    """One row per rank: the interval parts the engine adds to dates."""
+    rows = [
+        {
+            "rank": i,
+            "every_days": q.every.days,
+            "every_months": q.every.months,
+            "limit_days": q.limit.days if q.limit else None,
+            "limit_months": q.limit.months if q.limit else None,
+        }
+        for i, q in enumerate(spec.requirements)
+    ]
+    return pl.DataFrame(
+        rows,
+        schema={"rank": pl.Int32, "every_days": pl.Int32, "every_months": pl.Int32,
+                "limit_days": pl.Int32, "limit_months": pl.Int32},
+    )
+
+
+def _rank_expr(spec: IntervalSpec) -> pl.Expr:
+    """The strictest requirement matching each episode row (null: none applies)."""
+    ranks = []
+    for i, q in enumerate(spec.requirements):
+        cond = pl.lit(True)
+        if q.categories:
+            cond = cond & pl.col("category").is_in(list(q.categories))
+        if q.flags:
+            cond = cond & pl.any_horizontal(pl.col("flags").list.contains(f) for f in q.flags)
+        ranks.append(pl.when(cond).then(pl.lit(i, pl.Int32)))
+    return pl.min_horizontal(ranks)
+
+
+def persons(ctx: EvalContext) -> pl.DataFrame:
+    """person_id -> integer subject code (encode text IDs once; joins and sorts use codes)."""
+    if "persons" not in ctx.cache:
+        ctx.cache["persons"] = (
+            ctx.tables["episodes"].select("person_id").unique().sort("person_id")
+            .with_row_index("subject")
+        )
+    return ctx.cache["persons"]
+
+
+def evaluate(ctx: EvalContext, rule: Rule) -> RuleOutcome:
+    if rule.scope == "children":
+        return evaluate_children(ctx, rule)
+    raise NotImplementedError(f"interval rules for scope {rule.scope!r}")
+
+
+def _not_evaluated(rule: Rule, reason: str) -> RuleOutcome:
+    return RuleOutcome(rule.id, rule.scope, empty_findings(), empty_covered(),
+                       [NotEvaluated(rule.id, rule.scope, reason)])
+
+
+def evaluate_children(ctx: EvalContext, rule: Rule) -> RuleOutcome:
+    spec: IntervalSpec = rule.spec
+    for table in ("episodes", "case_events"):
+        if not ctx.has(table):
+            return _not_evaluated(rule, f"no {table} table in the data")
+    kinds = ", ".join(spec.counts)
+    events = ctx.tables["case_events"].filter(pl.col("kind").is_in(list(spec.counts)))
+    if events.height == 0:
+        return _not_evaluated(
+            rule,
+            f"case_events holds no {kinds} events, so every case would look overdue; "
+            "check how the export's note types were mapped",
+        )
+    hist = ctx.history_from["children"]
+    as_of = ctx.as_of
+    codes = persons(ctx)
+    rows = (
+        ctx.tables["episodes"].lazy()
+        .with_columns(rank=_rank_expr(spec))
+        .filter(pl.col("rank").is_not_null())
+        .join(codes.lazy(), on="person_id")
+        .with_columns(
+            start=pl.max_horizontal("start_date", pl.lit(hist)) if hist else pl.col("start_date"),
+            end=pl.min_horizontal(pl.col("end_date").fill_null(pl.lit(as_of)), pl.lit(as_of)),
+        )
+        .filter(pl.col("start") <= pl.col("end"))
+        .select("subject", "person_id", "start", "end", "rank", "category", "team", "worker_id")
+        .collect()
+    )
+    ev = events.lazy().join(codes.lazy(), on="person_id").select("subject", "date")
+    clock = run_clock(rows.lazy(), ev, requirements_frame(spec), as_of, repeat=spec.repeat)
+    findings = _children_findings(ctx, rule, spec, clock, rows)
+    covered = _children_covered(ctx, clock, rows, findings)
+    return RuleOutcome(rule.id, rule.scope, findings, covered, [], detail=clock)
+
+
+def _row_at(rows: pl.DataFrame, probes: pl.DataFrame, date_col: str, key: str) -> pl.DataFrame:
+    """For each probe (subject, date), the episode row in force that day (strictest rank)."""
+    return (
+        probes.lazy().select(key, "subject", date_col)
+        .join(rows.lazy(), on="subject")
+        .filter((pl.col("start") <= pl.col(date_col)) & (pl.col(date_col) <= pl.col("end")))
+        .sort(key, "rank", "start", descending=[False, False, True])
+        .unique(subset=[key], keep="first")
+        .select(key, "person_id", "category", "team", "worker_id")
+        .collect()
+    )
+
+
+def _labels(spec: IntervalSpec, rule: Rule) -> pl.DataFrame:
+    return pl.DataFrame(
+        {
+            "due_rank": list(range(len(spec.requirements))),
+            "requirement": [q.label for q in spec.requirements],
+            "citation": [rule.citation(q.section, q.quote) for q in spec.requirements],
+            "_limit_words": [q.limit_or_every.words() for q in spec.requirements],
+        },
+        schema_overrides={"due_rank": pl.Int32},
+    )
+
+
+def _children_findings(ctx: EvalContext, rule: Rule, spec: IntervalSpec, clock: ClockResult,
+                       rows: pl.DataFrame) -> pl.DataFrame:
+    f = clock.findings
+    if f.height == 0:
+        return empty_findings()
+    at_due = _row_at(rows, f, "due_date", "cycle")
+    noun = spec.event_noun
+    d = lambda c: pl.col(c).dt.strftime("%d/%m/%Y")  # noqa: E731
+    late = (
+        pl.format("{}: {} due {}, held {} ({} days late)", "requirement", pl.lit(noun),
+                  d("due_date"), d("met_date"), "days_overdue")
+    )
+    outstanding = pl.format("{}: {} due {}, none recorded by {} ({} days overdue)", "requirement",
+                            pl.lit(noun), d("due_date"), pl.lit(ctx.as_of.strftime("%d/%m/%Y")),
+                            "days_overdue")
+    closed = pl.format("{}: {} due {}, case closed {} without one ({} days overdue)", "requirement",
+                       pl.lit(noun), d("due_date"), d("span_end"), "days_overdue")
+    limit_note = pl.when(pl.col("severity") == "red").then(
+        pl.format("; past the limit ({}, {})", "_limit_words", d("limit_date"))
+    ).otherwise(pl.lit(""))
+    out = (
+        f.join(at_due, on="cycle", how="left")
+        .join(_labels(spec, rule), on="due_rank", how="left")
+        .with_columns(
+            rule=pl.lit(rule.id),
+            kind=pl.lit("interval"),
+            subject_type=pl.when(pl.col("category").is_in(list(CARER_CATEGORIES)))
+            .then(pl.lit("carer")).otherwise(pl.lit("child")),
+            subject_id=pl.col("person_id"),
+            scope=pl.lit("children"),
+        )
+        .with_columns(
+            message=pl.when(pl.col("met_date").is_not_null()).then(late)
+            .when(pl.col("outstanding")).then(outstanding)
+            .otherwise(closed) + limit_note
+        )
+    )
+    return out.select(
+        [pl.col(c).cast(t) for c, t in {**FINDING_SCHEMA, **FINDING_EXTRA_SCHEMA}.items()]
+    )
+
+
+def _children_covered(ctx: EvalContext, clock: ClockResult, rows: pl.DataFrame,
+                      findings: pl.DataFrame) -> pl.DataFrame:
+    open_now = clock.periods.filter(pl.col("open_at_as_of")).select(
+        "subject", pl.lit(ctx.as_of).alias("as_of")
+    ).with_row_index("probe")
+    if open_now.height == 0:
+        return empty_covered()
+    at = _row_at(rows, open_now, "as_of", "probe")
+    breached = findings.filter(pl.col("outstanding")).select("subject_id").unique()
+    return (
+        at.join(breached.with_columns(outstanding=pl.lit(True)), left_on="person_id",
+                right_on="subject_id", how="left")
+        .select(
+            scope=pl.lit("children"),
+            subject_type=pl.when(pl.col("category").is_in(list(CARER_CATEGORIES)))
+            .then(pl.lit("carer")).otherwise(pl.lit("child")),
+            subject_id=pl.col("person_id"),
+            category=pl.col("category"),
+            team=pl.col("team"),
+            worker_id=pl.col("worker_id"),
+            supervisor_id=pl.lit(None, pl.String),
+            outstanding=pl.col("outstanding").fill_null(False),
+        )
+    )
+
+
+KIND = register(
+    RuleKind(
+        name="interval",
+        summary="An event (supervision, agreement...) due at most every N days, weeks or months.",
+        fields=FIELDS,
+        scopes=("children", "staff"),
+        default_scope="children",
+        validate=validate,
+        evaluate=evaluate,
+        describe=describe,
+    )
+)
+
+
+def spec_of(rule: Rule) -> Any:
+    return rule.spec
