@@ -105,6 +105,9 @@ def run_clock(
     as_of: dt.date,
     *,
     repeat: bool = True,
+    restarts: pl.LazyFrame | None = None,
+    absences: pl.LazyFrame | None = None,
+    grace_days: int = 0,
 ) -> ClockResult:
     """Run the interval clock.
 
@@ -115,6 +118,11 @@ def run_clock(
     requirements: rank, every_days, every_months, limit_days, limit_months (the limit
     columns may be null: the limit is then the target).
     repeat: False for a one-off requirement (only the first due date of each period is owed).
+    restarts: subject, date, days, months: forced new starts inside a period (a change of
+    supervisor restarts the agreement clock): the cycle running then ends (unmet, if overdue)
+    and the next is due `days` or `months` after the restart. An event the same day wins.
+    absences: subject, start, end (inclusive): a due or limit date inside an absence moves to
+    the absence's end plus `grace_days`, again while it lands in another absence.
     """
     reqs = requirements.lazy().select(
         pl.col("rank").cast(pl.Int32),
@@ -175,19 +183,40 @@ def run_clock(
         pl.col("rank_start").alias("rank"),
         is_event=pl.lit(False),
     )
-    # An event on the period's first day replaces the period-start anchor.
+    sources = [
+        ev.with_columns(anchor_type=pl.lit(0, pl.Int8)),
+        starts.with_columns(anchor_type=pl.lit(2, pl.Int8)),
+    ]
+    if restarts is not None:
+        rs = (
+            restarts.select(SUBJECT, pl.col("date"), pl.col("days").cast(pl.Int32).alias("r_days"),
+                            pl.col("months").cast(pl.Int32).alias("r_months"))
+            .filter(pl.col("date") <= pl.lit(as_of))
+            .sort(SUBJECT, "date")
+            .join_asof(seg_lazy.sort(SUBJECT, "seg_start"), left_on="date", right_on="seg_start",
+                       by=SUBJECT, strategy="backward", check_sortedness=False)
+            .filter(pl.col("seg_end").is_not_null() & (pl.col("date") <= pl.col("seg_end")))
+            .select(SUBJECT, "period", pl.col("date").alias("anchor"), "rank",
+                    is_event=pl.lit(False), anchor_type=pl.lit(1, pl.Int8), r_days="r_days",
+                    r_months="r_months")
+        )
+        sources.append(rs)
+    # One anchor a day: an event beats a restart, which beats the period's own start.
     anchors = (
-        pl.concat([ev, starts])
-        .sort(SUBJECT, "anchor", "is_event", descending=[False, False, True])
+        pl.concat(sources, how="diagonal_relaxed")
+        .sort(SUBJECT, "anchor", "anchor_type")
         .unique(subset=[SUBJECT, "anchor"], keep="first", maintain_order=True)
         .join(periods.select(SUBJECT, "period", "period_end", "open_at_as_of"), on=[SUBJECT, "period"])
         .sort(SUBJECT, "anchor")
     )
+    if restarts is None:
+        anchors = anchors.with_columns(r_days=pl.lit(None, pl.Int32), r_months=pl.lit(None, pl.Int32))
     same_period_next = (pl.col(SUBJECT).shift(-1) == pl.col(SUBJECT)) & (
         pl.col("period").shift(-1) == pl.col("period")
     )
     cycles = anchors.with_columns(
         next_anchor=pl.when(same_period_next).then(pl.col("anchor").shift(-1)),
+        next_is_event=pl.when(same_period_next).then(pl.col("is_event").shift(-1)),
     )
     if not repeat:
         cycles = cycles.filter(~pl.col("is_event"))
@@ -195,15 +224,23 @@ def run_clock(
         cycles.with_row_index("cycle")
         .join(reqs, on="rank", how="left")
         .with_columns(
-            due_date=_add(pl.col("anchor"), "every"),
-            limit_date=_add(pl.col("anchor"), "limit"),
+            due_date=pl.when(pl.col("anchor_type") == 1)
+            .then(add_interval_expr(pl.col("anchor"), pl.col("r_days"), pl.col("r_months")))
+            .otherwise(_add(pl.col("anchor"), "every")),
+            limit_date=pl.when(pl.col("anchor_type") == 1)
+            .then(add_interval_expr(pl.col("anchor"), pl.col("r_days"), pl.col("r_months")))
+            .otherwise(_add(pl.col("anchor"), "limit")),
             due_rank=pl.col("rank"),
         )
-        .drop("every_days", "every_months", "limit_days", "limit_months")
+        .drop("every_days", "every_months", "limit_days", "limit_months", "r_days", "r_months")
         .collect()
     )
 
     cycles = _apply_changes(cycles, seg_lazy, reqs)
+    if absences is not None:
+        cycles = _apply_absences(cycles, absences, grace_days)
+    else:
+        cycles = cycles.with_columns(absence_moved=pl.lit(False))
     findings = _findings(cycles.lazy(), as_of).collect()
     return ClockResult(
         segments=segments, periods=periods.collect(), cycles=cycles, findings=findings
@@ -311,13 +348,14 @@ def _findings(cycles: pl.LazyFrame, as_of: dt.date) -> pl.LazyFrame:
         cycles.with_columns(span_end=span_end)
         .filter(pl.col("span_end") > pl.col("due_date"))
         .with_columns(
-            met_date=pl.col("next_anchor"),
+            met_date=pl.when(pl.col("next_is_event")).then(pl.col("next_anchor")),
             days_overdue=(pl.col("span_end") - pl.col("due_date")).dt.total_days(),
             severity=pl.when(pl.col("span_end") > pl.col("limit_date"))
             .then(pl.lit("red"))
             .otherwise(pl.lit("amber")),
             outstanding=pl.col("next_anchor").is_null() & pl.col("open_at_as_of"),
             closed_unmet=pl.col("next_anchor").is_null() & ~pl.col("open_at_as_of"),
+            ended_by_restart=pl.col("next_anchor").is_not_null() & ~pl.col("next_is_event"),
         )
         .select(
             SUBJECT,
@@ -334,7 +372,63 @@ def _findings(cycles: pl.LazyFrame, as_of: dt.date) -> pl.LazyFrame:
             "due_rank",
             "outstanding",
             "closed_unmet",
+            "ended_by_restart",
+            "absence_moved",
             "period_end",
         )
         .sort(SUBJECT, "due_date")
     )
+
+
+def _merge_intervals(frame: pl.LazyFrame) -> pl.LazyFrame:
+    """Merge each subject's overlapping or adjacent (start, end) intervals."""
+    ordered = frame.select(SUBJECT, "start", "end").sort(SUBJECT, "start", "end")
+    reach = pl.col("end").cum_max().over(SUBJECT)
+    return (
+        ordered.with_columns(prev_reach=reach.shift(1).over(SUBJECT))
+        .with_columns(
+            new=pl.col("prev_reach").is_null()
+            | (pl.col("start") > pl.col("prev_reach") + pl.duration(days=1))
+        )
+        .with_columns(group=pl.col("new").cast(pl.UInt32).cum_sum())
+        .group_by(SUBJECT, "group")
+        .agg(pl.col("start").min(), pl.col("end").max())
+        .select(SUBJECT, "start", "end")
+        .sort(SUBJECT, "start")
+    )
+
+
+def _apply_absences(cycles: pl.DataFrame, absences: pl.LazyFrame, grace_days: int) -> pl.DataFrame:
+    """Move due and limit dates that fall inside an absence to its end plus the grace.
+
+    Absences are merged first, so each pass moves a date past one absence; passes repeat
+    while any date landed inside another (absences closer together than the grace).
+    """
+    merged = _merge_intervals(absences).collect()
+    if merged.height == 0:
+        return cycles.with_columns(absence_moved=pl.lit(False))
+    grace = pl.duration(days=grace_days)
+    out = cycles.with_columns(absence_moved=pl.lit(False))
+    for column in ("due_date", "limit_date"):
+        for _ in range(merged.height + 1):
+            probe = (
+                out.lazy().select("cycle", SUBJECT, pl.col(column).alias("d"))
+                .sort(SUBJECT, "d")
+                .join_asof(merged.lazy().sort(SUBJECT, "start"), left_on="d", right_on="start",
+                           by=SUBJECT, strategy="backward", check_sortedness=False)
+                .filter(pl.col("end").is_not_null() & (pl.col("d") <= pl.col("end")))
+                .select("cycle", moved_to=pl.col("end") + grace)
+                .collect()
+            )
+            if probe.height == 0:
+                break
+            out = (
+                out.join(probe, on="cycle", how="left")
+                .with_columns(
+                    pl.coalesce("moved_to", column).alias(column),
+                    absence_moved=pl.col("absence_moved")
+                    | (pl.col("moved_to").is_not_null() & pl.lit(column == "due_date")),
+                )
+                .drop("moved_to")
+            )
+    return out.with_columns(limit_date=pl.max_horizontal("limit_date", "due_date")).sort("cycle")

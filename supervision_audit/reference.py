@@ -51,8 +51,12 @@ def reference_clock(
     reqs: dict[int, Req],
     as_of: dt.date,
     repeat: bool = True,
+    restarts: Iterable[tuple[int, dt.date, int | None, int | None]] = (),
+    absences: Iterable[tuple[int, dt.date, dt.date]] = (),
+    grace_days: int = 0,
 ) -> list[RefFinding]:
-    """rows: (subject, start, end, rank), clipped to as_of; events: (subject, date)."""
+    """rows: (subject, start, end, rank), clipped to as_of; events: (subject, date);
+    restarts: (subject, date, days, months); absences: (subject, start, end)."""
     by_subject: dict[int, list[tuple[dt.date, dt.date, int]]] = defaultdict(list)
     for subject, start, end, rank in rows:
         if start <= end:
@@ -61,11 +65,30 @@ def reference_clock(
     for subject, day in events:
         if day <= as_of:
             ev_by_subject[subject].add(day)
+    rs_by_subject: dict[int, dict[dt.date, Req]] = defaultdict(dict)
+    for subject, day, days, months in restarts:
+        if day <= as_of:
+            rs_by_subject[subject][day] = Req(days, months)
+    ab_by_subject: dict[int, list[tuple[dt.date, dt.date]]] = defaultdict(list)
+    for subject, start, end in absences:
+        ab_by_subject[subject].append((start, end))
     out: list[RefFinding] = []
     for subject in sorted(by_subject):
         out.extend(_subject(subject, by_subject[subject], sorted(ev_by_subject[subject]), reqs,
-                            as_of, repeat))
+                            as_of, repeat, rs_by_subject[subject], ab_by_subject[subject],
+                            grace_days))
     return out
+
+
+def _move_out_of_absences(day: dt.date, absences: list[tuple[dt.date, dt.date]], grace: int) -> dt.date:
+    moved = True
+    while moved:
+        moved = False
+        for start, end in absences:
+            if start <= day <= end:
+                day = end + dt.timedelta(days=grace)
+                moved = True
+    return day
 
 
 def _segments(rows: list[tuple[dt.date, dt.date, int]]) -> list[tuple[dt.date, dt.date, int | None]]:
@@ -83,7 +106,9 @@ def _segments(rows: list[tuple[dt.date, dt.date, int]]) -> list[tuple[dt.date, d
     return segs
 
 
-def _subject(subject, rows, events, reqs, as_of, repeat) -> list[RefFinding]:
+def _subject(subject, rows, events, reqs, as_of, repeat, restarts=None, absences=(),
+             grace=0) -> list[RefFinding]:
+    restarts = restarts or {}
     segs = _segments(rows)
     periods: list[list[tuple[dt.date, dt.date, int]]] = []
     for s, e, r in segs:
@@ -104,17 +129,20 @@ def _subject(subject, rows, events, reqs, as_of, repeat) -> list[RefFinding]:
             raise AssertionError(day)
 
         inside = [d for d in events if pstart <= d <= pend]
-        anchors = sorted({pstart, *inside})
+        forced = {d: r for d, r in restarts.items() if pstart <= d <= pend}
+        anchors = sorted({pstart, *inside, *forced})
         cycles = []
         for i, a in enumerate(anchors):
             nxt = anchors[i + 1] if i + 1 < len(anchors) else None
             cycles.append((a, nxt, a in inside))
         if not repeat:
-            cycles = [c for c in cycles if c[0] == pstart and not c[2]]
+            cycles = [c for c in cycles if not c[2]]
         changes = [s for s, _, _ in period[1:]]
         for a, nxt, _ in cycles:
             r = rank_at(a)
             due, lim, due_rank = reqs[r].add(a), reqs[r].add(a, limit=True), r
+            if a in forced and a not in inside:
+                due = lim = forced[a].add(a)
             stop = nxt if nxt is not None else pend
             for c in changes:
                 if not (a < c <= stop):
@@ -125,10 +153,13 @@ def _subject(subject, rows, events, reqs, as_of, repeat) -> list[RefFinding]:
                     due_rank = new
                 if lim >= c:
                     lim = max(reqs[new].add(a, limit=True), min(lim, reqs[new].add(c, limit=True)))
+            due = _move_out_of_absences(due, absences, grace)
+            lim = max(_move_out_of_absences(lim, absences, grace), due)
             span_end = nxt if nxt is not None else pend
+            met = nxt if nxt in inside else None
             if span_end > due:
                 found.append(
-                    RefFinding(subject, due, lim, nxt, (span_end - due).days,
+                    RefFinding(subject, due, lim, met, (span_end - due).days,
                                "red" if span_end > lim else "amber", due_rank)
                 )
     return found

@@ -24,6 +24,7 @@ day = st.integers(min_value=-60, max_value=300).map(lambda n: BASE + dt.timedelt
 
 @st.composite
 def timelines(draw):
+    absences, restarts = [], []
     n_ranks = draw(st.integers(1, 4))
     reqs = draw(st.lists(st.sampled_from(INTERVALS), min_size=n_ranks, max_size=n_ranks))
     rows, events = [], []
@@ -34,10 +35,15 @@ def timelines(draw):
             end = start + dt.timedelta(days=length) if draw(st.booleans()) else None
             rows.append((subject, start, end, draw(st.integers(0, n_ranks - 1))))
         events += [(subject, draw(day)) for _ in range(draw(st.integers(0, 8)))]
-    return reqs, rows, events
+        for _ in range(draw(st.integers(0, 2))):
+            start = draw(day)
+            absences.append((subject, start, start + dt.timedelta(days=draw(st.integers(0, 40)))))
+        for _ in range(draw(st.integers(0, 2))):
+            restarts.append((subject, draw(day), draw(st.sampled_from([14, 28])), None))
+    return reqs, rows, events, absences, restarts
 
 
-def run_both(reqs, rows, events, repeat=True):
+def run_both(reqs, rows, events, repeat=True, absences=(), restarts=(), staff=False):
     clipped = [(s, a, min(e or AS_OF, AS_OF), r) for s, a, e, r in rows if a <= min(e or AS_OF, AS_OF)]
     frame = pl.DataFrame(
         [{"rank": i, "every_days": d, "every_months": m, "limit_days": ld, "limit_months": lm}
@@ -47,25 +53,42 @@ def run_both(reqs, rows, events, repeat=True):
     timeline = pl.LazyFrame(clipped or None, schema={"subject": pl.Int64, "start": pl.Date,
                                                       "end": pl.Date, "rank": pl.Int32}, orient="row")
     ev = pl.LazyFrame(events or None, schema={"subject": pl.Int64, "date": pl.Date}, orient="row")
-    got = run_clock(timeline, ev, frame, AS_OF, repeat=repeat).findings
+    extra: dict = {}
+    if staff:
+        extra["absences"] = pl.LazyFrame(absences or None, orient="row", schema={
+            "subject": pl.Int64, "start": pl.Date, "end": pl.Date})
+        extra["restarts"] = pl.LazyFrame(restarts or None, orient="row", schema={
+            "subject": pl.Int64, "date": pl.Date, "days": pl.Int32, "months": pl.Int32})
+        extra["grace_days"] = 7
+    got = run_clock(timeline, ev, frame, AS_OF, repeat=repeat, **extra).findings
     engine = sorted((r["subject"], r["due_date"], r["limit_date"], r["met_date"], r["days_overdue"],
                      r["severity"], r["due_rank"]) for r in got.to_dicts())
     refs = {i: Req(*q) for i, q in enumerate(reqs)}
     ref = sorted((f.subject, f.due_date, f.limit_date, f.met_date, f.days_overdue, f.severity, f.due_rank)
-                 for f in reference_clock(clipped, events, refs, AS_OF, repeat=repeat))
+                 for f in reference_clock(clipped, events, refs, AS_OF, repeat=repeat,
+                                          restarts=restarts,
+                                          absences=absences,
+                                          grace_days=7 if staff else 0))
     return engine, ref
 
 
 @given(timelines(), st.booleans())
 def test_engine_agrees_with_reference(case, repeat) -> None:
-    reqs, rows, events = case
+    reqs, rows, events, _, _ = case
     engine, ref = run_both(reqs, rows, events, repeat)
+    assert engine == ref
+
+
+@given(timelines(), st.booleans())
+def test_engine_agrees_with_reference_with_absences_and_restarts(case, repeat) -> None:
+    reqs, rows, events, absences, restarts = case
+    engine, ref = run_both(reqs, rows, events, repeat, absences, restarts, staff=True)
     assert engine == ref
 
 
 @given(timelines(), st.randoms(use_true_random=False))
 def test_shuffled_rows_give_the_same_findings(case, rnd) -> None:
-    reqs, rows, events = case
+    reqs, rows, events, _, _ = case
     first, _ = run_both(reqs, rows, events)
     rows2, events2 = rows[:], events[:]
     rnd.shuffle(rows2)

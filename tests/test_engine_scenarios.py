@@ -63,7 +63,15 @@ def test_engine_scenario(sc: dict) -> None:
         orient="row",
     )
     events = pl.LazyFrame(sc["events"], schema={"subject": pl.Int64, "date": pl.Date}, orient="row")
-    result = run_clock(timeline, events, reqs, sc["as_of"], repeat=sc.get("repeat", True))
+    extra = {}
+    if sc.get("restarts"):
+        extra["restarts"] = pl.LazyFrame(sc["restarts"], orient="row", schema={
+            "subject": pl.Int64, "date": pl.Date, "days": pl.Int32, "months": pl.Int32})
+    if sc.get("absences"):
+        extra["absences"] = pl.LazyFrame(sc["absences"], orient="row", schema={
+            "subject": pl.Int64, "start": pl.Date, "end": pl.Date})
+        extra["grace_days"] = sc.get("grace_days", 0)
+    result = run_clock(timeline, events, reqs, sc["as_of"], repeat=sc.get("repeat", True), **extra)
     got = sorted(
         (r["subject"], r["due_date"], r["limit_date"], r["met_date"], r["days_overdue"], r["severity"])
         for r in result.findings.to_dicts()
@@ -74,7 +82,10 @@ def test_engine_scenario(sc: dict) -> None:
         assert sorted(result.findings["due_rank"].to_list()) == sorted(ranks)
 
     ref = reference_clock(rows, [tuple(e) for e in sc["events"]], refs, sc["as_of"],
-                          repeat=sc.get("repeat", True))
+                          repeat=sc.get("repeat", True),
+                          restarts=[tuple(r) for r in sc.get("restarts") or []],
+                          absences=[tuple(a) for a in sc.get("absences") or []],
+                          grace_days=sc.get("grace_days", 0))
     got_ref = sorted((f.subject, f.due_date, f.limit_date, f.met_date, f.days_overdue, f.severity)
                      for f in ref)
     assert got_ref == expected(sc), "reference clock: " + sc["clause"]
@@ -89,5 +100,7 @@ def test_every_clause_of_the_spec_has_a_scenario() -> None:
         "Loosening", "D >= c", "start of day c", "closes on or before the due date",
         "ends unmet at the closure", "treated as opening on it", "limit_date",
         "strictest of all rows open that day", "days_overdue = as_of - due_date",
+        "falls inside an absence", "repeat if that lands in another absence",
+        "absent at --as-of", "change of supervisor",
     ]:
         assert phrase in clauses, phrase
