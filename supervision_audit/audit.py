@@ -143,8 +143,9 @@ def assemble(opts: AuditOptions, ruleset: Ruleset, data: LoadedData, ctx: EvalCo
     covered_frames = [o.covered for o in outcomes if o.covered.height]
     covered = pl.concat(covered_frames, how="vertical") if covered_frames else empty_covered()
     covered = _apply_filters(covered, opts)
+    caveats = [{"rule": o.rule_id, "caveat": c} for o in outcomes for c in o.caveats]
     summary = build_summary(opts, ruleset, data, ctx, scopes, findings, covered,
-                            [o.rule_id for o in outcomes if not o.not_evaluated])
+                            [o.rule_id for o in outcomes if not o.not_evaluated], caveats)
     return AuditResult(
         tool_version=__version__,
         ruleset_name=ruleset.name,
@@ -223,7 +224,8 @@ def _counts(findings: pl.DataFrame) -> dict[str, int]:
 
 def build_summary(opts: AuditOptions, ruleset: Ruleset, data: LoadedData, ctx: EvalContext,
                   scopes: tuple[str, ...], findings: pl.DataFrame, covered: pl.DataFrame,
-                  evaluated: list[str]) -> dict[str, Any]:
+                  evaluated: list[str], caveats: list[dict[str, str]] | None = None
+                  ) -> dict[str, Any]:
     by_rule = (
         findings.group_by("rule")
         .agg(findings=pl.len(), red=(pl.col("severity") == "red").sum(),
@@ -247,6 +249,7 @@ def build_summary(opts: AuditOptions, ruleset: Ruleset, data: LoadedData, ctx: E
         "tables": data.reconciliation(),
         "data_issues": data.issues.height,
         "rules_evaluated": evaluated,
+        "caveats": caveats or [],
     }
     if "children" in scopes:
         child_findings = findings.filter(pl.col("scope") == "children")

@@ -51,6 +51,8 @@ class RuleOutcome:
     covered: pl.DataFrame
     """COVERED_SCHEMA: subjects this rule applies to at as_of, and whether one is in breach."""
     not_evaluated: list[NotEvaluated] = field(default_factory=list)
+    caveats: list[str] = field(default_factory=list)
+    """Evaluated, but with a limitation the reader must know (e.g. no absences table)."""
     detail: Any = None
     """Kind-specific intermediate frames (the interval clock's), for `explain`."""
 

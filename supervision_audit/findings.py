@@ -53,6 +53,7 @@ FINDING_EXTRA_SCHEMA: dict[str, pl.DataType] = {
     "scope": pl.String(),  # "children" or "staff"
     "outstanding": pl.Boolean(),  # still unmet at as_of, subject still open
     "span_end": pl.Date(),  # met date, closure date, or as_of
+    "supervisor_id": pl.String(),  # staff: the worker's supervisor (for the by-supervisor view)
 }
 
 ISSUE_SCHEMA: dict[str, pl.DataType] = {

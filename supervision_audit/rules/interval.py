@@ -16,7 +16,13 @@ from ..context import EvalContext, RuleOutcome, empty_covered
 from ..durations import Interval
 from ..engine import ClockResult, run_clock
 from ..findings import FINDING_EXTRA_SCHEMA, FINDING_SCHEMA, NotEvaluated, empty_findings
-from ..vocab import CARER_CATEGORIES, CASE_CATEGORIES, CASE_EVENT_KINDS, CASE_FLAGS
+from ..vocab import (
+    CARER_CATEGORIES,
+    CASE_CATEGORIES,
+    CASE_EVENT_KINDS,
+    CASE_FLAGS,
+    WORKER_EVENT_KINDS,
+)
 from .model import Ctx, Rule
 from .registry import RuleKind, register
 from .yamlio import LineDict
@@ -32,6 +38,20 @@ REQUIREMENT_KEYS = {
     "quote": "the policy's words for this requirement, when not the rule's",
 }
 WHEN_KEYS = {"categories": "any of these categories", "flags": "any of these flags"}
+STAFF_WHEN_KEYS = {
+    "roles": "any of these roles (matched ignoring case)",
+    "frontline": "true: frontline staff only; false: non-frontline only",
+    "phase": "a window measured from asye_start or start_date: from, after, until",
+    "asye": "true: only workers with an asye_start",
+}
+PHASE_KEYS = {
+    "from": "asye_start or start_date",
+    "after": "the window opens this long after it (default 0d)",
+    "until": "the window closes this long after it (exclusive; default: never)",
+}
+STAFF_COUNTS = ("SESSION", *WORKER_EVENT_KINDS)
+"""What a staff interval rule can count: SESSION (a HELD worker_sessions row) or a
+worker_events kind."""
 
 
 @dataclass(frozen=True)
@@ -44,12 +64,31 @@ class Requirement:
     section: str | None
     quote: str | None
     order: int
+    roles: tuple[str, ...] | None = None
+    frontline: bool | None = None
+    phase_from: str | None = None
+    phase_after: Interval | None = None
+    phase_until: Interval | None = None
+    asye_only: bool = False
 
     @property
     def limit_or_every(self) -> Interval:
         return self.limit or self.every
 
     def applies_to(self) -> str:
+        if self.phase_from or self.roles or self.frontline is not None or self.asye_only:
+            parts = []
+            if self.roles:
+                parts.append(" or ".join(self.roles))
+            if self.frontline is not None:
+                parts.append("frontline" if self.frontline else "not frontline")
+            if self.asye_only and not self.phase_from:
+                parts.append("ASYE")
+            if self.phase_from:
+                after = self.phase_after.words() if self.phase_after else "0 days"
+                until = f" to {self.phase_until.words()}" if self.phase_until else " on"
+                parts.append(f"{after}{until} from {self.phase_from}")
+            return ", ".join(parts)
         cats = ", ".join(self.categories) if self.categories else "any category"
         if self.flags:
             return f"{cats} with {' or '.join(self.flags)}"
@@ -69,6 +108,10 @@ class IntervalSpec:
     requirements: tuple[Requirement, ...]
     """Sorted strictest first: index = rank."""
     event_noun: str
+    absence_grace: Interval | None = None
+    """Staff: due dates inside an absence move to its end plus this grace (None: ignore)."""
+    restart_on_supervisor_change: Interval | None = None
+    """Staff: a new event is due this long after supervisor_since."""
 
 
 FIELDS = {
@@ -76,11 +119,15 @@ FIELDS = {
     "repeat": "false for a one-off requirement (only the first due date of a period is owed)",
     "requirements": "the intervals, each with label, every, optional limit and when",
     "event_noun": "what the event is called in messages (default 'supervision')",
+    "absence_grace": "staff: a due date inside an absence moves to its end plus this (e.g. 7d)",
+    "restart_on_supervisor_change": "staff: a new event is due this long after supervisor_since",
 }
 
 
 def validate(ctx: Ctx, data: LineDict, rule: Rule) -> IntervalSpec:
-    counts = ctx.string_list(data, "counts", CASE_EVENT_KINDS, required=True)
+    staff = rule.scope == "staff"
+    counts = ctx.string_list(data, "counts", STAFF_COUNTS if staff else CASE_EVENT_KINDS,
+                             required=True)
     reqs_raw = data.get("requirements")
     if not isinstance(reqs_raw, list) or not reqs_raw:
         raise ctx.fail(data, "requirements" if "requirements" in data else None,
@@ -99,19 +146,50 @@ def validate(ctx: Ctx, data: LineDict, rule: Rule) -> IntervalSpec:
             raise ctx.fail(r, "limit", f"the limit {limit.code()} is shorter than the target {every.code()}")
         when = r.get("when") or LineDict()
         when = ctx.mapping(when, r, "when")
-        ctx.no_unknown_keys(when, WHEN_KEYS, "'when'")
-        cats = ctx.string_list(when, "categories", CASE_CATEGORIES)
-        flags = ctx.string_list(when, "flags", CASE_FLAGS)
+        extra: dict[str, Any] = {}
+        cats = flags = None
+        if staff:
+            ctx.no_unknown_keys(when, STAFF_WHEN_KEYS, "'when' (staff)")
+            extra["roles"] = ctx.string_list(when, "roles")
+            if "frontline" in when:
+                extra["frontline"] = ctx.boolean(when, "frontline", True)
+            extra["asye_only"] = ctx.boolean(when, "asye", False)
+            if "phase" in when:
+                ph = ctx.mapping(when["phase"], when, "phase")
+                ctx.no_unknown_keys(ph, PHASE_KEYS, "'phase'")
+                base = ctx.string(ph, "from")
+                if base not in ("asye_start", "start_date"):
+                    raise ctx.fail(ph, "from", "expected asye_start or start_date")
+                extra["phase_from"] = base
+                extra["phase_after"] = ctx.interval(ph, "after", required=False)
+                extra["phase_until"] = ctx.interval(ph, "until", required=False)
+                after = extra["phase_after"].nominal_days if extra["phase_after"] else 0
+                if extra["phase_until"] and extra["phase_until"].nominal_days <= after:
+                    raise ctx.fail(ph, "until", "the phase must end after it starts")
+        else:
+            ctx.no_unknown_keys(when, WHEN_KEYS, "'when'")
+            cats = ctx.string_list(when, "categories", CASE_CATEGORIES)
+            flags = ctx.string_list(when, "flags", CASE_FLAGS)
         label = ctx.string(r, "label", required=False) or _default_label(cats, flags, every)
         reqs.append(Requirement(label, every, limit, cats, flags,
                                 ctx.string(r, "section", required=False) or None,
-                                ctx.string(r, "quote", required=False) or None, i))
+                                ctx.string(r, "quote", required=False) or None, i, **extra))
     reqs.sort(key=lambda q: (q.every.nominal_days, q.limit_or_every.nominal_days, q.order))
+    grace = ctx.interval(data, "absence_grace", required=False)
+    restart = ctx.interval(data, "restart_on_supervisor_change", required=False)
+    if not staff:
+        for key, value in (("absence_grace", grace), ("restart_on_supervisor_change", restart)):
+            if value is not None:
+                raise ctx.fail(data, key, "only staff rules can use this field")
+    if grace is not None and grace.days is None:
+        raise ctx.fail(data, "absence_grace", "give the grace in days or weeks (e.g. 7d)")
     return IntervalSpec(
         counts=counts or (),
         repeat=ctx.boolean(data, "repeat", True),
         requirements=tuple(reqs),
         event_noun=ctx.string(data, "event_noun", required=False, default="supervision"),
+        absence_grace=grace,
+        restart_on_supervisor_change=restart,
     )
 
 
@@ -179,7 +257,9 @@ def persons(ctx: EvalContext) -> pl.DataFrame:
 def evaluate(ctx: EvalContext, rule: Rule) -> RuleOutcome:
     if rule.scope == "children":
         return evaluate_children(ctx, rule)
-    raise NotImplementedError(f"interval rules for scope {rule.scope!r}")
+    from .staff_interval import evaluate_staff
+
+    return evaluate_staff(ctx, rule)
 
 
 def _not_evaluated(rule: Rule, reason: str) -> RuleOutcome:
@@ -236,7 +316,7 @@ def _row_at(rows: pl.DataFrame, probes: pl.DataFrame, date_col: str, key: str) -
     )
 
 
-def _labels(spec: IntervalSpec, rule: Rule) -> pl.DataFrame:
+def labels_frame(spec: IntervalSpec, rule: Rule) -> pl.DataFrame:
     return pl.DataFrame(
         {
             "due_rank": list(range(len(spec.requirements))),
@@ -270,7 +350,7 @@ def _children_findings(ctx: EvalContext, rule: Rule, spec: IntervalSpec, clock: 
     ).otherwise(pl.lit(""))
     out = (
         f.join(at_due, on="cycle", how="left")
-        .join(_labels(spec, rule), on="due_rank", how="left")
+        .join(labels_frame(spec, rule), on="due_rank", how="left")
         .with_columns(
             rule=pl.lit(rule.id),
             kind=pl.lit("interval"),
@@ -278,6 +358,7 @@ def _children_findings(ctx: EvalContext, rule: Rule, spec: IntervalSpec, clock: 
             .then(pl.lit("carer")).otherwise(pl.lit("child")),
             subject_id=pl.col("person_id"),
             scope=pl.lit("children"),
+            supervisor_id=pl.lit(None, pl.String),
         )
         .with_columns(
             message=pl.when(pl.col("met_date").is_not_null()).then(late)
