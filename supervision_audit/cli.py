@@ -233,6 +233,15 @@ def sample_data(
         err_console().print(f"wrote {p}", markup=False)
 
 
+def _register_groups() -> None:
+    from .cli_rulesets import rulesets_app
+
+    app.add_typer(rulesets_app, name="rulesets")
+
+
+_register_groups()
+
+
 def main() -> None:
     """Console-script entry point."""
     app()

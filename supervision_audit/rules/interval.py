@@ -205,7 +205,8 @@ def describe(rule: Rule) -> list[dict[str, str]]:
     return [
         {
             "applies_to": q.applies_to(),
-            "requirement": f"{q.label} — {q.requirement_text()}",
+            "requirement": q.requirement_text(),
+            "label": q.label,
             "counts": ", ".join(spec.counts),
         }
         for q in spec.requirements

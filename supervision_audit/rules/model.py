@@ -29,7 +29,7 @@ TOP_KEYS = {
     "schema_version": "the schema version (1)",
     "name": "the ruleset's short name (lower case, e.g. dorset)",
     "authority": "the authority's name",
-    "document": "the policy document: title, date, file (in shared/policies)",
+    "document": "the policy document: title, date, and file (its text in rulesets/policies/)",
     "version": "the ruleset's own version, as a quoted string",
     "description": "one paragraph on what the ruleset covers",
     "extends": "another ruleset (name or path) whose rules this one starts from",
@@ -124,6 +124,8 @@ class Ruleset:
     rules: list[Rule]
     not_auditable: list[NotAuditable] = field(default_factory=list)
     extends: str | None = None
+    placeholders: list[str] = field(default_factory=list)
+    """Required parameters bound to a nominal value for display (see load_ruleset)."""
 
     def rule(self, rule_id: str) -> Rule:
         for r in self.rules:
@@ -293,11 +295,31 @@ def builtin_names() -> list[str]:
     return sorted(names)
 
 
-def load_ruleset(name_or_path: str, params: dict[str, str] | None = None) -> Ruleset:
-    """Load, merge (extends), validate and bind parameters. Raises RulesetError."""
+PLACEHOLDERS = {"interval": "4w", "integer": "1", "number": "1", "string": "x"}
+
+
+def load_ruleset(name_or_path: str, params: dict[str, str] | None = None, *,
+                 placeholders: bool = False) -> Ruleset:
+    """Load, merge (extends), validate and bind parameters. Raises RulesetError.
+
+    placeholders=True binds a required parameter that was not given to a nominal value, so
+    the ruleset can be listed, shown or validated; `Ruleset.placeholders` names them.
+    """
     path = resolve_ruleset(name_or_path)
     raw = _load_merged(path, seen=())
-    return _build(raw, path, params or {})
+    given = dict(params or {})
+    filled: list[str] = []
+    if placeholders:
+        declared = raw["data"].get("parameters") or {}
+        for pname, spec in declared.items():
+            if pname in given or not isinstance(spec, dict):
+                continue
+            if spec.get("default") is None:
+                given[pname] = PLACEHOLDERS.get(str(spec.get("type", "interval")), "4w")
+                filled.append(pname)
+    ruleset = _build(raw, path, given)
+    ruleset.placeholders = filled
+    return ruleset
 
 
 def _load_merged(path: Path, seen: tuple[Path, ...]) -> dict[str, Any]:
