@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 AS_OF  ?= 2026-10-31
 
 .DEFAULT_GOAL := help
-.PHONY: help install demo test lint format bench clean
+.PHONY: help install demo test lint format bench docs clean
 
 help: ## List the targets
 	@grep -E '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  make %-12s %s\n", $$1, $$2}'
@@ -38,6 +38,9 @@ test: install lint ## Lint, then run the whole test suite
 
 bench: install ## Benchmark load, audit and output on 100k and 1M generated children
 	$(BIN)/python -m supervision_audit.bench
+
+docs: install ## Regenerate the schema reference in docs/rulesets.md from the code
+	$(BIN)/python -m supervision_audit.rules.docs
 
 clean: ## Remove the virtualenv and caches
 	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis build *.egg-info
