@@ -234,9 +234,12 @@ def sample_data(
 
 
 def _register_groups() -> None:
+    from .cli_manager import due_cmd, explain_cmd
     from .cli_rulesets import rulesets_app
 
     app.add_typer(rulesets_app, name="rulesets")
+    app.command("due")(handle_errors(due_cmd))
+    app.command("explain")(handle_errors(explain_cmd))
 
 
 _register_groups()

@@ -45,6 +45,9 @@ class ClockResult:
     """One row per anchor (period start or counting event) with its final due dates."""
     findings: pl.DataFrame
     """One row per overdue episode."""
+    changes: pl.DataFrame | None = None
+    """Each requirement change inside a cycle: cycle, change, new_rank, due_before,
+    due_after, applied (False when the due date had already passed): for `explain`."""
 
 
 def build_segments(timeline: pl.LazyFrame, n_ranks: int) -> pl.LazyFrame:
@@ -236,18 +239,21 @@ def run_clock(
         .collect()
     )
 
-    cycles = _apply_changes(cycles, seg_lazy, reqs)
+    cycles, changes = _apply_changes(cycles, seg_lazy, reqs)
     if absences is not None:
         cycles = _apply_absences(cycles, absences, grace_days)
     else:
         cycles = cycles.with_columns(absence_moved=pl.lit(False))
     findings = _findings(cycles.lazy(), as_of).collect()
     return ClockResult(
-        segments=segments, periods=periods.collect(), cycles=cycles, findings=findings
+        segments=segments, periods=periods.collect(), cycles=cycles, findings=findings,
+        changes=changes,
     )
 
 
-def _apply_changes(cycles: pl.DataFrame, segments: pl.LazyFrame, reqs: pl.LazyFrame) -> pl.DataFrame:
+def _apply_changes(
+    cycles: pl.DataFrame, segments: pl.LazyFrame, reqs: pl.LazyFrame
+) -> tuple[pl.DataFrame, pl.DataFrame]:
     """Fold every requirement change inside a cycle into its due and limit dates.
 
     A change is the start of a segment that is not a period start. Each change belongs to
@@ -284,7 +290,9 @@ def _apply_changes(cycles: pl.DataFrame, segments: pl.LazyFrame, reqs: pl.LazyFr
         .collect()
     )
     if changes.height == 0:
-        return cycles.with_columns(changes_applied=pl.lit(0, pl.UInt32))
+        empty = pl.DataFrame(schema={"cycle": pl.UInt32, "change": DATE, "new_rank": pl.Int32,
+                                     "due_before": DATE, "due_after": DATE, "applied": pl.Boolean})
+        return cycles.with_columns(changes_applied=pl.lit(0, pl.UInt32)), empty
 
     first_of_cycle = pl.col("cycle") != pl.col("cycle").shift(1)
     idx = pl.int_range(pl.len(), dtype=pl.UInt32)
@@ -299,7 +307,7 @@ def _apply_changes(cycles: pl.DataFrame, segments: pl.LazyFrame, reqs: pl.LazyFr
     )
     changes = changes.with_columns(
         due=pl.lit(None, DATE), lim=pl.lit(None, DATE), drank=pl.lit(None, pl.Int32),
-        applied=pl.lit(0, pl.UInt32),
+        applied=pl.lit(0, pl.UInt32), due_before=pl.lit(None, DATE), live=pl.lit(None, pl.Boolean),
     )
     max_depth = int(changes["depth"].max())
     for k in range(max_depth + 1):
@@ -324,11 +332,15 @@ def _apply_changes(cycles: pl.DataFrame, segments: pl.LazyFrame, reqs: pl.LazyFr
             applied=pl.when(at_k)
             .then(prev_applied + live.cast(pl.UInt32))
             .otherwise("applied"),
+            due_before=pl.when(at_k).then(prev_due).otherwise("due_before"),
+            live=pl.when(at_k).then(live).otherwise("live"),
         )
     final = changes.group_by("cycle").agg(
         pl.col("due").last(), pl.col("lim").last(), pl.col("drank").last(), pl.col("applied").last()
     )
-    return (
+    steps = changes.select("cycle", "change", "new_rank", "due_before",
+                           pl.col("due").alias("due_after"), pl.col("live").alias("applied"))
+    merged = (
         cycles.join(final, on="cycle", how="left")
         .with_columns(
             due_date=pl.coalesce("due", "due_date"),
@@ -339,6 +351,7 @@ def _apply_changes(cycles: pl.DataFrame, segments: pl.LazyFrame, reqs: pl.LazyFr
         .drop("due", "lim", "drank", "applied")
         .sort("cycle")
     )
+    return merged, steps
 
 
 def _findings(cycles: pl.LazyFrame, as_of: dt.date) -> pl.LazyFrame:

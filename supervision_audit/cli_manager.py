@@ -1,0 +1,200 @@
+"""`supervision-audit due` and `supervision-audit explain`: a manager's daily views."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import polars as pl
+import typer
+from rich.table import Table
+from rich.text import Text
+
+from .cli import (
+    AsOfOpt,
+    DataOpt,
+    DebugOpt,
+    FormatOpt,
+    HistoryOpt,
+    OutputOpt,
+    ParamOpt,
+    RulesetOpt,
+    ScopeOpt,
+    TeamOpt,
+    WorkerOpt,
+    err_console,
+    handle_errors,
+    out_console,
+    parse_date,
+    parse_params,
+)
+from .errors import UsageError
+
+WithinOpt = Annotated[str, typer.Option("--within", help="Window after --as-of, e.g. 14d, 2w, 1m.")]
+
+
+def _run(data: Path, ruleset: str, as_of: str, history_from: str | None, scope: str,
+         param: list[str] | None, team: str | None = None, worker: str | None = None) -> Any:
+    from .audit import AuditOptions, run_audit
+
+    opts = AuditOptions(
+        data=data, ruleset=ruleset, as_of=parse_date(as_of, "--as-of"),  # type: ignore[arg-type]
+        history_from=parse_date(history_from, "--history-from"), scope=scope,
+        params=parse_params(param), team=team, worker=worker,
+    )
+    return run_audit(opts)
+
+
+def _check_format(output_format: str) -> None:
+    if output_format not in ("table", "json", "csv"):
+        raise UsageError(f"--format must be table, json or csv (got '{output_format}')")
+
+
+def _write_frame(frame: pl.DataFrame, path: Path, sheet: str, about: dict[str, str]) -> None:
+    from .report.tables import write_frame
+
+    write_frame(frame, path, sheet=sheet, about=about)
+    err_console().print(f"wrote {path}", markup=False)
+
+
+def due_cmd(
+    data: DataOpt,
+    ruleset: RulesetOpt,
+    as_of: AsOfOpt,
+    within: WithinOpt = "14d",
+    history_from: HistoryOpt = None,
+    scope: ScopeOpt = "all",
+    team: TeamOpt = None,
+    worker: WorkerOpt = None,
+    param: ParamOpt = None,
+    output_format: FormatOpt = "table",
+    output: OutputOpt = None,
+    debug: DebugOpt = False,
+) -> None:
+    """Everyone whose next supervision falls due within the window, or is already overdue."""
+    from .durations import Interval
+    from .manager import due_list
+
+    _check_format(output_format)
+    try:
+        window = Interval.parse(within)
+    except ValueError as exc:
+        raise UsageError(f"--within: {exc}") from None
+    run = _run(data, ruleset, as_of, history_from, scope, param)
+    frame = due_list(run, window)
+    if team:
+        frame = frame.filter(pl.col("team").str.to_lowercase() == team.lower())
+    if worker:
+        frame = frame.filter(pl.col("worker_id") == worker)
+    about = {"command": "due", "as_of": str(run.result.as_of), "within": window.code(),
+             "ruleset": f"{run.ruleset.name} {run.ruleset.version}"}
+    if output is not None:
+        _write_frame(frame, output, "Due", about)
+    if output_format == "json":
+        sys.stdout.write(json.dumps({**about, "rows": _json_rows(frame)}, indent=2) + "\n")
+    elif output_format == "csv":
+        from .report.tables import frame_to_csv
+
+        sys.stdout.write(frame_to_csv(frame))
+    else:
+        _render_due(frame, run.result.as_of, window.words())
+
+
+def _json_rows(frame: pl.DataFrame) -> list[dict[str, Any]]:
+    dates = [c for c, t in frame.schema.items() if t == pl.Date]
+    return frame.with_columns(pl.col(c).dt.strftime("%Y-%m-%d") for c in dates).to_dicts()
+
+
+def _render_due(frame: pl.DataFrame, as_of: Any, window: str) -> None:
+    con = out_console()
+    overdue = int((frame["days_until_due"] < 0).sum()) if frame.height else 0
+    con.print(Text(f"Due within {window} of {as_of:%d/%m/%Y}: {frame.height} "
+                   f"({overdue} already overdue)", style="bold"))
+    if frame.height == 0:
+        return
+    for (sup,), group in frame.group_by(["supervisor_id"], maintain_order=True):
+        table = Table(title=f"Supervisor {sup or '(none recorded)'}", title_justify="left")
+        for col in ("worker", "subject", "rule", "requirement", "last", "due", "status"):
+            table.add_column(col, overflow="fold")
+        for r in group.to_dicts():
+            style = "red" if r["days_until_due"] < 0 else None
+            table.add_row(r["worker_id"] or "—", f"{r['subject_type']} {r['subject_id']}", r["rule"],
+                          r["requirement"] or "", _d(r["last_event"]), _d(r["due_date"]),
+                          Text(r["status"], style=style or ""))
+        con.print(table)
+
+
+def _d(day: Any) -> str:
+    return day.strftime("%d/%m/%Y") if day else "—"
+
+
+def explain_cmd(
+    subject_id: Annotated[str, typer.Argument(help="The child's, carer's or worker's ID.")],
+    data: DataOpt,
+    ruleset: RulesetOpt,
+    as_of: AsOfOpt,
+    history_from: HistoryOpt = None,
+    scope: ScopeOpt = "all",
+    param: ParamOpt = None,
+    output_format: FormatOpt = "table",
+    debug: DebugOpt = False,
+) -> None:
+    """One child's or worker's whole timeline: requirements, events, due dates, findings."""
+    from .manager import explain_subject
+
+    _check_format(output_format)
+    run = _run(data, ruleset, as_of, history_from, scope, param)
+    info = explain_subject(run, subject_id.strip())
+    if output_format == "json":
+        sys.stdout.write(json.dumps(info, indent=2, ensure_ascii=False) + "\n")
+        return
+    if output_format == "csv":
+        from .report.tables import frame_to_csv
+
+        rows = [{"rule": r["rule"], **f} for r in info["rules"] for f in r.get("findings", [])]
+        sys.stdout.write(frame_to_csv(pl.DataFrame(rows)) if rows else "")
+        return
+    _render_explain(info)
+
+
+def _render_explain(info: dict[str, Any]) -> None:
+    con = out_console()
+    con.print(Text(f"{info['subject_id']}: timeline as of {info['as_of']} "
+                   f"(ruleset {info['ruleset']['name']} {info['ruleset']['version']})", style="bold"))
+    for r in info["rules"]:
+        con.print(Text(f"\n{r['rule']} — {r['title']}", style="bold underline"))
+        if r.get("history_from"):
+            con.print(f"Event data complete from {r['history_from']} (history date).")
+        if r.get("inputs"):
+            t = Table(title="Input rows", title_justify="left")
+            cols = list(r["inputs"][0].keys())
+            for c in cols:
+                t.add_column(c, overflow="fold")
+            for row in r["inputs"]:
+                t.add_row(*["" if row[c] is None else str(row[c]) for c in cols])
+            con.print(t)
+        for seg in r.get("in_force", []):
+            con.print(f"  in force {seg['from']} to {seg['to']}: {seg['requirement']}", markup=False)
+        for p in r.get("periods", []):
+            state = "open at the audit date" if p["open_at_as_of"] else "closed"
+            note = f" ({p['note']})" if p["note"] else ""
+            con.print(f"  open period {p['start']} to {p['end']}, {state}{note}", markup=False)
+        if r.get("events"):
+            t = Table(title="Events", title_justify="left")
+            for c in ("row", "date", "kind", "counted", "why not"):
+                t.add_column(c, overflow="fold")
+            for e in r["events"]:
+                t.add_row(str(e["row"]), e["date"], e["kind"], "yes" if e["counted"] else "no",
+                          e["why_not"] or "")
+            con.print(t)
+        for c in r.get("cycles", []):
+            con.print(Text(f"  due {c['due_date']} (limit {c['limit_date']}) — {c['requirement']}",
+                           style="bold"))
+            for step in c["steps"]:
+                con.print(f"    · {step}", markup=False)
+        findings = r.get("findings", [])
+        con.print(f"  findings: {len(findings)}", markup=False)
+        for f in findings:
+            con.print(f"    {f['severity'].upper()}: {f['message']}", markup=False)
