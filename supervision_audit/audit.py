@@ -50,6 +50,8 @@ class AuditRun:
     data: LoadedData
     context: EvalContext
     outcomes: list[RuleOutcome]
+    privacy_key: bytes | None = None
+    """Set when outputs are pseudonymised (the key never leaves the process)."""
 
 
 def scopes_of(scope: str) -> tuple[str, ...]:
@@ -169,6 +171,7 @@ def assemble(opts: AuditOptions, ruleset: Ruleset, data: LoadedData, ctx: EvalCo
         ],
         ruleset_path=str(ruleset.path),
         ruleset_sha256=ruleset.sha256,
+        covered=covered,
     )
 
 

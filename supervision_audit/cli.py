@@ -130,6 +130,14 @@ ParamOpt = Annotated[
 ]
 DebugOpt = Annotated[bool, typer.Option("--debug", help="Show tracebacks (may include data).")]
 LimitOpt = Annotated[int, typer.Option("--limit", help="Findings to list in the table (0: all).")]
+PseudoOpt = Annotated[
+    bool, typer.Option("--pseudonymise", help="Replace person and worker IDs with keyed tokens "
+                       "(HMAC-SHA-256; key from $SUPERVISION_AUDIT_KEY or --key-file).")
+]
+KeyFileOpt = Annotated[
+    Path | None, typer.Option("--key-file", help="File holding the pseudonymisation key.")
+]
+NoNamesOpt = Annotated[bool, typer.Option("--no-names", help="Leave names out of every output.")]
 
 
 def _version_callback(value: bool) -> None:
@@ -163,6 +171,9 @@ def audit(
     worker: WorkerOpt = None,
     param: ParamOpt = None,
     limit: LimitOpt = 50,
+    pseudonymise: PseudoOpt = False,
+    key_file: KeyFileOpt = None,
+    no_names: NoNamesOpt = False,
     debug: DebugOpt = False,
 ) -> None:
     """Find every child, carer and worker outside their required supervision interval."""
@@ -182,11 +193,35 @@ def audit(
         worker=worker,
         params=parse_params(param),
     )
+    key = None
+    if pseudonymise:
+        from .report.privacy import read_key
+
+        key = read_key(key_file)  # before the audit: refuse early without a key
+    elif key_file is not None:
+        raise UsageError("--key-file goes with --pseudonymise")
     run = run_audit(opts)
+    run = apply_privacy(run, key, no_names)
     if output is not None:
         written = write_output(run, output, argv=sys.argv)
         err_console().print(f"wrote {written}", markup=False)
     render(run.result, output_format, limit)
+
+
+def apply_privacy(run: Any, key: bytes | None, no_names: bool) -> Any:
+    """Pseudonymise (every ID a keyed token) and/or drop names, for every output format."""
+    import dataclasses
+
+    result = run.result
+    if key is not None:
+        from .report.privacy import pseudonymise_result
+
+        result = pseudonymise_result(result, key)
+        run.privacy_key = key
+    if no_names or key is not None:
+        result = dataclasses.replace(result, summary={**result.summary, "no_names": True})
+    run.result = result
+    return run
 
 
 def render(result: Any, output_format: str, limit: int) -> None:

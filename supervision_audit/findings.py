@@ -133,6 +133,8 @@ class AuditResult:
     ruleset_path: str | None = None
     ruleset_sha256: str | None = None
     source_note: str | None = None
+    covered: pl.DataFrame | None = None
+    """Subjects each rule applies to at as_of (context.COVERED_SCHEMA), after the filters."""
 
     def findings_contract(self) -> pl.DataFrame:
         """The findings with exactly the contract's keys, in the contract's order."""

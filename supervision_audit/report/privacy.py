@@ -1,0 +1,100 @@
+"""Pseudonymisation: stable keyed tokens in place of person and worker IDs, in every output.
+
+A token is HMAC-SHA-256 of the ID under a secret key kept apart from the data. An unkeyed
+hash of a small ID space is reversible by trying every ID; a keyed one is not without the
+key. The same key gives the same token month after month, so trends still join.
+Pseudonymised data is still personal data (UK GDPR, recital 26): handle the outputs as such.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import hmac
+import os
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+
+from ..errors import UsageError
+
+KEY_ENV = "SUPERVISION_AUDIT_KEY"
+ID_COLUMNS = ("subject_id", "worker_id", "supervisor_id", "person_id")
+MIN_KEY_BYTES = 16
+
+
+def read_key(key_file: Path | None) -> bytes:
+    """The key from --key-file, else from $SUPERVISION_AUDIT_KEY; refuse to run without one."""
+    if key_file is not None:
+        try:
+            key = key_file.read_bytes().strip()
+        except OSError as exc:
+            raise UsageError(f"--key-file {key_file}: cannot read ({exc.strerror})") from None
+    else:
+        key = os.environ.get(KEY_ENV, "").strip().encode()
+    if not key:
+        raise UsageError(
+            f"--pseudonymise needs a secret key: set {KEY_ENV} or pass --key-file FILE "
+            "(keep the key apart from the data; the same key gives the same tokens every month)"
+        )
+    if len(key) < MIN_KEY_BYTES:
+        raise UsageError(f"the pseudonymisation key must be at least {MIN_KEY_BYTES} characters")
+    return key
+
+
+def token(key: bytes, value: str) -> str:
+    return "PS-" + hmac.new(key, value.encode("utf-8"), hashlib.sha256).hexdigest()[:16]
+
+
+def token_map(key: bytes, values: pl.Series) -> pl.DataFrame:
+    """id -> token for each distinct value (one HMAC per distinct ID, not per row)."""
+    uniq = values.drop_nulls().unique().to_list()
+    return pl.DataFrame({"id": uniq, "token": [token(key, v) for v in uniq]},
+                        schema={"id": pl.String, "token": pl.String})
+
+
+def _replace(frame: pl.DataFrame, columns: list[str], mapping: pl.DataFrame) -> pl.DataFrame:
+    if frame.height == 0 or not columns:
+        return frame
+    lookup = dict(zip(mapping["id"].to_list(), mapping["token"].to_list(), strict=True))
+    return frame.with_columns(
+        pl.col(c).replace_strict(lookup, default=None, return_dtype=pl.String) for c in columns
+    )
+
+
+def pseudonymise_frame(frame: pl.DataFrame, key: bytes, columns: tuple[str, ...] = ID_COLUMNS
+                       ) -> pl.DataFrame:
+    cols = [c for c in columns if c in frame.columns and frame.schema[c] == pl.String]
+    if not cols:
+        return frame
+    values = pl.concat([frame[c] for c in cols])
+    return _replace(frame, cols, token_map(key, values))
+
+
+def pseudonymise_result(result: Any, key: bytes) -> Any:
+    """A copy of an AuditResult with every ID replaced by its token. Data issues on ID
+    columns get the token as their value; other personal values are already withheld."""
+    findings = pseudonymise_frame(result.findings, key)
+    issues = result.data_issues
+    if issues.height:
+        id_rows = pl.col("column").is_in(list(ID_COLUMNS))
+        ids = issues.filter(id_rows)["value"]
+        mapping = token_map(key, ids)
+        lookup = dict(zip(mapping["id"].to_list(), mapping["token"].to_list(), strict=True))
+        issues = issues.with_columns(
+            value=pl.when(id_rows)
+            .then(pl.col("value").replace_strict(lookup, default=None, return_dtype=pl.String))
+            .otherwise(pl.col("value"))
+        )
+    summary = dict(result.summary)
+    if "staff_by_supervisor" in summary:
+        summary["staff_by_supervisor"] = [
+            {**row, "supervisor_id": token(key, row["supervisor_id"])
+             if row.get("supervisor_id") not in (None, "(none)") else row.get("supervisor_id")}
+            for row in summary["staff_by_supervisor"]
+        ]
+    if summary.get("filters", {}).get("worker"):
+        summary["filters"] = {**summary["filters"], "worker": token(key, summary["filters"]["worker"])}
+    summary["pseudonymised"] = True
+    return dataclasses.replace(result, findings=findings, data_issues=issues, summary=summary)
