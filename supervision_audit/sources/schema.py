@@ -35,6 +35,9 @@ class Column:
     default: str | None = None
     personal: bool = False
     """Personal data (names, dates of birth): never echoed in issues, errors or logs."""
+    evaluated: bool = True
+    """False for columns no rule reads: a bad value there is a warning (value ignored), and
+    the row is kept, so a typo in a date of birth never drops a child's case."""
 
 
 @dataclass(frozen=True)
@@ -69,7 +72,7 @@ EPISODES = TableSpec(
         Column("worker_id", "id"),
         Column("flags", "flags", choices=CASE_FLAGS),
         Column("person_name", "text", personal=True),
-        Column("date_of_birth", "date", personal=True),
+        Column("date_of_birth", "date", personal=True, evaluated=False),
     ),
     description="One row per period a child (or foster carer) is open under one category "
     "and one set of flags.",
@@ -102,7 +105,7 @@ WORKERS = TableSpec(
         Column("end_date", "date"),
         Column("asye_start", "date"),
         Column("frontline", "bool", default="true"),
-        Column("fte", "number"),
+        Column("fte", "number", evaluated=False),
     ),
     description="One row per member of staff (employment dates, supervisor, ASYE start).",
     checks=("end_not_before_start", "unique_worker_id"),

@@ -1,0 +1,489 @@
+"""Reading the canonical tables with row provenance.
+
+Every input is read as text with its spreadsheet row number (header = row 1), parsed
+explicitly (ISO and day-first UK dates only, never US order), and every value that is
+present but does not parse becomes a data issue with file, row, column and reason; its row
+is left out. Before returning, each table reconciles: rows read = rows used + rows rejected.
+The CSV and xlsx paths give the same frame shape and the same row numbers.
+
+All parsing is Polars expressions over whole columns. Values of personal columns (names,
+dates of birth) never appear in issues or errors.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+
+from ..errors import InputError
+from ..findings import ISSUE_SCHEMA, empty_issues
+from .schema import TABLES, Column, TableSpec
+
+WITHHELD = "[withheld: personal data]"
+ROW = "_row"
+TRUE_WORDS = ("y", "yes", "true", "t", "1")
+FALSE_WORDS = ("n", "no", "false", "f", "0")
+ISO_DATE = r"^(\d{4})-(\d{1,2})-(\d{1,2})(?:[ T]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?$"
+UK_DATE = r"^(\d{1,2})/(\d{1,2})/(\d{4})(?:[ T]\d{1,2}:\d{2}(?::\d{2})?)?$"
+SERIAL = r"^\d{1,5}(?:\.0+)?$"
+DATE_REASON = "not a date (expected YYYY-MM-DD or DD/MM/YYYY)"
+
+
+def norm_header(text: str) -> str:
+    """Header matching ignores case, spaces, underscores and hyphens."""
+    return "".join(ch for ch in text.strip().lower() if ch not in " _-\t")
+
+
+@dataclass
+class LoadedTable:
+    name: str
+    file: str
+    frame: pl.DataFrame
+    columns_present: set[str]
+    header_map: dict[str, str]
+    extra_columns: list[str]
+    rows_read: int
+    rows_rejected: int
+    size_bytes: int
+    sha256: str
+
+
+@dataclass
+class LoadedData:
+    path: str
+    tables: dict[str, LoadedTable] = field(default_factory=dict)
+    issues: pl.DataFrame = field(default_factory=empty_issues)
+
+    def reconciliation(self) -> dict[str, dict[str, Any]]:
+        return {
+            name: {"file": t.file, "read": t.rows_read, "used": t.frame.height,
+                   "rejected": t.rows_rejected}
+            for name, t in self.tables.items()
+        }
+
+
+# ---------------------------------------------------------------------------------------
+# Raw reading: text frames with row numbers
+
+
+@dataclass
+class RawTable:
+    file: str
+    headers: list[str]
+    frame: pl.DataFrame  # one String column per header position (c0, c1, ...) + _row
+    size_bytes: int
+    sha256: str
+
+
+def _decode(data: bytes, shown: str) -> bytes:
+    """UTF-8 bytes for Polars: BOMs removed, UTF-16 and Windows-1252 converted, never a
+    silent replacement of undecodable bytes."""
+    if data.startswith(b"\xef\xbb\xbf"):
+        data = data[3:]
+    elif data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        try:
+            return data.decode("utf-16").encode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise InputError(f"not valid UTF-16 text (byte {exc.start})", file=shown) from None
+    try:
+        data.decode("utf-8")
+        return data
+    except UnicodeDecodeError:
+        pass
+    try:
+        return data.decode("cp1252").encode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise InputError(
+            f"cannot read the text encoding (not UTF-8, UTF-16 or Windows-1252; byte {exc.start})",
+            file=shown,
+        ) from None
+
+
+def read_csv_raw(path: Path) -> RawTable:
+    shown = str(path)
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise InputError(f"cannot read ({exc.strerror})", file=shown) from None
+    digest = hashlib.sha256(data).hexdigest()
+    size = len(data)
+    text = _decode(data, shown)
+    if not text.strip():
+        raise InputError("the file is empty (no header row)", file=shown)
+    first_line = text.split(b"\n", 1)[0].decode("utf-8").rstrip("\r")
+    headers = next(csv.reader([first_line]))
+    names = [f"c{i}" for i in range(len(headers))]
+    try:
+        frame = pl.read_csv(
+            io.BytesIO(text), has_header=False, skip_rows=1, new_columns=names,
+            schema={n: pl.String for n in names}, truncate_ragged_lines=True,
+            infer_schema=False,
+        )
+    except pl.exceptions.PolarsError as exc:
+        raise InputError(f"not a readable CSV file ({type(exc).__name__})", file=shown) from None
+    frame = frame.with_row_index(ROW, offset=2).with_columns(pl.col(ROW).cast(pl.Int64))
+    return RawTable(shown, headers, frame, size, digest)
+
+
+def xlsx_sheets(path: Path) -> dict[str, str]:
+    """lower-case sheet name -> sheet name."""
+    import fastexcel
+
+    try:
+        reader = fastexcel.read_excel(str(path))
+    except Exception as exc:  # fastexcel raises its own types for corrupt/encrypted files
+        raise InputError(f"cannot open the workbook ({_reason(exc)})", file=str(path)) from None
+    return {name.strip().lower(): name for name in reader.sheet_names}
+
+
+def _reason(exc: Exception) -> str:
+    text = str(exc).lower()
+    if "password" in text or "encrypt" in text or "cfb" in text:
+        return "it is password-protected or encrypted"
+    return "it is not a valid .xlsx file"
+
+
+def read_xlsx_raw(path: Path, sheet: str) -> RawTable:
+    import fastexcel
+
+    shown = f"{path.name}[{sheet}]"
+    data = path.read_bytes()
+    try:
+        reader = fastexcel.read_excel(str(path))
+        loaded = reader.load_sheet_by_name(sheet, header_row=None, dtypes="string")
+        frame = loaded.to_polars()
+    except Exception as exc:
+        raise InputError(f"cannot read the sheet ({_reason(exc)})", file=shown) from None
+    if frame.height == 0:
+        raise InputError("the sheet is empty (no header row)", file=shown)
+    names = [f"c{i}" for i in range(frame.width)]
+    frame = frame.rename(dict(zip(frame.columns, names, strict=True)))
+    headers = ["" if v is None else str(v) for v in frame.row(0)]
+    frame = (
+        frame.slice(1).with_row_index(ROW, offset=2).with_columns(pl.col(ROW).cast(pl.Int64))
+        .with_columns(pl.col(n).cast(pl.String) for n in names)
+    )
+    return RawTable(shown, headers, frame, len(data), hashlib.sha256(data).hexdigest())
+
+
+# ---------------------------------------------------------------------------------------
+# Header matching
+
+
+def match_headers(raw: RawTable, spec: TableSpec) -> tuple[dict[str, str], dict[str, str], list[str]]:
+    """(canonical -> raw column cN, canonical -> header text, unused headers)."""
+    wanted = {norm_header(c.name): c.name for c in spec.columns}
+    seen: dict[str, list[str]] = {}
+    for i, h in enumerate(raw.headers):
+        key = norm_header(h)
+        if key in wanted:
+            seen.setdefault(wanted[key], []).append(f"c{i}")
+    dupes = {canon: cols for canon, cols in seen.items() if len(cols) > 1}
+    if dupes:
+        described = "; ".join(
+            f"{canon} ({', '.join(repr(raw.headers[int(c[1:])]) for c in cols)})"
+            for canon, cols in dupes.items()
+        )
+        raise InputError(f"duplicate columns: {described}", file=raw.file)
+    exact = [h for h in raw.headers if h and raw.headers.count(h) > 1]
+    if exact:
+        raise InputError(f"duplicate column headers: {', '.join(sorted(set(exact)))}", file=raw.file)
+    to_raw = {canon: cols[0] for canon, cols in seen.items()}
+    header_map = {canon: raw.headers[int(col[1:])] for canon, col in to_raw.items()}
+    extra = [h for i, h in enumerate(raw.headers) if f"c{i}" not in to_raw.values() and h.strip()]
+    for c in spec.columns:
+        if c.required and c.name not in to_raw:
+            raise InputError(
+                f"required column '{c.name}' is missing (headers found: "
+                f"{', '.join(h for h in raw.headers if h.strip()) or 'none'})",
+                file=raw.file, column=c.name,
+            )
+    return to_raw, header_map, extra
+
+
+# ---------------------------------------------------------------------------------------
+# Parsing: one expression per column kind, plus the issue it raises
+
+
+def _norm_enum(expr: pl.Expr) -> pl.Expr:
+    return expr.str.strip_chars().str.to_uppercase().str.replace_all(r"[\s\-]+", "_")
+
+
+def _apply_map(expr: pl.Expr, mapping: dict[str, str] | None) -> pl.Expr:
+    if not mapping:
+        return expr
+    keys = {k.strip().lower(): v for k, v in mapping.items()}
+    lowered = expr.str.strip_chars().str.to_lowercase()
+    return pl.when(lowered.is_in(list(keys))).then(
+        lowered.replace_strict(keys, default=None, return_dtype=pl.String)
+    ).otherwise(expr)
+
+
+def parse_date_expr(text: pl.Expr, *, serials: bool) -> pl.Expr:
+    """ISO or day-first UK text (a time part is dropped); Excel serials when `serials`."""
+    t = text.str.strip_chars()
+    iso = t.str.extract_groups(ISO_DATE)
+    uk = t.str.extract_groups(UK_DATE)
+
+    def build(y: pl.Expr, m: pl.Expr, d: pl.Expr) -> pl.Expr:
+        return pl.concat_str([y, m.str.zfill(2), d.str.zfill(2)], separator="-").str.to_date(
+            "%Y-%m-%d", strict=False)
+
+    parsed = pl.coalesce(
+        build(iso.struct.field("1"), iso.struct.field("2"), iso.struct.field("3")),
+        build(uk.struct.field("3"), uk.struct.field("2"), uk.struct.field("1")),
+    )
+    if serials:
+        number = t.str.extract(r"^(\d{1,5})(?:\.0+)?$", 1).cast(pl.Int64, strict=False)
+        # 1900 date system: serial 60 is the fictitious 29 Feb 1900; serials 1-59 are one
+        # day off relative to later ones. Only serials after 60 are accepted.
+        serial_date = pl.when(number > 60).then(
+            (pl.lit(-25569, pl.Int64) + number).cast(pl.Int32).cast(pl.Date)
+        )
+        parsed = pl.coalesce(parsed, serial_date)
+    return parsed
+
+
+def _parse_column(col: Column, text: pl.Expr, value_maps: dict[str, dict[str, str]],
+                  serials: bool) -> tuple[pl.Expr, pl.Expr | None, str]:
+    """(parsed value, failure mask (present but unparseable), reason)."""
+    present = text.is_not_null() & (text.str.strip_chars() != "")
+    if col.kind == "id":
+        s = text.str.strip_chars()
+        value = pl.when(s.str.contains(r"^\d+\.0+$")).then(s.str.replace(r"\.0+$", "")).otherwise(s)
+        return pl.when(present).then(value), None, ""
+    if col.kind == "text":
+        return pl.when(present).then(text.str.strip_chars()), None, ""
+    if col.kind == "date":
+        value = parse_date_expr(text, serials=serials)
+        return value, present & value.is_null(), DATE_REASON
+    if col.kind == "enum":
+        value = _norm_enum(_apply_map(text, value_maps.get(col.name)))
+        ok = value.is_in(list(col.choices))
+        reason = f"unknown {col.name.replace('_', ' ')} (expected one of: {', '.join(col.choices)})"
+        parsed = pl.when(present & ok).then(value)
+        if col.default is not None:
+            parsed = pl.when(present).then(parsed).otherwise(pl.lit(col.default))
+        return parsed, present & ~ok, reason
+    if col.kind == "flags":
+        mapping = value_maps.get(col.name) or {}
+        parts = text.fill_null("").str.replace_all(",", ";", literal=True).str.split(";")
+        keys = {k.strip().lower(): v for k, v in mapping.items()}
+        cleaned = parts.list.eval(
+            pl.element().str.strip_chars().filter(pl.element().str.strip_chars() != "")
+        )
+        if keys:
+            cleaned = cleaned.list.eval(
+                pl.when(pl.element().str.to_lowercase().is_in(list(keys)))
+                .then(pl.element().str.to_lowercase().replace_strict(keys, default=None,
+                                                                     return_dtype=pl.String))
+                .otherwise(pl.element())
+            )
+        normed = cleaned.list.eval(_norm_enum(pl.element()))
+        bad = normed.list.eval(~pl.element().is_in(list(col.choices))).list.any()
+        value = normed.list.unique().list.sort()
+        reason = f"unknown flag (expected any of: {', '.join(col.choices)}, separated by ';')"
+        return value, present & bad.fill_null(False), reason
+    if col.kind == "bool":
+        low = text.str.strip_chars().str.to_lowercase()
+        default = None if col.default is None else col.default.lower() in TRUE_WORDS
+        value = (pl.when(low.is_in(list(TRUE_WORDS))).then(True)
+                 .when(low.is_in(list(FALSE_WORDS))).then(False)
+                 .when(~present).then(pl.lit(default, pl.Boolean)))
+        bad = present & ~low.is_in(list(TRUE_WORDS + FALSE_WORDS))
+        return value, bad, "not a yes/no value (expected Y/N, Yes/No, TRUE/FALSE or 1/0)"
+    if col.kind == "int":
+        s = text.str.strip_chars()
+        value = s.str.extract(r"^(-?\d+)(?:\.0+)?$", 1).cast(pl.Int64, strict=False)
+        return value, present & value.is_null(), "not a whole number"
+    if col.kind == "number":
+        value = text.str.strip_chars().cast(pl.Float64, strict=False)
+        return value, present & value.is_null(), "not a number"
+    raise ValueError(f"unknown column kind {col.kind}")
+
+
+def _empty_typed(col: Column) -> pl.Expr:
+    dtype = {"date": pl.Date, "bool": pl.Boolean, "int": pl.Int64, "number": pl.Float64,
+             "flags": pl.List(pl.String)}.get(col.kind, pl.String)
+    if col.kind == "flags":
+        return pl.lit([], dtype=pl.List(pl.String))
+    if col.default is not None:
+        if col.kind == "bool":
+            return pl.lit(col.default.lower() in TRUE_WORDS, pl.Boolean)
+        return pl.lit(col.default, dtype)
+    return pl.lit(None, dtype)
+
+
+def _issue_frame(frame: pl.DataFrame, mask: str, table: str, file: str, column: str,
+                 value: pl.Expr, reason: str | pl.Expr, action: str = "rejected") -> pl.DataFrame:
+    rows = frame.filter(pl.col(mask))
+    if rows.height == 0:
+        return empty_issues()
+    return rows.select(
+        table=pl.lit(table), file=pl.lit(file), row=pl.col(ROW), column=pl.lit(column),
+        value=value.cast(pl.String), reason=reason if isinstance(reason, pl.Expr) else pl.lit(reason),
+        action=pl.lit(action),
+    ).cast(ISSUE_SCHEMA)  # type: ignore[arg-type]
+
+
+def parse_table(raw: RawTable, spec: TableSpec, value_maps: dict[str, dict[str, str]],
+                *, serials: bool, known: dict[str, Any]) -> tuple[LoadedTable, pl.DataFrame]:
+    to_raw, header_map, extra = match_headers(raw, spec)
+    frame = raw.frame
+    # Rows whose every cell is empty are not data (blank lines); they are not counted.
+    cells = [pl.col(c) for c in frame.columns if c != ROW]
+    blank = pl.all_horizontal([(c.is_null() | (c.str.strip_chars() == "")) for c in cells])
+    frame = frame.filter(~blank)
+    rows_read = frame.height
+    exprs, fails, warns, issues = [], [], [], []
+    for col in spec.columns:
+        src = to_raw.get(col.name)
+        if src is None:
+            exprs.append(_empty_typed(col).alias(col.name))
+            continue
+        value, bad, reason = _parse_column(col, pl.col(src), value_maps, serials)
+        exprs.append(value.alias(col.name))
+        if col.required:
+            missing = pl.col(src).is_null() | (pl.col(src).str.strip_chars() == "")
+            fails.append((f"_miss_{col.name}", missing, col, "required value missing", src))
+        if bad is not None:
+            if col.evaluated:
+                fails.append((f"_bad_{col.name}", bad, col, reason, src))
+            else:
+                warns.append((f"_warn_{col.name}", bad, col, f"{reason}; value ignored", src))
+    parsed = frame.select(
+        pl.col(ROW), *[pl.col(c) for c in to_raw.values()],
+        *[m.alias(name) for name, m, *_ in fails + warns], *exprs,
+    )
+    for name, _m, col, reason, src in fails + warns:
+        value = pl.lit(WITHHELD) if col.personal else pl.col(src)
+        action = "warning" if name.startswith("_warn_") else "rejected"
+        issues.append(_issue_frame(parsed, name, spec.name, raw.file, col.name, value, reason,
+                                   action=action))
+    bad_cols = [name for name, *_ in fails]
+    rejected = pl.any_horizontal([pl.col(n).fill_null(False) for n in bad_cols]) if bad_cols else pl.lit(False)
+    parsed = parsed.with_columns(_rejected=rejected)
+
+    # Table checks on rows that parsed.
+    ok = ~pl.col("_rejected")
+    if "end_not_before_start" in spec.checks:
+        cond = ok & pl.col("end_date").is_not_null() & (pl.col("end_date") < pl.col("start_date"))
+        parsed = parsed.with_columns(_chk_end=cond)
+        value = pl.col(to_raw["end_date"]) if "end_date" in to_raw else pl.lit(None, pl.String)
+        issues.append(_issue_frame(parsed, "_chk_end", spec.name, raw.file, "end_date", value,
+                                   "end date is before the start date"))
+        parsed = parsed.with_columns(_rejected=pl.col("_rejected") | pl.col("_chk_end"))
+    for check, key, parent in (("person_has_episode", "person_id", "episodes"),
+                               ("worker_exists", "worker_id", "workers")):
+        if check in spec.checks and parent in known:
+            used_ids, all_ids = known[parent]
+            cond = ~pl.col("_rejected") & pl.col(key).is_not_null() & ~pl.col(key).is_in(used_ids.implode())
+            parsed = parsed.with_columns(_chk_parent=cond)
+            if parent == "episodes":
+                what = pl.when(pl.col(key).is_in(all_ids.implode())).then(
+                    pl.lit("every episode row of this person was rejected (see episodes)")
+                ).otherwise(pl.lit("no episode for this person"))
+            else:
+                what = pl.when(pl.col(key).is_in(all_ids.implode())).then(
+                    pl.lit("this worker's row was rejected (see workers)")
+                ).otherwise(pl.lit("no such worker in workers"))
+            issues.append(_issue_frame(parsed, "_chk_parent", spec.name, raw.file, key,
+                                       pl.col(key), what))
+            parsed = parsed.with_columns(_rejected=pl.col("_rejected") | pl.col("_chk_parent"))
+    if "unique_worker_id" in spec.checks:
+        first = pl.col(ROW).min().over(pl.col("worker_id"), ~pl.col("_rejected"))
+        cond = ~pl.col("_rejected") & pl.col("worker_id").is_not_null() & (pl.col(ROW) != first)
+        parsed = parsed.with_columns(_first=first).with_columns(_chk_dup=cond)
+        issues.append(_issue_frame(parsed, "_chk_dup", spec.name, raw.file, "worker_id",
+                                   pl.col("worker_id"),
+                                   pl.format("worker_id repeated (first on row {})", "_first")))
+        parsed = parsed.with_columns(_rejected=pl.col("_rejected") | pl.col("_chk_dup"))
+    if spec.dedupe:
+        raw_cols = list(to_raw.values())
+        first = pl.col(ROW).min().over(raw_cols + ["_rejected"])
+        parsed = parsed.with_columns(_first=first).with_columns(
+            _chk_same=~pl.col("_rejected") & (pl.col(ROW) != pl.col("_first")))
+        issues.append(_issue_frame(parsed, "_chk_same", spec.name, raw.file, "",
+                                   pl.lit(None, pl.String),
+                                   pl.format("exact duplicate of row {}", "_first"),
+                                   action="counted once"))
+        parsed = parsed.with_columns(_rejected=pl.col("_rejected") | pl.col("_chk_same"))
+
+    used = parsed.filter(~pl.col("_rejected")).select(
+        [pl.col(c.name) for c in spec.columns] + [pl.col(ROW)]
+    )
+    seen_ids = parsed.select(pl.col(to_raw[PARENT_KEY[spec.name]]).str.strip_chars().alias("id"))[
+        "id"] if spec.name in PARENT_KEY and PARENT_KEY[spec.name] in to_raw else None
+    table = LoadedTable(
+        name=spec.name, file=raw.file, frame=used, columns_present=set(to_raw),
+        header_map=header_map, extra_columns=extra, rows_read=rows_read,
+        rows_rejected=rows_read - used.height, size_bytes=raw.size_bytes, sha256=raw.sha256,
+    )
+    all_issues = pl.concat(issues, how="vertical") if issues else empty_issues()
+    if seen_ids is not None:
+        known[f"_all_{spec.name}"] = seen_ids.drop_nulls().unique()
+    return table, all_issues
+
+
+# ---------------------------------------------------------------------------------------
+# The public entry point
+
+ORDER = ("episodes", "workers", "case_events", "worker_sessions", "worker_events",
+         "team_events", "absences")
+PARENT_KEY = {"episodes": "person_id", "workers": "worker_id"}
+
+
+def load_canonical(path: str | Path, *, tables: Any, required: Any = (),
+                   value_maps: dict[str, dict[str, str]] | None = None) -> LoadedData:
+    """Load the canonical tables found at `path` (a folder of CSVs or one .xlsx workbook)."""
+    root = Path(path)
+    if not root.exists():
+        raise InputError("not found (give a folder of CSV files or an .xlsx workbook)", file=str(root))
+    wanted = [t for t in ORDER if t in set(tables)]
+    required = set(required)
+    value_maps = value_maps or {}
+    found: dict[str, Any] = {}
+    if root.is_dir():
+        files = {p.name.lower(): p for p in root.iterdir() if p.is_file()}
+        for name in wanted:
+            p = files.get(f"{name}.csv")
+            if p is not None:
+                found[name] = ("csv", p)
+            elif name in required:
+                raise InputError(f"file not found (required for children's rules: {name}.csv)",
+                                 file=str(root / f"{name}.csv"))
+        serials = False
+    elif root.suffix.lower() in (".xlsx", ".xlsm"):
+        sheets = xlsx_sheets(root)
+        for name in wanted:
+            if name in sheets:
+                found[name] = ("xlsx", sheets[name])
+            elif name in required:
+                raise InputError(f"no sheet named '{name}' (required for children's rules)", file=str(root))
+        serials = True
+    else:
+        raise InputError("expected a folder of CSV files or an .xlsx workbook", file=str(root))
+
+    data = LoadedData(path=str(root))
+    known: dict[str, Any] = {}
+    issue_frames = []
+    for name in wanted:
+        if name not in found:
+            continue
+        kind, where = found[name]
+        raw = read_csv_raw(where) if kind == "csv" else read_xlsx_raw(root, where)
+        table, issues = parse_table(raw, TABLES[name], value_maps, serials=serials, known=known)
+        data.tables[name] = table
+        issue_frames.append(issues)
+        if name in PARENT_KEY:
+            known[name] = (table.frame[PARENT_KEY[name]].unique(),
+                           known.pop(f"_all_{name}", table.frame[PARENT_KEY[name]].unique()))
+    if issue_frames:
+        data.issues = pl.concat(issue_frames, how="vertical").sort("table", "row", "column")
+    return data
