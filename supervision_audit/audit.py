@@ -156,7 +156,7 @@ def assemble(opts: AuditOptions, ruleset: Ruleset, data: LoadedData, ctx: EvalCo
         as_of=opts.as_of,
         from_date=opts.from_date,
         history_from={s: {"date": ctx.history_from.get(s), "source": ctx.cache["history_source"].get(s)}
-                      for s in scopes},
+                      for s in scopes if ruleset.rules_for(s)},
         scope=opts.scope,
         parameters=ruleset.parameter_strings(),
         findings=findings,
@@ -243,7 +243,7 @@ def build_summary(opts: AuditOptions, ruleset: Ruleset, data: LoadedData, ctx: E
                 "date": ctx.history_from[s].isoformat() if ctx.history_from.get(s) else None,
                 "source": ctx.cache["history_source"].get(s),
             }
-            for s in scopes
+            for s in scopes if ruleset.rules_for(s)
         },
         "parameters": ruleset.parameter_strings(),
         "filters": {"team": opts.team, "worker": opts.worker},
@@ -266,7 +266,7 @@ def build_summary(opts: AuditOptions, ruleset: Ruleset, data: LoadedData, ctx: E
         }
         summary["by_category"] = _breakdown(covered, "category", "children")
         summary["by_team"] = _breakdown(covered, "team", "children")
-    if "staff" in scopes:
+    if "staff" in scopes and ruleset.rules_for("staff"):
         staff_findings = findings.filter(pl.col("scope") == "staff")
         staff_cov = covered.filter(pl.col("scope") == "staff")
         subjects = staff_cov.group_by("subject_id").agg(pl.col("outstanding").any())

@@ -97,4 +97,8 @@ def pseudonymise_result(result: Any, key: bytes) -> Any:
     if summary.get("filters", {}).get("worker"):
         summary["filters"] = {**summary["filters"], "worker": token(key, summary["filters"]["worker"])}
     summary["pseudonymised"] = True
-    return dataclasses.replace(result, findings=findings, data_issues=issues, summary=summary)
+    covered = result.covered
+    if covered is not None and covered.height:
+        covered = pseudonymise_frame(covered, key)
+    return dataclasses.replace(result, findings=findings, data_issues=issues, summary=summary,
+                               covered=covered)

@@ -275,6 +275,8 @@ def _case_requirement(rs: Ruleset, category: str, flags: tuple[str, ...]) -> str
                 continue
             if q.flags and not set(q.flags) & set(flags):
                 continue
+            if q.unless_flags and set(q.unless_flags) & set(flags):
+                continue
             key = (q.every.nominal_days, q.limit_or_every.nominal_days)
             if best is None or key < best[0]:
                 best = (key, q)

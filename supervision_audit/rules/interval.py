@@ -37,7 +37,11 @@ REQUIREMENT_KEYS = {
     "section": "the section this requirement comes from, when not the rule's",
     "quote": "the policy's words for this requirement, when not the rule's",
 }
-WHEN_KEYS = {"categories": "any of these categories", "flags": "any of these flags"}
+WHEN_KEYS = {
+    "categories": "any of these categories",
+    "flags": "any of these flags",
+    "unless_flags": "none of these flags (for a flag that loosens, e.g. NO_CHILDREN_PLACED)",
+}
 STAFF_WHEN_KEYS = {
     "roles": "any of these roles (matched ignoring case)",
     "frontline": "true: frontline staff only; false: non-frontline only",
@@ -64,6 +68,7 @@ class Requirement:
     section: str | None
     quote: str | None
     order: int
+    unless_flags: tuple[str, ...] | None = None
     roles: tuple[str, ...] | None = None
     frontline: bool | None = None
     phase_from: str | None = None
@@ -91,7 +96,9 @@ class Requirement:
             return ", ".join(parts)
         cats = ", ".join(self.categories) if self.categories else "any category"
         if self.flags:
-            return f"{cats} with {' or '.join(self.flags)}"
+            cats = f"{cats} with {' or '.join(self.flags)}"
+        if self.unless_flags:
+            cats = f"{cats} without {' or '.join(self.unless_flags)}"
         return cats
 
     def requirement_text(self) -> str:
@@ -170,6 +177,10 @@ def validate(ctx: Ctx, data: LineDict, rule: Rule) -> IntervalSpec:
             ctx.no_unknown_keys(when, WHEN_KEYS, "'when'")
             cats = ctx.string_list(when, "categories", CASE_CATEGORIES)
             flags = ctx.string_list(when, "flags", CASE_FLAGS)
+            unless = ctx.string_list(when, "unless_flags", CASE_FLAGS)
+            if unless and flags and set(unless) & set(flags):
+                raise ctx.fail(when, "unless_flags", "a flag cannot be both required and excluded")
+            extra["unless_flags"] = unless
         label = ctx.string(r, "label", required=False) or _default_label(cats, flags, every)
         reqs.append(Requirement(label, every, limit, cats, flags,
                                 ctx.string(r, "section", required=False) or None,
@@ -241,6 +252,8 @@ def _rank_expr(spec: IntervalSpec) -> pl.Expr:
             cond = cond & pl.col("category").is_in(list(q.categories))
         if q.flags:
             cond = cond & pl.any_horizontal(pl.col("flags").list.contains(f) for f in q.flags)
+        if q.unless_flags:
+            cond = cond & ~pl.any_horizontal(pl.col("flags").list.contains(f) for f in q.unless_flags)
         ranks.append(pl.when(cond).then(pl.lit(i, pl.Int32)))
     return pl.min_horizontal(ranks)
 

@@ -1,0 +1,46 @@
+"""Writing a plain table (due lists, samples, explain output) to csv, json or xlsx safely."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+
+from ..errors import UsageError
+from .atomic import atomic_write, atomic_write_text
+from .csvout import BOM, safe_csv
+
+
+def frame_to_csv(frame: pl.DataFrame) -> str:
+    return safe_csv(frame)
+
+
+def frame_records(frame: pl.DataFrame) -> list[dict[str, Any]]:
+    dates = [c for c, t in frame.schema.items() if t == pl.Date]
+    return frame.with_columns(pl.col(c).dt.strftime("%Y-%m-%d") for c in dates).to_dicts()
+
+
+def write_frame(frame: pl.DataFrame, path: Path, *, sheet: str, about: dict[str, str]) -> Path:
+    suffix = path.suffix.lower()
+    if suffix == ".csv":
+        return atomic_write_text(path, BOM + safe_csv(frame))
+    if suffix == ".json":
+        return atomic_write_text(path, json.dumps({**about, "rows": frame_records(frame)},
+                                                  indent=2, ensure_ascii=False) + "\n")
+    if suffix == ".xlsx":
+        import datetime as dt
+
+        from openpyxl import Workbook
+
+        from .workbook import Sheet, _plain_table
+
+        as_of = dt.date.fromisoformat(about.get("as_of", dt.date.today().isoformat()))
+        wb = Workbook(write_only=True)
+        _plain_table(Sheet(wb, sheet, as_of), frame, list(frame.columns))
+        info = Sheet(wb, "About", as_of)
+        for k, v in about.items():
+            info.append([info.cell(k), info.cell(str(v))])
+        return atomic_write(path, lambda tmp: wb.save(tmp))
+    raise UsageError(f"--output must end in .csv, .json or .xlsx (got '{path.name}')")

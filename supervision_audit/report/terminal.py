@@ -1,0 +1,173 @@
+"""The Rich terminal report: readable at 80 columns, and without colour (every status is
+also written as a word), which is what it gets when output is not a terminal."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import polars as pl
+from rich import box
+from rich.console import Console
+from rich.panel import Panel
+from rich.table import Table
+from rich.text import Text
+
+from ..findings import worst_first
+
+
+def _d(day: Any) -> str:
+    return day.strftime("%d/%m/%Y") if isinstance(day, dt.date) else "—"
+
+
+def _pct_text(pct: float | None) -> Text:
+    if pct is None:
+        return Text("—")
+    style = "green" if pct >= 90 else "yellow" if pct >= 75 else "red"
+    return Text(f"{pct:.1f}%", style=style)
+
+
+def _title(result: Any, con: Console) -> None:
+    s = result.summary
+    con.print(Text(f"Supervision audit — {result.authority}", style="bold"))
+    period = (f"{_d(result.from_date)} to {_d(result.as_of)}" if result.from_date
+              else f"everything up to {_d(result.as_of)}")
+    con.print(f"Ruleset {result.ruleset_name} {result.ruleset_version}; as of {_d(result.as_of)}; "
+              f"findings: {period}", markup=False, highlight=False)
+    for scope, h in result.history_from.items():
+        date = h.get("date")
+        when = _d(date) if date else "none"
+        con.print(f"History date ({scope}): {when} ({h.get('source')})", markup=False)
+    if result.parameters:
+        con.print("Parameters: " + ", ".join(f"{k}={v}" for k, v in result.parameters.items()),
+                  markup=False)
+    filters = {k: v for k, v in (s.get("filters") or {}).items() if v}
+    if filters:
+        con.print("Filters: " + ", ".join(f"{k}={v}" for k, v in filters.items()), markup=False)
+    if s.get("pseudonymised"):
+        con.print("IDs are pseudonymised (keyed tokens).", markup=False)
+
+
+def _headline(result: Any, con: Console) -> None:
+    s = result.summary
+    table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False)
+    for col, just in (("", "left"), ("open", "right"), ("no breach", "right"), ("%", "right"),
+                      ("findings", "right"), ("red", "right"), ("amber", "right"),
+                      ("outstanding", "right")):
+        table.add_column(col, justify=just)  # type: ignore[arg-type]
+    rows = 0
+    for key, label, open_key in (("children", "Children", "open_at_as_of"),
+                                 ("carers", "Foster carers", "open_at_as_of"),
+                                 ("staff", "Staff", "active_at_as_of")):
+        b = s.get(key)
+        if not b or (key == "carers" and not b.get(open_key) and not b["findings"]["total"]):
+            continue
+        f = b["findings"]
+        table.add_row(label, str(b.get(open_key)), str(b.get("compliant")),
+                      _pct_text(b.get("compliance_pct")), str(f["total"]), str(f["red"]),
+                      str(f["amber"]), str(f["outstanding"]))
+        rows += 1
+    if rows:
+        con.print(Panel(table, title="Headline (open at the audit date)", title_align="left",
+                        box=box.ROUNDED, expand=False))
+
+
+def _breakdown(result: Any, con: Console, key: str, label: str, title: str) -> None:
+    rows = result.summary.get(key) or []
+    if not rows:
+        return
+    table = Table(title=title, title_justify="left", box=box.SIMPLE_HEAD)
+    table.add_column(label, overflow="fold", max_width=40)
+    for col in ("open", "no breach", "%"):
+        table.add_column(col, justify="right")
+    for r in rows:
+        table.add_row(str(r[label if label in r else list(r)[0]]), str(r["open"]),
+                      str(r["compliant"]), _pct_text(r.get("compliance_pct")))
+    con.print(table)
+
+
+def _findings(result: Any, con: Console, limit: int) -> None:
+    f = result.findings
+    if f.height == 0:
+        con.print(Text("No findings: nobody was outside their required interval.", style="green"))
+        return
+    ordered = worst_first(f)
+    shown = ordered if limit <= 0 else ordered.head(limit)
+    table = Table(title=f"Findings, worst first ({f.height})", title_justify="left",
+                  box=box.SIMPLE_HEAD)
+    table.add_column("subject", overflow="fold")
+    table.add_column("rule", overflow="fold")
+    table.add_column("requirement", overflow="fold", ratio=2)
+    table.add_column("due", no_wrap=True)
+    table.add_column("met", no_wrap=True)
+    table.add_column("days", justify="right")
+    table.add_column("sev", no_wrap=True)
+    for r in shown.to_dicts():
+        sev = r["severity"]
+        sev_text = Text("RED" if sev == "red" else "amber", style="bold red" if sev == "red" else "yellow")
+        met = _d(r["met_date"]) if r["met_date"] else ("open" if r["outstanding"] else "closed")
+        table.add_row(f"{r['subject_type']} {r['subject_id']}", r["rule"], r["requirement"] or "",
+                      _d(r["due_date"]), met, str(r["days_overdue"]), sev_text)
+    con.print(table)
+    if shown.height < f.height:
+        con.print(f"... and {f.height - shown.height} more. See them all with --limit 0, "
+                  "--format csv, or --output audit.xlsx.", markup=False)
+
+
+def _not_evaluated(result: Any, con: Console) -> None:
+    caveats = result.summary.get("caveats") or []
+    if not result.not_evaluated and not caveats:
+        return
+    table = Table(title="Not evaluated (never counted as compliant)", title_justify="left",
+                  box=box.SIMPLE_HEAD)
+    table.add_column("rule", no_wrap=True)
+    table.add_column("scope", no_wrap=True)
+    table.add_column("reason", overflow="fold")
+    for n in result.not_evaluated:
+        table.add_row(n.rule, n.scope, n.reason)
+    for c in caveats:
+        table.add_row(c["rule"], "caveat", c["caveat"])
+    con.print(table)
+
+
+def _data(result: Any, con: Console) -> None:
+    tables = result.summary.get("tables") or {}
+    rec = Table(title="Input rows: read = used + rejected", title_justify="left", box=box.SIMPLE_HEAD)
+    rec.add_column("table")
+    for col in ("read", "used", "rejected"):
+        rec.add_column(col, justify="right")
+    for name, r in tables.items():
+        rec.add_row(name, f"{r['read']:,}", f"{r['used']:,}", f"{r['rejected']:,}")
+    con.print(rec)
+    issues = result.data_issues
+    if issues.height == 0:
+        return
+    counts = (issues.group_by("table", "action", "reason").agg(n=pl.len())
+              .sort("n", "table", descending=[True, False]).head(12))
+    summary = Table(title=f"Data issues ({issues.height})", title_justify="left", box=box.SIMPLE_HEAD)
+    summary.add_column("table", no_wrap=True)
+    summary.add_column("action", no_wrap=True)
+    summary.add_column("reason", overflow="fold")
+    summary.add_column("rows", justify="right")
+    for r in counts.to_dicts():
+        summary.add_row(r["table"], r["action"], r["reason"], str(r["n"]))
+    con.print(summary)
+    first = Table(title="First data issues (file, row, column)", title_justify="left", box=box.SIMPLE_HEAD)
+    for col in ("file", "row", "column", "reason"):
+        first.add_column(col, overflow="fold")
+    for r in issues.head(10).to_dicts():
+        first.add_row(str(r["file"]).rsplit("/", 1)[-1], str(r["row"]), r["column"] or "—", r["reason"])
+    con.print(first)
+
+
+def render_terminal(result: Any, console: Console | None = None, *, limit: int = 50) -> None:
+    con = console or Console()
+    _title(result, con)
+    con.print()
+    _headline(result, con)
+    _breakdown(result, con, "by_category", "category", "Children and carers by category")
+    _breakdown(result, con, "by_team", "team", "Children and carers by team")
+    _breakdown(result, con, "staff_by_team", "team", "Staff by team")
+    _findings(result, con, limit)
+    _not_evaluated(result, con)
+    _data(result, con)
