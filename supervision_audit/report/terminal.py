@@ -9,7 +9,6 @@ from typing import Any
 import polars as pl
 from rich import box
 from rich.console import Console
-from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
@@ -50,10 +49,11 @@ def _title(result: Any, con: Console) -> None:
 
 def _headline(result: Any, con: Console) -> None:
     s = result.summary
-    table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False)
+    table = Table(title="Headline: open at the audit date, and with no outstanding breach",
+                  title_justify="left", box=box.SIMPLE_HEAD)
     for col, just in (("", "left"), ("open", "right"), ("no breach", "right"), ("%", "right"),
                       ("findings", "right"), ("red", "right"), ("amber", "right"),
-                      ("outstanding", "right")):
+                      ("overdue now", "right")):
         table.add_column(col, justify=just)  # type: ignore[arg-type]
     rows = 0
     for key, label, open_key in (("children", "Children", "open_at_as_of"),
@@ -68,8 +68,7 @@ def _headline(result: Any, con: Console) -> None:
                       str(f["amber"]), str(f["outstanding"]))
         rows += 1
     if rows:
-        con.print(Panel(table, title="Headline (open at the audit date)", title_align="left",
-                        box=box.ROUNDED, expand=False))
+        con.print(table)
 
 
 def _breakdown(result: Any, con: Console, key: str, label: str, title: str) -> None:
