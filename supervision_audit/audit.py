@@ -76,8 +76,9 @@ def prepare(opts: AuditOptions) -> tuple[Ruleset, LoadedData, EvalContext, tuple
             required += CHILD_TABLES
     if "staff" in scopes:
         wanted += STAFF_TABLES
-    data = load_canonical(opts.data, tables=wanted, required=required,
-                          value_maps=ruleset.value_maps())
+    data = load_canonical(
+        opts.data, tables=wanted, required=required, value_maps=ruleset.value_maps()
+    )
     if not data.tables:
         names = ", ".join(f"{t}.csv" for t in wanted)
         raise InputError(f"no input tables found (looked for {names})", file=str(opts.data))
@@ -96,8 +97,9 @@ def prepare(opts: AuditOptions) -> tuple[Ruleset, LoadedData, EvalContext, tuple
     return ruleset, data, ctx, scopes
 
 
-def _settle_history(ctx: EvalContext, opts: AuditOptions, scope: str, table: str, column: str,
-                    what: str) -> None:
+def _settle_history(
+    ctx: EvalContext, opts: AuditOptions, scope: str, table: str, column: str, what: str
+) -> None:
     if opts.history_from:
         ctx.history_from[scope] = opts.history_from
         ctx.cache["history_source"][scope] = "--history-from"
@@ -116,7 +118,9 @@ def run_audit(opts: AuditOptions) -> AuditRun:
     for scope in scopes:
         rules = ruleset.rules_for(scope)
         if not rules:
-            not_evaluated.append(NotEvaluated("*", scope, f"ruleset '{ruleset.name}' has no {scope} rules"))
+            not_evaluated.append(
+                NotEvaluated("*", scope, f"ruleset '{ruleset.name}' has no {scope} rules")
+            )
         for rule in rules:
             outcome = RULE_KINDS[rule.kind].evaluate(ctx, rule)
             outcomes.append(outcome)
@@ -133,9 +137,15 @@ def _apply_filters(frame: pl.DataFrame, opts: AuditOptions) -> pl.DataFrame:
     return frame
 
 
-def assemble(opts: AuditOptions, ruleset: Ruleset, data: LoadedData, ctx: EvalContext,
-             scopes: tuple[str, ...], outcomes: list[RuleOutcome],
-             not_evaluated: list[NotEvaluated]) -> AuditResult:
+def assemble(
+    opts: AuditOptions,
+    ruleset: Ruleset,
+    data: LoadedData,
+    ctx: EvalContext,
+    scopes: tuple[str, ...],
+    outcomes: list[RuleOutcome],
+    not_evaluated: list[NotEvaluated],
+) -> AuditResult:
     schema = {**FINDING_SCHEMA, **FINDING_EXTRA_SCHEMA}
     frames = [o.findings.select(list(schema)) for o in outcomes if o.findings.height]
     findings = pl.concat(frames, how="vertical") if frames else empty_findings()
@@ -146,8 +156,17 @@ def assemble(opts: AuditOptions, ruleset: Ruleset, data: LoadedData, ctx: EvalCo
     covered = pl.concat(covered_frames, how="vertical") if covered_frames else empty_covered()
     covered = _apply_filters(covered, opts)
     caveats = [{"rule": o.rule_id, "caveat": c} for o in outcomes for c in o.caveats]
-    summary = build_summary(opts, ruleset, data, ctx, scopes, findings, covered,
-                            [o.rule_id for o in outcomes if not o.not_evaluated], caveats)
+    summary = build_summary(
+        opts,
+        ruleset,
+        data,
+        ctx,
+        scopes,
+        findings,
+        covered,
+        [o.rule_id for o in outcomes if not o.not_evaluated],
+        caveats,
+    )
     return AuditResult(
         tool_version=__version__,
         ruleset_name=ruleset.name,
@@ -155,8 +174,11 @@ def assemble(opts: AuditOptions, ruleset: Ruleset, data: LoadedData, ctx: EvalCo
         authority=ruleset.authority,
         as_of=opts.as_of,
         from_date=opts.from_date,
-        history_from={s: {"date": ctx.history_from.get(s), "source": ctx.cache["history_source"].get(s)}
-                      for s in scopes if ruleset.rules_for(s)},
+        history_from={
+            s: {"date": ctx.history_from.get(s), "source": ctx.cache["history_source"].get(s)}
+            for s in scopes
+            if ruleset.rules_for(s)
+        },
         scope=opts.scope,
         parameters=ruleset.parameter_strings(),
         findings=findings,
@@ -165,8 +187,13 @@ def assemble(opts: AuditOptions, ruleset: Ruleset, data: LoadedData, ctx: EvalCo
         summary=summary,
         rules_evaluated=[o.rule_id for o in outcomes if not o.not_evaluated],
         inputs=[
-            {"table": t.name, "file": t.file, "size_bytes": t.size_bytes, "rows": t.rows_read,
-             "sha256": t.sha256}
+            {
+                "table": t.name,
+                "file": t.file,
+                "size_bytes": t.size_bytes,
+                "rows": t.rows_read,
+                "sha256": t.sha256,
+            }
             for t in data.tables.values()
         ],
         ruleset_path=str(ruleset.path),
@@ -182,7 +209,8 @@ def _pct(part: int, whole: int) -> float | None:
 def _headline(covered: pl.DataFrame, subject_type: str) -> dict[str, Any]:
     subjects = (
         covered.filter(pl.col("subject_type") == subject_type)
-        .group_by("subject_id").agg(pl.col("outstanding").any())
+        .group_by("subject_id")
+        .agg(pl.col("outstanding").any())
     )
     n = subjects.height
     breached = int(subjects["outstanding"].sum()) if n else 0
@@ -208,8 +236,12 @@ def _breakdown(covered: pl.DataFrame, key: str, scope: str) -> list[dict[str, An
         .sort(key)
     )
     return [
-        {key: r[key], "open": r["open"], "compliant": r["compliant"],
-         "compliance_pct": _pct(r["compliant"], r["open"])}
+        {
+            key: r[key],
+            "open": r["open"],
+            "compliant": r["compliant"],
+            "compliance_pct": _pct(r["compliant"], r["open"]),
+        }
         for r in table.to_dicts()
     ]
 
@@ -225,14 +257,25 @@ def _counts(findings: pl.DataFrame) -> dict[str, int]:
     }
 
 
-def build_summary(opts: AuditOptions, ruleset: Ruleset, data: LoadedData, ctx: EvalContext,
-                  scopes: tuple[str, ...], findings: pl.DataFrame, covered: pl.DataFrame,
-                  evaluated: list[str], caveats: list[dict[str, str]] | None = None
-                  ) -> dict[str, Any]:
+def build_summary(
+    opts: AuditOptions,
+    ruleset: Ruleset,
+    data: LoadedData,
+    ctx: EvalContext,
+    scopes: tuple[str, ...],
+    findings: pl.DataFrame,
+    covered: pl.DataFrame,
+    evaluated: list[str],
+    caveats: list[dict[str, str]] | None = None,
+) -> dict[str, Any]:
     by_rule = (
         findings.group_by("rule")
-        .agg(findings=pl.len(), red=(pl.col("severity") == "red").sum(),
-             amber=(pl.col("severity") == "amber").sum(), outstanding=pl.col("outstanding").sum())
+        .agg(
+            findings=pl.len(),
+            red=(pl.col("severity") == "red").sum(),
+            amber=(pl.col("severity") == "amber").sum(),
+            outstanding=pl.col("outstanding").sum(),
+        )
         .sort("rule")
     )
     summary: dict[str, Any] = {
@@ -243,7 +286,8 @@ def build_summary(opts: AuditOptions, ruleset: Ruleset, data: LoadedData, ctx: E
                 "date": ctx.history_from[s].isoformat() if ctx.history_from.get(s) else None,
                 "source": ctx.cache["history_source"].get(s),
             }
-            for s in scopes if ruleset.rules_for(s)
+            for s in scopes
+            if ruleset.rules_for(s)
         },
         "parameters": ruleset.parameter_strings(),
         "filters": {"team": opts.team, "worker": opts.worker},

@@ -68,12 +68,20 @@ def stage(name: str, rows: int, results: list[dict[str, Any]], mem: PeakRSS) -> 
     yield
     seconds = time.perf_counter() - start
     mem.peak = max(mem.peak, mem._rss())
-    results.append({"stage": name, "seconds": seconds, "rows": rows,
-                    "rows_per_s": rows / seconds if seconds else float("inf"),
-                    "peak_gib": mem.peak / 2**30})
-    print(f"  {name:<28} {seconds:8.2f} s  {rows:>12,} rows  "
-          f"{rows / seconds if seconds else 0:>14,.0f} rows/s  peak {mem.peak / 2**30:6.2f} GiB",
-          flush=True)
+    results.append(
+        {
+            "stage": name,
+            "seconds": seconds,
+            "rows": rows,
+            "rows_per_s": rows / seconds if seconds else float("inf"),
+            "peak_gib": mem.peak / 2**30,
+        }
+    )
+    print(
+        f"  {name:<28} {seconds:8.2f} s  {rows:>12,} rows  "
+        f"{rows / seconds if seconds else 0:>14,.0f} rows/s  peak {mem.peak / 2**30:6.2f} GiB",
+        flush=True,
+    )
 
 
 def ensure_data(children: int, seed: int = 7) -> Path:
@@ -153,8 +161,9 @@ def _workbook_writer() -> Callable[..., Any] | None:
     return write_workbook
 
 
-def _reference_ratio(ctx: Any, rs: Any, results: list[dict[str, Any]], mem: PeakRSS
-                     ) -> list[dict[str, Any]]:
+def _reference_ratio(
+    ctx: Any, rs: Any, results: list[dict[str, Any]], mem: PeakRSS
+) -> list[dict[str, Any]]:
     """The main children's interval rule, vectorised engine vs plain-Python reference."""
     from .reference import Req, reference_clock
     from .rules.interval import _rank_expr, persons, requirements_frame
@@ -170,39 +179,66 @@ def _reference_ratio(ctx: Any, rs: Any, results: list[dict[str, Any]], mem: Peak
     codes = persons(ctx)
     with stage("reference: to Python rows", ctx.tables["episodes"].height, out, mem):
         rows_df = (
-            ctx.tables["episodes"].with_columns(rank=_rank_expr(spec))
-            .filter(pl.col("rank").is_not_null()).join(codes, on="person_id")
-            .select("subject",
-                    pl.max_horizontal("start_date", pl.lit(hist)).alias("start"),
-                    pl.min_horizontal(pl.col("end_date").fill_null(pl.lit(as_of)), pl.lit(as_of)).alias("end"),
-                    "rank")
+            ctx.tables["episodes"]
+            .with_columns(rank=_rank_expr(spec))
+            .filter(pl.col("rank").is_not_null())
+            .join(codes, on="person_id")
+            .select(
+                "subject",
+                pl.max_horizontal("start_date", pl.lit(hist)).alias("start"),
+                pl.min_horizontal(pl.col("end_date").fill_null(pl.lit(as_of)), pl.lit(as_of)).alias(
+                    "end"
+                ),
+                "rank",
+            )
         )
         rows = list(zip(*[rows_df[c].to_list() for c in rows_df.columns], strict=True))
-        ev = (ctx.tables["case_events"].filter(pl.col("kind").is_in(list(spec.counts)))
-              .join(codes, on="person_id").select("subject", "date"))
+        ev = (
+            ctx.tables["case_events"]
+            .filter(pl.col("kind").is_in(list(spec.counts)))
+            .join(codes, on="person_id")
+            .select("subject", "date")
+        )
         events = list(zip(ev["subject"].to_list(), ev["date"].to_list(), strict=True))
-        reqs = {r["rank"]: Req(r["every_days"], r["every_months"], r["limit_days"], r["limit_months"])
-                for r in requirements_frame(spec).to_dicts()}
+        reqs = {
+            r["rank"]: Req(r["every_days"], r["every_months"], r["limit_days"], r["limit_months"])
+            for r in requirements_frame(spec).to_dicts()
+        }
     with stage("reference: plain-Python clock", len(rows), out, mem):
         reference_clock(rows, events, reqs, as_of, repeat=spec.repeat)
     ref_s = out[-1]["seconds"]
-    print(f"  engine is {ref_s / engine_s:.1f}x faster than the plain-Python reference "
-          f"({engine_s:.2f} s vs {ref_s:.2f} s, conversion not counted)", flush=True)
-    out.append({"stage": "speed ratio (reference / engine)", "seconds": ref_s / engine_s,
-                "rows": 0, "rows_per_s": 0, "peak_gib": 0})
+    print(
+        f"  engine is {ref_s / engine_s:.1f}x faster than the plain-Python reference "
+        f"({engine_s:.2f} s vs {ref_s:.2f} s, conversion not counted)",
+        flush=True,
+    )
+    out.append(
+        {
+            "stage": "speed ratio (reference / engine)",
+            "seconds": ref_s / engine_s,
+            "rows": 0,
+            "rows_per_s": 0,
+            "peak_gib": 0,
+        }
+    )
     return out
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--sizes", default="100000,1000000",
-                        help="comma-separated numbers of children (default 100000,1000000)")
+    parser.add_argument(
+        "--sizes",
+        default="100000,1000000",
+        help="comma-separated numbers of children (default 100000,1000000)",
+    )
     parser.add_argument("--ruleset", default="dorset")
     parser.add_argument("--json", type=Path, help="also write the figures here")
     args = parser.parse_args(argv)
     sizes = [int(s) for s in args.sizes.split(",") if s.strip()]
-    print(f"supervision-audit benchmark: Polars {pl.__version__}, {os.cpu_count()} cores, "
-          f"ruleset {args.ruleset}, as of {AS_OF}")
+    print(
+        f"supervision-audit benchmark: Polars {pl.__version__}, {os.cpu_count()} cores, "
+        f"ruleset {args.ruleset}, as of {AS_OF}"
+    )
     figures: dict[str, Any] = {}
     with PeakRSS() as mem:
         for i, n in enumerate(sizes):

@@ -90,14 +90,18 @@ def parse_date(text: str | None, option: str) -> dt.date | None:
             return dt.date(int(m.group(3)), int(m.group(2)), int(m.group(1)))
         return dt.date.fromisoformat(t)
     except ValueError:
-        raise UsageError(f"{option} '{text}' is not a date (use YYYY-MM-DD or DD/MM/YYYY)") from None
+        raise UsageError(
+            f"{option} '{text}' is not a date (use YYYY-MM-DD or DD/MM/YYYY)"
+        ) from None
 
 
 def parse_params(items: list[str] | None) -> dict[str, str]:
     out: dict[str, str] = {}
     for item in items or []:
         if "=" not in item:
-            raise UsageError(f"--param '{item}' must look like NAME=VALUE (e.g. personal_interval=4w)")
+            raise UsageError(
+                f"--param '{item}' must look like NAME=VALUE (e.g. personal_interval=4w)"
+            )
         key, value = item.split("=", 1)
         out[key.strip()] = value.strip()
     return out
@@ -105,18 +109,24 @@ def parse_params(items: list[str] | None) -> dict[str, str]:
 
 # Shared option declarations -------------------------------------------------------------
 
-DataOpt = Annotated[Path, typer.Option("--data", help="Folder of CSV files, or one .xlsx workbook.")]
+DataOpt = Annotated[
+    Path, typer.Option("--data", help="Folder of CSV files, or one .xlsx workbook.")
+]
 RulesetOpt = Annotated[
     str, typer.Option("--ruleset", help="Ruleset name (dorset, devon, ...) or a .yaml file.")
 ]
-AsOfOpt = Annotated[str, typer.Option("--as-of", help="Audit date (YYYY-MM-DD, DD/MM/YYYY or today).")]
+AsOfOpt = Annotated[
+    str, typer.Option("--as-of", help="Audit date (YYYY-MM-DD, DD/MM/YYYY or today).")
+]
 FromOpt = Annotated[
     str | None, typer.Option("--from", help="Only findings overdue at some point from this date.")
 ]
 HistoryOpt = Annotated[
     str | None,
-    typer.Option("--history-from", help="Date from which event data is complete "
-                 "(default: the earliest event in the data)."),
+    typer.Option(
+        "--history-from",
+        help="Date from which event data is complete (default: the earliest event in the data).",
+    ),
 ]
 ScopeOpt = Annotated[str, typer.Option("--scope", help="children, staff or all.")]
 FormatOpt = Annotated[str, typer.Option("--format", help="Terminal output: table, json or csv.")]
@@ -131,8 +141,12 @@ ParamOpt = Annotated[
 DebugOpt = Annotated[bool, typer.Option("--debug", help="Show tracebacks (may include data).")]
 LimitOpt = Annotated[int, typer.Option("--limit", help="Findings to list in the table (0: all).")]
 PseudoOpt = Annotated[
-    bool, typer.Option("--pseudonymise", help="Replace person and worker IDs with keyed tokens "
-                       "(HMAC-SHA-256; key from $SUPERVISION_AUDIT_KEY or --key-file).")
+    bool,
+    typer.Option(
+        "--pseudonymise",
+        help="Replace person and worker IDs with keyed tokens "
+        "(HMAC-SHA-256; key from $SUPERVISION_AUDIT_KEY or --key-file).",
+    ),
 ]
 KeyFileOpt = Annotated[
     Path | None, typer.Option("--key-file", help="File holding the pseudonymisation key.")
@@ -149,8 +163,13 @@ def _version_callback(value: bool) -> None:
 @app.callback()
 def root(
     version: Annotated[
-        bool, typer.Option("--version", callback=_version_callback, is_eager=True,
-                           help="Show the version and exit.")
+        bool,
+        typer.Option(
+            "--version",
+            callback=_version_callback,
+            is_eager=True,
+            help="Show the version and exit.",
+        ),
     ] = False,
 ) -> None:
     """Audit supervision intervals in children's social care against an authority's policy."""

@@ -25,7 +25,6 @@ from .cli import (
     TeamOpt,
     WorkerOpt,
     err_console,
-    handle_errors,
     out_console,
     parse_date,
     parse_params,
@@ -35,14 +34,27 @@ from .errors import UsageError
 WithinOpt = Annotated[str, typer.Option("--within", help="Window after --as-of, e.g. 14d, 2w, 1m.")]
 
 
-def _run(data: Path, ruleset: str, as_of: str, history_from: str | None, scope: str,
-         param: list[str] | None, team: str | None = None, worker: str | None = None) -> Any:
+def _run(
+    data: Path,
+    ruleset: str,
+    as_of: str,
+    history_from: str | None,
+    scope: str,
+    param: list[str] | None,
+    team: str | None = None,
+    worker: str | None = None,
+) -> Any:
     from .audit import AuditOptions, run_audit
 
     opts = AuditOptions(
-        data=data, ruleset=ruleset, as_of=parse_date(as_of, "--as-of"),  # type: ignore[arg-type]
-        history_from=parse_date(history_from, "--history-from"), scope=scope,
-        params=parse_params(param), team=team, worker=worker,
+        data=data,
+        ruleset=ruleset,
+        as_of=parse_date(as_of, "--as-of"),  # type: ignore[arg-type]
+        history_from=parse_date(history_from, "--history-from"),
+        scope=scope,
+        params=parse_params(param),
+        team=team,
+        worker=worker,
     )
     return run_audit(opts)
 
@@ -88,8 +100,12 @@ def due_cmd(
         frame = frame.filter(pl.col("team").str.to_lowercase() == team.lower())
     if worker:
         frame = frame.filter(pl.col("worker_id") == worker)
-    about = {"command": "due", "as_of": str(run.result.as_of), "within": window.code(),
-             "ruleset": f"{run.ruleset.name} {run.ruleset.version}"}
+    about = {
+        "command": "due",
+        "as_of": str(run.result.as_of),
+        "within": window.code(),
+        "ruleset": f"{run.ruleset.name} {run.ruleset.version}",
+    }
     if output is not None:
         _write_frame(frame, output, "Due", about)
     if output_format == "json":
@@ -110,8 +126,12 @@ def _json_rows(frame: pl.DataFrame) -> list[dict[str, Any]]:
 def _render_due(frame: pl.DataFrame, as_of: Any, window: str) -> None:
     con = out_console()
     overdue = int((frame["days_until_due"] < 0).sum()) if frame.height else 0
-    con.print(Text(f"Due within {window} of {as_of:%d/%m/%Y}: {frame.height} "
-                   f"({overdue} already overdue)", style="bold"))
+    con.print(
+        Text(
+            f"Due within {window} of {as_of:%d/%m/%Y}: {frame.height} ({overdue} already overdue)",
+            style="bold",
+        )
+    )
     if frame.height == 0:
         return
     for (sup,), group in frame.group_by(["supervisor_id"], maintain_order=True):
@@ -120,9 +140,15 @@ def _render_due(frame: pl.DataFrame, as_of: Any, window: str) -> None:
             table.add_column(col, overflow="fold")
         for r in group.to_dicts():
             style = "red" if r["days_until_due"] < 0 else None
-            table.add_row(r["worker_id"] or "—", f"{r['subject_type']} {r['subject_id']}", r["rule"],
-                          r["requirement"] or "", _d(r["last_event"]), _d(r["due_date"]),
-                          Text(r["status"], style=style or ""))
+            table.add_row(
+                r["worker_id"] or "—",
+                f"{r['subject_type']} {r['subject_id']}",
+                r["rule"],
+                r["requirement"] or "",
+                _d(r["last_event"]),
+                _d(r["due_date"]),
+                Text(r["status"], style=style or ""),
+            )
         con.print(table)
 
 
@@ -161,8 +187,13 @@ def explain_cmd(
 
 def _render_explain(info: dict[str, Any]) -> None:
     con = out_console()
-    con.print(Text(f"{info['subject_id']}: timeline as of {info['as_of']} "
-                   f"(ruleset {info['ruleset']['name']} {info['ruleset']['version']})", style="bold"))
+    con.print(
+        Text(
+            f"{info['subject_id']}: timeline as of {info['as_of']} "
+            f"(ruleset {info['ruleset']['name']} {info['ruleset']['version']})",
+            style="bold",
+        )
+    )
     for r in info["rules"]:
         con.print(Text(f"\n{r['rule']} — {r['title']}", style="bold underline"))
         if r.get("history_from"):
@@ -176,7 +207,9 @@ def _render_explain(info: dict[str, Any]) -> None:
                 t.add_row(*["" if row[c] is None else str(row[c]) for c in cols])
             con.print(t)
         for seg in r.get("in_force", []):
-            con.print(f"  in force {seg['from']} to {seg['to']}: {seg['requirement']}", markup=False)
+            con.print(
+                f"  in force {seg['from']} to {seg['to']}: {seg['requirement']}", markup=False
+            )
         for p in r.get("periods", []):
             state = "open at the audit date" if p["open_at_as_of"] else "closed"
             note = f" ({p['note']})" if p["note"] else ""
@@ -186,12 +219,21 @@ def _render_explain(info: dict[str, Any]) -> None:
             for c in ("row", "date", "kind", "counted", "why not"):
                 t.add_column(c, overflow="fold")
             for e in r["events"]:
-                t.add_row(str(e["row"]), e["date"], e["kind"], "yes" if e["counted"] else "no",
-                          e["why_not"] or "")
+                t.add_row(
+                    str(e["row"]),
+                    e["date"],
+                    e["kind"],
+                    "yes" if e["counted"] else "no",
+                    e["why_not"] or "",
+                )
             con.print(t)
         for c in r.get("cycles", []):
-            con.print(Text(f"  due {c['due_date']} (limit {c['limit_date']}) — {c['requirement']}",
-                           style="bold"))
+            con.print(
+                Text(
+                    f"  due {c['due_date']} (limit {c['limit_date']}) — {c['requirement']}",
+                    style="bold",
+                )
+            )
             for step in c["steps"]:
                 con.print(f"    · {step}", markup=False)
         findings = r.get("findings", [])

@@ -43,8 +43,14 @@ def list_cmd(as_json: JsonFlag = False, debug: DebugOpt = False) -> None:
         table.add_column(col.replace("_", " "), overflow="fold")
     for r in rows:
         rules = f"{r['rules']} ({r['children_rules']} case, {r['staff_rules']} staff)"
-        table.add_row(r["name"], r["authority"], r["document_date"], rules,
-                      str(r["not_auditable"]), r["parameters"] or "—")
+        table.add_row(
+            r["name"],
+            r["authority"],
+            r["document_date"],
+            rules,
+            str(r["not_auditable"]),
+            r["parameters"] or "—",
+        )
     out_console().print(table)
 
 
@@ -63,21 +69,37 @@ def show_cmd(
     rs = load_ruleset(name, parse_params(param), placeholders=True)
     rows = rule_rows(rs)
     if as_json:
-        _print_json({"name": rs.name, "version": rs.version, "rules": rows,
-                     "not_auditable": [vars(n) for n in rs.not_auditable],
-                     "parameters": rs.parameter_strings()})
+        _print_json(
+            {
+                "name": rs.name,
+                "version": rs.version,
+                "rules": rows,
+                "not_auditable": [vars(n) for n in rs.not_auditable],
+                "parameters": rs.parameter_strings(),
+            }
+        )
         return
     con = out_console()
-    con.print(Text(f"{rs.authority} — {rs.document.title} ({rs.document.date}); "
-                   f"ruleset {rs.name} {rs.version}", style="bold"))
+    con.print(
+        Text(
+            f"{rs.authority} — {rs.document.title} ({rs.document.date}); "
+            f"ruleset {rs.name} {rs.version}",
+            style="bold",
+        )
+    )
     if rs.parameters:
-        con.print("Parameters: " + ", ".join(f"{k}={v}" for k, v in rs.parameter_strings().items())
-                  + (f"  (placeholder for: {', '.join(rs.placeholders)})" if rs.placeholders else ""))
+        con.print(
+            "Parameters: "
+            + ", ".join(f"{k}={v}" for k, v in rs.parameter_strings().items())
+            + (f"  (placeholder for: {', '.join(rs.placeholders)})" if rs.placeholders else "")
+        )
     table = Table(show_lines=True)
     for col in ("id", "applies to", "requirement", "counts", "citation", "note"):
         table.add_column(col, overflow="fold")
     for r in rows:
-        table.add_row(r["id"], r["applies_to"], r["requirement"], r["counts"], r["section"], r["note"])
+        table.add_row(
+            r["id"], r["applies_to"], r["requirement"], r["counts"], r["section"], r["note"]
+        )
     con.print(table)
     if rs.not_auditable:
         na = Table(title="Not auditable from data", show_lines=True)
@@ -104,8 +126,10 @@ def explain_cmd(
         return
     con = out_console()
     con.print(Text(f"{info['id']}: {info['title']}", style="bold"))
-    con.print(f"Ruleset {info['ruleset']} ({info['authority']}); kind {info['kind']}, "
-              f"scope {info['scope']}")
+    con.print(
+        f"Ruleset {info['ruleset']} ({info['authority']}); kind {info['kind']}, "
+        f"scope {info['scope']}"
+    )
     con.print(Text("\nWhat the policy says", style="bold underline"))
     con.print(f"{info['citation']}:")
     con.print(Text(f"“{info['quote']}”", style="italic"))
@@ -150,8 +174,12 @@ def validate_cmd(
 @handle_errors
 def new_cmd(
     name: Annotated[str, typer.Argument(help="Short lower-case name, e.g. kent.")],
-    authority: Annotated[str | None, typer.Option("--authority", help="The authority's name.")] = None,
-    out: Annotated[Path | None, typer.Option("--out", help="File to write (default NAME.yaml).")] = None,
+    authority: Annotated[
+        str | None, typer.Option("--authority", help="The authority's name.")
+    ] = None,
+    out: Annotated[
+        Path | None, typer.Option("--out", help="File to write (default NAME.yaml).")
+    ] = None,
     force: Annotated[bool, typer.Option("--force", help="Overwrite an existing file.")] = False,
     debug: DebugOpt = False,
 ) -> None:
@@ -163,14 +191,17 @@ def new_cmd(
     if target.exists() and not force:
         raise UsageError(f"{target} already exists (use --force to overwrite)")
     atomic_write_text(target, starter_ruleset(name, authority))
-    err_console().print(f"wrote {target}; check it with: supervision-audit rulesets validate {target}",
-                        markup=False)
+    err_console().print(
+        f"wrote {target}; check it with: supervision-audit rulesets validate {target}", markup=False
+    )
 
 
 @rulesets_app.command("compare")
 @handle_errors
 def compare_cmd(
-    names: Annotated[list[str] | None, typer.Argument(help="Rulesets to compare (default: all).")] = None,
+    names: Annotated[
+        list[str] | None, typer.Argument(help="Rulesets to compare (default: all).")
+    ] = None,
     as_json: JsonFlag = False,
     debug: DebugOpt = False,
 ) -> None:
@@ -182,8 +213,10 @@ def compare_cmd(
         _print_json(data)
         return
     con = out_console()
-    for key, title in (("cases", "Case supervision (child's or carer's record)"),
-                       ("staff", "Staff supervision")):
+    for key, title in (
+        ("cases", "Case supervision (child's or carer's record)"),
+        ("staff", "Staff supervision"),
+    ):
         table = Table(title=title, show_lines=False)
         table.add_column("group", overflow="fold")
         for col in data["rulesets"]:
@@ -193,4 +226,6 @@ def compare_cmd(
         con.print(table)
     con.print("— : no requirement for that group in that policy.", markup=False)
     for name, params in data["placeholders"].items():
-        con.print(f"{name}: set by --param {', '.join(params)} (shown with a placeholder)", markup=False)
+        con.print(
+            f"{name}: set by --param {', '.join(params)} (shown with a placeholder)", markup=False
+        )

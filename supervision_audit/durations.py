@@ -15,8 +15,12 @@ from dataclasses import dataclass
 import polars as pl
 
 _PATTERN = re.compile(r"^\s*(\d+)\s*(d|w|m|y)\s*$", re.IGNORECASE)
-_UNIT_WORDS = {"d": ("day", "days"), "w": ("week", "weeks"), "m": ("month", "months"),
-               "y": ("year", "years")}
+_UNIT_WORDS = {
+    "d": ("day", "days"),
+    "w": ("week", "weeks"),
+    "m": ("month", "months"),
+    "y": ("year", "years"),
+}
 _NOMINAL_DAYS = {"d": 1.0, "w": 7.0, "m": 365.2425 / 12, "y": 365.2425}
 
 

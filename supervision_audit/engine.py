@@ -192,16 +192,33 @@ def run_clock(
     ]
     if restarts is not None:
         rs = (
-            restarts.select(SUBJECT, pl.col("date"), pl.col("days").cast(pl.Int32).alias("r_days"),
-                            pl.col("months").cast(pl.Int32).alias("r_months"))
+            restarts.select(
+                SUBJECT,
+                pl.col("date"),
+                pl.col("days").cast(pl.Int32).alias("r_days"),
+                pl.col("months").cast(pl.Int32).alias("r_months"),
+            )
             .filter(pl.col("date") <= pl.lit(as_of))
             .sort(SUBJECT, "date")
-            .join_asof(seg_lazy.sort(SUBJECT, "seg_start"), left_on="date", right_on="seg_start",
-                       by=SUBJECT, strategy="backward", check_sortedness=False)
+            .join_asof(
+                seg_lazy.sort(SUBJECT, "seg_start"),
+                left_on="date",
+                right_on="seg_start",
+                by=SUBJECT,
+                strategy="backward",
+                check_sortedness=False,
+            )
             .filter(pl.col("seg_end").is_not_null() & (pl.col("date") <= pl.col("seg_end")))
-            .select(SUBJECT, "period", pl.col("date").alias("anchor"), "rank",
-                    is_event=pl.lit(False), anchor_type=pl.lit(1, pl.Int8), r_days="r_days",
-                    r_months="r_months")
+            .select(
+                SUBJECT,
+                "period",
+                pl.col("date").alias("anchor"),
+                "rank",
+                is_event=pl.lit(False),
+                anchor_type=pl.lit(1, pl.Int8),
+                r_days="r_days",
+                r_months="r_months",
+            )
         )
         sources.append(rs)
     # One anchor a day: an event beats a restart, which beats the period's own start.
@@ -209,11 +226,15 @@ def run_clock(
         pl.concat(sources, how="diagonal_relaxed")
         .sort(SUBJECT, "anchor", "anchor_type")
         .unique(subset=[SUBJECT, "anchor"], keep="first", maintain_order=True)
-        .join(periods.select(SUBJECT, "period", "period_end", "open_at_as_of"), on=[SUBJECT, "period"])
+        .join(
+            periods.select(SUBJECT, "period", "period_end", "open_at_as_of"), on=[SUBJECT, "period"]
+        )
         .sort(SUBJECT, "anchor")
     )
     if restarts is None:
-        anchors = anchors.with_columns(r_days=pl.lit(None, pl.Int32), r_months=pl.lit(None, pl.Int32))
+        anchors = anchors.with_columns(
+            r_days=pl.lit(None, pl.Int32), r_months=pl.lit(None, pl.Int32)
+        )
     same_period_next = (pl.col(SUBJECT).shift(-1) == pl.col(SUBJECT)) & (
         pl.col("period").shift(-1) == pl.col("period")
     )
@@ -246,7 +267,10 @@ def run_clock(
         cycles = cycles.with_columns(absence_moved=pl.lit(False))
     findings = _findings(cycles.lazy(), as_of).collect()
     return ClockResult(
-        segments=segments, periods=periods.collect(), cycles=cycles, findings=findings,
+        segments=segments,
+        periods=periods.collect(),
+        cycles=cycles,
+        findings=findings,
         changes=changes,
     )
 
@@ -263,7 +287,9 @@ def _apply_changes(
     """
     changes = (
         segments.filter(pl.col("seg_start") > pl.col("seg_start").min().over(SUBJECT, "period"))
-        .select(SUBJECT, "period", pl.col("seg_start").alias("change"), pl.col("rank").alias("new_rank"))
+        .select(
+            SUBJECT, "period", pl.col("seg_start").alias("change"), pl.col("rank").alias("new_rank")
+        )
         .with_columns(probe=pl.col("change") - pl.duration(days=1))
         .sort(SUBJECT, "probe")
     )
@@ -290,8 +316,16 @@ def _apply_changes(
         .collect()
     )
     if changes.height == 0:
-        empty = pl.DataFrame(schema={"cycle": pl.UInt32, "change": DATE, "new_rank": pl.Int32,
-                                     "due_before": DATE, "due_after": DATE, "applied": pl.Boolean})
+        empty = pl.DataFrame(
+            schema={
+                "cycle": pl.UInt32,
+                "change": DATE,
+                "new_rank": pl.Int32,
+                "due_before": DATE,
+                "due_after": DATE,
+                "applied": pl.Boolean,
+            }
+        )
         return cycles.with_columns(changes_applied=pl.lit(0, pl.UInt32)), empty
 
     first_of_cycle = pl.col("cycle") != pl.col("cycle").shift(1)
@@ -306,8 +340,12 @@ def _apply_changes(
         how="left",
     )
     changes = changes.with_columns(
-        due=pl.lit(None, DATE), lim=pl.lit(None, DATE), drank=pl.lit(None, pl.Int32),
-        applied=pl.lit(0, pl.UInt32), due_before=pl.lit(None, DATE), live=pl.lit(None, pl.Boolean),
+        due=pl.lit(None, DATE),
+        lim=pl.lit(None, DATE),
+        drank=pl.lit(None, pl.Int32),
+        applied=pl.lit(0, pl.UInt32),
+        due_before=pl.lit(None, DATE),
+        live=pl.lit(None, pl.Boolean),
     )
     max_depth = int(changes["depth"].max())
     for k in range(max_depth + 1):
@@ -324,22 +362,30 @@ def _apply_changes(
             pl.col("a_new_limit"), pl.min_horizontal(prev_lim, pl.col("c_new_limit"))
         )
         changes = changes.with_columns(
-            due=pl.when(at_k).then(pl.when(live).then(new_due).otherwise(prev_due)).otherwise("due"),
-            lim=pl.when(at_k).then(pl.when(live_lim).then(new_lim).otherwise(prev_lim)).otherwise("lim"),
+            due=pl.when(at_k)
+            .then(pl.when(live).then(new_due).otherwise(prev_due))
+            .otherwise("due"),
+            lim=pl.when(at_k)
+            .then(pl.when(live_lim).then(new_lim).otherwise(prev_lim))
+            .otherwise("lim"),
             drank=pl.when(at_k)
             .then(pl.when(live).then(pl.col("new_rank")).otherwise(prev_rank))
             .otherwise("drank"),
-            applied=pl.when(at_k)
-            .then(prev_applied + live.cast(pl.UInt32))
-            .otherwise("applied"),
+            applied=pl.when(at_k).then(prev_applied + live.cast(pl.UInt32)).otherwise("applied"),
             due_before=pl.when(at_k).then(prev_due).otherwise("due_before"),
             live=pl.when(at_k).then(live).otherwise("live"),
         )
     final = changes.group_by("cycle").agg(
         pl.col("due").last(), pl.col("lim").last(), pl.col("drank").last(), pl.col("applied").last()
     )
-    steps = changes.select("cycle", "change", "new_rank", "due_before",
-                           pl.col("due").alias("due_after"), pl.col("live").alias("applied"))
+    steps = changes.select(
+        "cycle",
+        "change",
+        "new_rank",
+        "due_before",
+        pl.col("due").alias("due_after"),
+        pl.col("live").alias("applied"),
+    )
     merged = (
         cycles.join(final, on="cycle", how="left")
         .with_columns(
@@ -425,10 +471,17 @@ def _apply_absences(cycles: pl.DataFrame, absences: pl.LazyFrame, grace_days: in
     for column in ("due_date", "limit_date"):
         for _ in range(merged.height + 1):
             probe = (
-                out.lazy().select("cycle", SUBJECT, pl.col(column).alias("d"))
+                out.lazy()
+                .select("cycle", SUBJECT, pl.col(column).alias("d"))
                 .sort(SUBJECT, "d")
-                .join_asof(merged.lazy().sort(SUBJECT, "start"), left_on="d", right_on="start",
-                           by=SUBJECT, strategy="backward", check_sortedness=False)
+                .join_asof(
+                    merged.lazy().sort(SUBJECT, "start"),
+                    left_on="d",
+                    right_on="start",
+                    by=SUBJECT,
+                    strategy="backward",
+                    check_sortedness=False,
+                )
                 .filter(pl.col("end").is_not_null() & (pl.col("d") <= pl.col("end")))
                 .select("cycle", moved_to=pl.col("end") + grace)
                 .collect()

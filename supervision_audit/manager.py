@@ -22,10 +22,19 @@ from .engine import ClockResult
 from .rules.interval import IntervalSpec, _rank_expr, labels_frame
 
 DUE_SCHEMA = {
-    "rule": pl.String, "requirement": pl.String, "subject_type": pl.String,
-    "subject_id": pl.String, "category": pl.String, "team": pl.String,
-    "worker_id": pl.String, "supervisor_id": pl.String, "last_event": pl.Date,
-    "due_date": pl.Date, "limit_date": pl.Date, "days_until_due": pl.Int64, "status": pl.String,
+    "rule": pl.String,
+    "requirement": pl.String,
+    "subject_type": pl.String,
+    "subject_id": pl.String,
+    "category": pl.String,
+    "team": pl.String,
+    "worker_id": pl.String,
+    "supervisor_id": pl.String,
+    "last_event": pl.Date,
+    "due_date": pl.Date,
+    "limit_date": pl.Date,
+    "days_until_due": pl.Int64,
+    "status": pl.String,
 }
 
 
@@ -61,17 +70,23 @@ def due_list(run: AuditRun, within: Interval) -> pl.DataFrame:
         if codes is None:
             continue
         current = clock.cycles.filter(
-            pl.col("next_anchor").is_null() & pl.col("open_at_as_of")
+            pl.col("next_anchor").is_null()
+            & pl.col("open_at_as_of")
             & (pl.col("due_date") <= pl.lit(window_end))
         )
         if current.height == 0:
             continue
-        attrs = outcome.covered.select("subject_id", "subject_type", "category", "team",
-                                       "worker_id", "supervisor_id")
+        attrs = outcome.covered.select(
+            "subject_id", "subject_type", "category", "team", "worker_id", "supervisor_id"
+        )
         frame = (
             current.join(codes, on="subject")
             .join(attrs, on="subject_id", how="left")
-            .join(labels_frame(spec, rule).select("due_rank", "requirement"), on="due_rank", how="left")
+            .join(
+                labels_frame(spec, rule).select("due_rank", "requirement"),
+                on="due_rank",
+                how="left",
+            )
             .with_columns(
                 rule=pl.lit(rule.id),
                 last_event=pl.when(pl.col("is_event")).then(pl.col("anchor")),
@@ -81,16 +96,21 @@ def due_list(run: AuditRun, within: Interval) -> pl.DataFrame:
         frames.append(frame)
     if not frames:
         return pl.DataFrame(schema=DUE_SCHEMA)
-    out = pl.concat([f.select([c for c in DUE_SCHEMA if c != "status"]) for f in frames],
-                    how="vertical_relaxed")
+    out = pl.concat(
+        [f.select([c for c in DUE_SCHEMA if c != "status"]) for f in frames], how="vertical_relaxed"
+    )
     sups = _supervisors(run)
     if sups is not None:
-        out = (out.join(sups, on="worker_id", how="left")
-               .with_columns(supervisor_id=pl.coalesce("supervisor_id", "worker_supervisor"))
-               .drop("worker_supervisor"))
+        out = (
+            out.join(sups, on="worker_id", how="left")
+            .with_columns(supervisor_id=pl.coalesce("supervisor_id", "worker_supervisor"))
+            .drop("worker_supervisor")
+        )
     status = (
-        pl.when(pl.col("days_until_due") < 0).then(pl.format("overdue by {} days", -pl.col("days_until_due")))
-        .when(pl.col("days_until_due") == 0).then(pl.lit("due today"))
+        pl.when(pl.col("days_until_due") < 0)
+        .then(pl.format("overdue by {} days", -pl.col("days_until_due")))
+        .when(pl.col("days_until_due") == 0)
+        .then(pl.lit("due today"))
         .otherwise(pl.format("due in {} days", "days_until_due"))
     )
     return (
@@ -127,13 +147,18 @@ def explain_subject(run: AuditRun, subject_id: str) -> dict[str, Any]:
         scope = outcome.scope
         codes = _codes(run, scope)
         clock = outcome.detail
-        entry: dict[str, Any] = {"rule": rule.id, "title": rule.title, "kind": rule.kind,
-                                 "scope": scope}
+        entry: dict[str, Any] = {
+            "rule": rule.id,
+            "title": rule.title,
+            "kind": rule.kind,
+            "scope": scope,
+        }
         if outcome.not_evaluated:
             continue
         if not isinstance(clock, ClockResult) or codes is None:
-            f = run.result.findings.filter((pl.col("rule") == rule.id)
-                                           & (pl.col("subject_id") == subject_id))
+            f = run.result.findings.filter(
+                (pl.col("rule") == rule.id) & (pl.col("subject_id") == subject_id)
+            )
             if f.height:
                 entry["findings"] = _records(f.select(list(_FINDING_VIEW)))
                 rules_out.append(entry)
@@ -151,25 +176,39 @@ def explain_subject(run: AuditRun, subject_id: str) -> dict[str, Any]:
         entry["inputs"] = _input_rows(run, rule, spec, scope, subject_id, labels)
         segs = clock.segments.filter(pl.col("subject") == code).join(labels, on="rank", how="left")
         entry["in_force"] = [
-            {"from": r["seg_start"].isoformat(), "to": r["seg_end"].isoformat(),
-             "requirement": r["requirement"]} for r in segs.sort("seg_start").to_dicts()
+            {
+                "from": r["seg_start"].isoformat(),
+                "to": r["seg_end"].isoformat(),
+                "requirement": r["requirement"],
+            }
+            for r in segs.sort("seg_start").to_dicts()
         ]
         periods = clock.periods.filter(pl.col("subject") == code).sort("period_start")
         entry["periods"] = [
-            {"start": p["period_start"].isoformat(), "end": p["period_end"].isoformat(),
-             "open_at_as_of": p["open_at_as_of"],
-             "note": "treated as opening on the history date" if hist and p["period_start"] == hist
-             and _started_before(run, scope, subject_id, hist) else ""}
+            {
+                "start": p["period_start"].isoformat(),
+                "end": p["period_end"].isoformat(),
+                "open_at_as_of": p["open_at_as_of"],
+                "note": "treated as opening on the history date"
+                if hist
+                and p["period_start"] == hist
+                and _started_before(run, scope, subject_id, hist)
+                else "",
+            }
             for p in periods.to_dicts()
         ]
         entry["events"] = _events(run, spec, scope, subject_id, segs, hist, as_of)
         entry["cycles"] = _cycles(clock, code, labels)
-        f = run.result.findings.filter((pl.col("rule") == rule.id) & (pl.col("subject_id") == subject_id))
+        f = run.result.findings.filter(
+            (pl.col("rule") == rule.id) & (pl.col("subject_id") == subject_id)
+        )
         entry["findings"] = _records(f.select(list(_FINDING_VIEW)))
         rules_out.append(entry)
     if not found_as:
-        raise UsageError(f"no child, carer or worker '{subject_id}' is covered by any evaluated "
-                         "rule (check the ID, --scope and --as-of)")
+        raise UsageError(
+            f"no child, carer or worker '{subject_id}' is covered by any evaluated "
+            "rule (check the ID, --scope and --as-of)"
+        )
     return {
         "subject_id": subject_id,
         "as_of": as_of.isoformat(),
@@ -178,8 +217,18 @@ def explain_subject(run: AuditRun, subject_id: str) -> dict[str, Any]:
     }
 
 
-_FINDING_VIEW = ("rule", "kind", "due_date", "limit_date", "met_date", "days_overdue",
-                 "severity", "requirement", "message", "citation")
+_FINDING_VIEW = (
+    "rule",
+    "kind",
+    "due_date",
+    "limit_date",
+    "met_date",
+    "days_overdue",
+    "severity",
+    "requirement",
+    "message",
+    "citation",
+)
 
 
 def _records(frame: pl.DataFrame) -> list[dict[str, Any]]:
@@ -195,44 +244,88 @@ def _started_before(run: AuditRun, scope: str, subject_id: str, hist: dt.date) -
     return bool(rows.height and rows["start_date"].min() < hist)
 
 
-def _input_rows(run: AuditRun, rule: Any, spec: IntervalSpec, scope: str, subject_id: str,
-                labels: pl.DataFrame) -> list[dict[str, Any]]:
+def _input_rows(
+    run: AuditRun, rule: Any, spec: IntervalSpec, scope: str, subject_id: str, labels: pl.DataFrame
+) -> list[dict[str, Any]]:
     t = run.context.tables
     if scope == "children":
-        rows = (t["episodes"].filter(pl.col("person_id") == subject_id)
-                .with_columns(rank=_rank_expr(spec)).join(labels, on="rank", how="left")
-                .sort("start_date"))
+        rows = (
+            t["episodes"]
+            .filter(pl.col("person_id") == subject_id)
+            .with_columns(rank=_rank_expr(spec))
+            .join(labels, on="rank", how="left")
+            .sort("start_date")
+        )
         return [
-            {"row": r["_row"], "category": r["category"], "flags": ";".join(r["flags"] or []),
-             "start": r["start_date"].isoformat(),
-             "end": r["end_date"].isoformat() if r["end_date"] else None,
-             "team": r["team"], "worker_id": r["worker_id"],
-             "requirement": r["requirement"] or "no requirement of this rule applies"}
+            {
+                "row": r["_row"],
+                "category": r["category"],
+                "flags": ";".join(r["flags"] or []),
+                "start": r["start_date"].isoformat(),
+                "end": r["end_date"].isoformat() if r["end_date"] else None,
+                "team": r["team"],
+                "worker_id": r["worker_id"],
+                "requirement": r["requirement"] or "no requirement of this rule applies",
+            }
             for r in rows.to_dicts()
         ]
     rows = t["workers"].filter(pl.col("worker_id") == subject_id)
-    keep = [c for c in ("_row", "role", "team", "supervisor_id", "supervisor_since", "start_date",
-                        "end_date", "asye_start", "frontline") if c in rows.columns]
+    keep = [
+        c
+        for c in (
+            "_row",
+            "role",
+            "team",
+            "supervisor_id",
+            "supervisor_since",
+            "start_date",
+            "end_date",
+            "asye_start",
+            "frontline",
+        )
+        if c in rows.columns
+    ]
     return _records(rows.select(keep))
 
 
-def _events(run: AuditRun, spec: IntervalSpec, scope: str, subject_id: str, segs: pl.DataFrame,
-            hist: dt.date | None, as_of: dt.date) -> list[dict[str, Any]]:
+def _events(
+    run: AuditRun,
+    spec: IntervalSpec,
+    scope: str,
+    subject_id: str,
+    segs: pl.DataFrame,
+    hist: dt.date | None,
+    as_of: dt.date,
+) -> list[dict[str, Any]]:
     t = run.context.tables
     if scope == "children":
         if "case_events" not in t:
             return []
-        ev = t["case_events"].filter(pl.col("person_id") == subject_id).select("_row", "date", "kind")
+        ev = (
+            t["case_events"]
+            .filter(pl.col("person_id") == subject_id)
+            .select("_row", "date", "kind")
+        )
         counts = pl.col("kind").is_in(list(spec.counts))
     else:
         parts = []
         if "worker_sessions" in t:
-            parts.append(t["worker_sessions"].filter(pl.col("worker_id") == subject_id)
-                         .select("_row", "date", pl.format("SESSION ({})", "status").alias("kind"),
-                                 pl.col("status")))
+            parts.append(
+                t["worker_sessions"]
+                .filter(pl.col("worker_id") == subject_id)
+                .select(
+                    "_row",
+                    "date",
+                    pl.format("SESSION ({})", "status").alias("kind"),
+                    pl.col("status"),
+                )
+            )
         if "worker_events" in t:
-            parts.append(t["worker_events"].filter(pl.col("worker_id") == subject_id)
-                         .select("_row", "date", "kind", pl.lit(None, pl.String).alias("status")))
+            parts.append(
+                t["worker_events"]
+                .filter(pl.col("worker_id") == subject_id)
+                .select("_row", "date", "kind", pl.lit(None, pl.String).alias("status"))
+            )
         if not parts:
             return []
         ev = pl.concat(parts, how="vertical_relaxed")
@@ -242,24 +335,41 @@ def _events(run: AuditRun, spec: IntervalSpec, scope: str, subject_id: str, segs
             counts = counts | (pl.col("status") == "HELD")
     in_period = pl.lit(False)
     for s in segs.to_dicts():
-        in_period = in_period | pl.col("date").is_between(pl.lit(s["seg_start"]), pl.lit(s["seg_end"]))
+        in_period = in_period | pl.col("date").is_between(
+            pl.lit(s["seg_start"]), pl.lit(s["seg_end"])
+        )
     reason = (
-        pl.when(~counts).then(pl.format("{} does not count for this rule", "kind"))
-        .when(pl.col("date") > pl.lit(as_of)).then(pl.lit("after the audit date"))
+        pl.when(~counts)
+        .then(pl.format("{} does not count for this rule", "kind"))
+        .when(pl.col("date") > pl.lit(as_of))
+        .then(pl.lit("after the audit date"))
         .when(pl.lit(hist is not None) & (pl.col("date") < pl.lit(hist)))
         .then(pl.lit(f"before the history date ({_fmt(hist)})"))
-        .when(~in_period).then(pl.lit("outside every open period of this rule"))
+        .when(~in_period)
+        .then(pl.lit("outside every open period of this rule"))
         .otherwise(pl.lit(None, pl.String))
     )
-    ev = ev.sort("date", "_row").with_columns(reason=reason).with_columns(
-        reason=pl.when(pl.col("reason").is_null()
-                       & (pl.int_range(pl.len()).over("date", pl.col("reason").is_null()) > 0))
-        .then(pl.lit("another counting event the same day (counts once)"))
-        .otherwise("reason")
-    ).with_columns(counted=pl.col("reason").is_null())
+    ev = (
+        ev.sort("date", "_row")
+        .with_columns(reason=reason)
+        .with_columns(
+            reason=pl.when(
+                pl.col("reason").is_null()
+                & (pl.int_range(pl.len()).over("date", pl.col("reason").is_null()) > 0)
+            )
+            .then(pl.lit("another counting event the same day (counts once)"))
+            .otherwise("reason")
+        )
+        .with_columns(counted=pl.col("reason").is_null())
+    )
     return [
-        {"row": r["_row"], "date": r["date"].isoformat(), "kind": r["kind"], "counted": r["counted"],
-         "why_not": r["reason"]}
+        {
+            "row": r["_row"],
+            "date": r["date"].isoformat(),
+            "kind": r["kind"],
+            "counted": r["counted"],
+            "why_not": r["reason"],
+        }
         for r in ev.to_dicts()
     ]
 
@@ -269,27 +379,42 @@ def _cycles(clock: ClockResult, code: int, labels: pl.DataFrame) -> list[dict[st
     steps = clock.changes if clock.changes is not None else None
     start_labels = labels.rename({"rank": "rank_at_anchor", "requirement": "requirement_at_anchor"})
     cyc = cyc.join(start_labels, left_on="rank", right_on="rank_at_anchor", how="left").join(
-        labels.rename({"rank": "due_rank", "requirement": "due_requirement"}), on="due_rank", how="left")
+        labels.rename({"rank": "due_rank", "requirement": "due_requirement"}),
+        on="due_rank",
+        how="left",
+    )
     out = []
     kinds = {0: "counting event", 1: "restart (new supervisor)", 2: "start of the open period"}
     for c in cyc.to_dicts():
-        lines = [f"{kinds.get(c['anchor_type'], 'anchor')} on {_fmt(c['anchor'])} under "
-                 f"'{c['requirement_at_anchor']}'"]
+        lines = [
+            f"{kinds.get(c['anchor_type'], 'anchor')} on {_fmt(c['anchor'])} under "
+            f"'{c['requirement_at_anchor']}'"
+        ]
         if steps is not None:
-            for s in steps.filter(pl.col("cycle") == c["cycle"]).sort("change").join(
-                    labels.rename({"rank": "new_rank"}), on="new_rank", how="left").to_dicts():
+            for s in (
+                steps.filter(pl.col("cycle") == c["cycle"])
+                .sort("change")
+                .join(labels.rename({"rank": "new_rank"}), on="new_rank", how="left")
+                .to_dicts()
+            ):
                 if s["applied"]:
-                    lines.append(f"requirement changed on {_fmt(s['change'])} to '{s['requirement']}': "
-                                 f"due {_fmt(s['due_before'])} became {_fmt(s['due_after'])} "
-                                 "(max(a + new, min(D, c + new)))")
+                    lines.append(
+                        f"requirement changed on {_fmt(s['change'])} to '{s['requirement']}': "
+                        f"due {_fmt(s['due_before'])} became {_fmt(s['due_after'])} "
+                        "(max(a + new, min(D, c + new)))"
+                    )
                 else:
-                    lines.append(f"requirement changed on {_fmt(s['change'])} to '{s['requirement']}': "
-                                 f"not applied, the due date {_fmt(s['due_before'])} had already passed")
+                    lines.append(
+                        f"requirement changed on {_fmt(s['change'])} to '{s['requirement']}': "
+                        f"not applied, the due date {_fmt(s['due_before'])} had already passed"
+                    )
         if c.get("absence_moved"):
             lines.append("due date moved past an absence (to its end plus the grace)")
         nxt = c["next_anchor"]
         if nxt is not None and c["next_is_event"]:
-            verdict = "on time" if nxt <= c["due_date"] else f"late by {(nxt - c['due_date']).days} days"
+            verdict = (
+                "on time" if nxt <= c["due_date"] else f"late by {(nxt - c['due_date']).days} days"
+            )
             lines.append(f"next counting event {_fmt(nxt)}: {verdict}")
         elif nxt is not None:
             lines.append(f"restarted on {_fmt(nxt)}")
@@ -297,14 +422,16 @@ def _cycles(clock: ClockResult, code: int, labels: pl.DataFrame) -> list[dict[st
             lines.append("no counting event since; still open at the audit date")
         else:
             lines.append(f"period closed {_fmt(c['period_end'])}")
-        out.append({
-            "anchor": c["anchor"].isoformat(),
-            "due_date": c["due_date"].isoformat(),
-            "limit_date": c["limit_date"].isoformat(),
-            "requirement": c["due_requirement"],
-            "next_event": nxt.isoformat() if nxt else None,
-            "steps": lines,
-        })
+        out.append(
+            {
+                "anchor": c["anchor"].isoformat(),
+                "due_date": c["due_date"].isoformat(),
+                "limit_date": c["limit_date"].isoformat(),
+                "requirement": c["due_requirement"],
+                "next_event": nxt.isoformat() if nxt else None,
+                "steps": lines,
+            }
+        )
     return out
 
 
@@ -322,23 +449,33 @@ def scorecard(run: AuditRun) -> pl.DataFrame:
     if not covered:
         return pl.DataFrame()
     cov = pl.concat(covered, how="vertical_relaxed")
-    staff = (cov.filter(pl.col("scope") == "staff").group_by("subject_id")
-             .agg(pl.col("supervisor_id").first(), pl.col("outstanding").any()))
+    staff = (
+        cov.filter(pl.col("scope") == "staff")
+        .group_by("subject_id")
+        .agg(pl.col("supervisor_id").first(), pl.col("outstanding").any())
+    )
     own = staff.group_by("supervisor_id").agg(
-        supervisees=pl.len(), supervisees_compliant=(~pl.col("outstanding")).sum())
-    cases = (cov.filter(pl.col("scope") == "children").group_by("subject_id")
-             .agg(pl.col("worker_id").first(), pl.col("outstanding").any())
-             .join(workers.select("worker_id", "supervisor_id"), on="worker_id", how="inner"))
+        supervisees=pl.len(), supervisees_compliant=(~pl.col("outstanding")).sum()
+    )
+    cases = (
+        cov.filter(pl.col("scope") == "children")
+        .group_by("subject_id")
+        .agg(pl.col("worker_id").first(), pl.col("outstanding").any())
+        .join(workers.select("worker_id", "supervisor_id"), on="worker_id", how="inner")
+    )
     case = cases.group_by("supervisor_id").agg(
-        cases=pl.len(), cases_compliant=(~pl.col("outstanding")).sum())
+        cases=pl.len(), cases_compliant=(~pl.col("outstanding")).sum()
+    )
     board = own.join(case, on="supervisor_id", how="full", coalesce=True).fill_null(0)
     return (
         board.filter(pl.col("supervisor_id").is_not_null())
         .with_columns(
-            supervisees_compliance_pct=pl.when(pl.col("supervisees") > 0)
-            .then((100 * pl.col("supervisees_compliant") / pl.col("supervisees")).round(1)),
-            cases_compliance_pct=pl.when(pl.col("cases") > 0)
-            .then((100 * pl.col("cases_compliant") / pl.col("cases")).round(1)),
+            supervisees_compliance_pct=pl.when(pl.col("supervisees") > 0).then(
+                (100 * pl.col("supervisees_compliant") / pl.col("supervisees")).round(1)
+            ),
+            cases_compliance_pct=pl.when(pl.col("cases") > 0).then(
+                (100 * pl.col("cases_compliant") / pl.col("cases")).round(1)
+            ),
         )
         .sort("supervisor_id")
     )

@@ -74,13 +74,25 @@ def reference_clock(
         ab_by_subject[subject].append((start, end))
     out: list[RefFinding] = []
     for subject in sorted(by_subject):
-        out.extend(_subject(subject, by_subject[subject], sorted(ev_by_subject[subject]), reqs,
-                            as_of, repeat, rs_by_subject[subject], ab_by_subject[subject],
-                            grace_days))
+        out.extend(
+            _subject(
+                subject,
+                by_subject[subject],
+                sorted(ev_by_subject[subject]),
+                reqs,
+                as_of,
+                repeat,
+                rs_by_subject[subject],
+                ab_by_subject[subject],
+                grace_days,
+            )
+        )
     return out
 
 
-def _move_out_of_absences(day: dt.date, absences: list[tuple[dt.date, dt.date]], grace: int) -> dt.date:
+def _move_out_of_absences(
+    day: dt.date, absences: list[tuple[dt.date, dt.date]], grace: int
+) -> dt.date:
     moved = True
     while moved:
         moved = False
@@ -91,7 +103,9 @@ def _move_out_of_absences(day: dt.date, absences: list[tuple[dt.date, dt.date]],
     return day
 
 
-def _segments(rows: list[tuple[dt.date, dt.date, int]]) -> list[tuple[dt.date, dt.date, int | None]]:
+def _segments(
+    rows: list[tuple[dt.date, dt.date, int]],
+) -> list[tuple[dt.date, dt.date, int | None]]:
     """(start, end, rank in force or None for a gap), consecutive and merged."""
     points = sorted({s for s, _, _ in rows} | {e + ONE_DAY for _, e, _ in rows})
     segs: list[tuple[dt.date, dt.date, int | None]] = []
@@ -106,8 +120,9 @@ def _segments(rows: list[tuple[dt.date, dt.date, int]]) -> list[tuple[dt.date, d
     return segs
 
 
-def _subject(subject, rows, events, reqs, as_of, repeat, restarts=None, absences=(),
-             grace=0) -> list[RefFinding]:
+def _subject(
+    subject, rows, events, reqs, as_of, repeat, restarts=None, absences=(), grace=0
+) -> list[RefFinding]:
     restarts = restarts or {}
     segs = _segments(rows)
     periods: list[list[tuple[dt.date, dt.date, int]]] = []
@@ -159,7 +174,14 @@ def _subject(subject, rows, events, reqs, as_of, repeat, restarts=None, absences
             met = nxt if nxt in inside else None
             if span_end > due:
                 found.append(
-                    RefFinding(subject, due, lim, met, (span_end - due).days,
-                               "red" if span_end > lim else "amber", due_rank)
+                    RefFinding(
+                        subject,
+                        due,
+                        lim,
+                        met,
+                        (span_end - due).days,
+                        "red" if span_end > lim else "amber",
+                        due_rank,
+                    )
                 )
     return found

@@ -22,12 +22,67 @@ import polars as pl
 
 from .sources.schema import TABLES
 
-FIRST = ["Amara", "Ben", "Chloe", "Daniel", "Ella", "Finley", "Grace", "Harry", "Isla", "Jack",
-         "Kai", "Leah", "Mia", "Noah", "Olivia", "Priya", "Reuben", "Sofia", "Theo", "Zara",
-         "Aaliyah", "Callum", "Evie", "Mohammed", "Ruby", "Tyler", "Ava", "Lewis", "Maya", "Oscar"]
-LAST = ["Smith", "Jones", "Taylor", "Brown", "Williams", "Wilson", "Johnson", "Davies", "Patel",
-        "Khan", "Evans", "Thomas", "Roberts", "Walker", "Wright", "Thompson", "Hughes", "Ali",
-        "Green", "Hall", "Wood", "Clarke", "Hussain", "Begum", "Lewis", "Harris", "Jackson"]
+FIRST = [
+    "Amara",
+    "Ben",
+    "Chloe",
+    "Daniel",
+    "Ella",
+    "Finley",
+    "Grace",
+    "Harry",
+    "Isla",
+    "Jack",
+    "Kai",
+    "Leah",
+    "Mia",
+    "Noah",
+    "Olivia",
+    "Priya",
+    "Reuben",
+    "Sofia",
+    "Theo",
+    "Zara",
+    "Aaliyah",
+    "Callum",
+    "Evie",
+    "Mohammed",
+    "Ruby",
+    "Tyler",
+    "Ava",
+    "Lewis",
+    "Maya",
+    "Oscar",
+]
+LAST = [
+    "Smith",
+    "Jones",
+    "Taylor",
+    "Brown",
+    "Williams",
+    "Wilson",
+    "Johnson",
+    "Davies",
+    "Patel",
+    "Khan",
+    "Evans",
+    "Thomas",
+    "Roberts",
+    "Walker",
+    "Wright",
+    "Thompson",
+    "Hughes",
+    "Ali",
+    "Green",
+    "Hall",
+    "Wood",
+    "Clarke",
+    "Hussain",
+    "Begum",
+    "Lewis",
+    "Harris",
+    "Jackson",
+]
 
 # Service teams: (base name, the categories they hold).
 TEAM_TYPES = [
@@ -42,8 +97,17 @@ TEAM_TYPES = [
 ]
 AREAS = ["North", "South", "East", "West", "Central", "Coast"]
 CATEGORY_TEAM = {c: i for i, (_, cats) in enumerate(TEAM_TYPES) for c in cats}
-CATEGORIES = ["EARLY_HELP", "ASSESSMENT", "CIN", "CP", "CLA", "CARE_LEAVER", "CWD_REVIEW",
-              "FOSTER_CARER", "YOS"]
+CATEGORIES = [
+    "EARLY_HELP",
+    "ASSESSMENT",
+    "CIN",
+    "CP",
+    "CLA",
+    "CARE_LEAVER",
+    "CWD_REVIEW",
+    "FOSTER_CARER",
+    "YOS",
+]
 CAT = {c: i for i, c in enumerate(CATEGORIES)}
 # Journeys: up to three stages, and how often each occurs.
 PATHWAYS = [
@@ -60,11 +124,29 @@ PATHWAYS = [
     (("FOSTER_CARER", "", ""), 0.03),
 ]
 # Typical stage length in days, by category.
-STAGE_DAYS = {"EARLY_HELP": 180, "ASSESSMENT": 40, "CIN": 300, "CP": 280, "CLA": 700,
-              "CARE_LEAVER": 900, "CWD_REVIEW": 900, "FOSTER_CARER": 1500, "YOS": 300}
+STAGE_DAYS = {
+    "EARLY_HELP": 180,
+    "ASSESSMENT": 40,
+    "CIN": 300,
+    "CP": 280,
+    "CLA": 700,
+    "CARE_LEAVER": 900,
+    "CWD_REVIEW": 900,
+    "FOSTER_CARER": 1500,
+    "YOS": 300,
+}
 # Supervision gap multiplier by category (lower-frequency services are supervised less often).
-GAP_SCALE = {"EARLY_HELP": 1.5, "ASSESSMENT": 0.9, "CIN": 1.3, "CP": 0.85, "CLA": 1.2,
-             "CARE_LEAVER": 1.8, "CWD_REVIEW": 2.2, "FOSTER_CARER": 1.4, "YOS": 1.4}
+GAP_SCALE = {
+    "EARLY_HELP": 1.5,
+    "ASSESSMENT": 0.9,
+    "CIN": 1.3,
+    "CP": 0.85,
+    "CLA": 1.2,
+    "CARE_LEAVER": 1.8,
+    "CWD_REVIEW": 2.2,
+    "FOSTER_CARER": 1.4,
+    "YOS": 1.4,
+}
 
 
 def _iso(expr: pl.Expr) -> pl.Expr:
@@ -74,14 +156,25 @@ def _iso(expr: pl.Expr) -> pl.Expr:
 def _gaps(rng: np.random.Generator, n: int, scale: np.ndarray) -> np.ndarray:
     """Days between supervisions: mostly 3-5 weeks, sometimes 6-10, rarely longer."""
     u = rng.random(n)
-    gap = np.where(u < 0.62, rng.uniform(14, 30, n),
-                   np.where(u < 0.86, rng.uniform(28, 42, n),
-                            np.where(u < 0.97, rng.uniform(42, 70, n), rng.uniform(70, 150, n))))
+    gap = np.where(
+        u < 0.62,
+        rng.uniform(14, 30, n),
+        np.where(
+            u < 0.86,
+            rng.uniform(28, 42, n),
+            np.where(u < 0.97, rng.uniform(42, 70, n), rng.uniform(70, 150, n)),
+        ),
+    )
     return np.maximum(1, np.round(gap * scale)).astype(np.int32)
 
 
-def _sequences(rng: np.random.Generator, starts: np.ndarray, ends: np.ndarray, scale: np.ndarray,
-               first_gap: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+def _sequences(
+    rng: np.random.Generator,
+    starts: np.ndarray,
+    ends: np.ndarray,
+    scale: np.ndarray,
+    first_gap: np.ndarray | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
     """Event days inside [start, end] per owner: (owner index, day) arrays, vectorised.
 
     Each owner gets enough gaps to cover its window (bounded), cumulated from its start."""
@@ -100,8 +193,15 @@ def _sequences(rng: np.random.Generator, starts: np.ndarray, ends: np.ndarray, s
     return owner[keep], day[keep]
 
 
-def generate(children: int, seed: int, as_of: dt.date, *, staff: bool = True,
-             bad_rows: bool = True, history_months: int = 24) -> dict[str, pl.DataFrame]:
+def generate(
+    children: int,
+    seed: int,
+    as_of: dt.date,
+    *,
+    staff: bool = True,
+    bad_rows: bool = True,
+    history_months: int = 24,
+) -> dict[str, pl.DataFrame]:
     """The canonical tables of a synthetic authority, as text (what the files hold)."""
     rng = np.random.default_rng(seed)
     n = int(children)
@@ -126,8 +226,9 @@ def generate(children: int, seed: int, as_of: dt.date, *, staff: bool = True,
     # Worker -> team: workers of a type spread evenly over that type's teams.
     w_type = np.repeat(np.arange(len(TEAM_TYPES)), type_workers)
     team_first = np.concatenate([[0], np.cumsum(teams_per_type)[:-1]])
-    w_rank = np.arange(len(w_type)) - np.repeat(np.concatenate([[0], np.cumsum(type_workers)[:-1]]),
-                                                type_workers)
+    w_rank = np.arange(len(w_type)) - np.repeat(
+        np.concatenate([[0], np.cumsum(type_workers)[:-1]]), type_workers
+    )
     w_team = team_first[w_type] + w_rank % teams_per_type[w_type]
     n_w = len(w_type)
     worker_ids = np.array([f"W{i:05d}" for i in range(1, n_w + 1)], dtype=object)
@@ -140,7 +241,9 @@ def generate(children: int, seed: int, as_of: dt.date, *, staff: bool = True,
     # --- children's journeys ----------------------------------------------------------
     probs = np.array([p for _, p in PATHWAYS])
     path = rng.choice(len(PATHWAYS), size=n, p=probs / probs.sum())
-    stage_cat = np.array([[CAT.get(c, -1) for c in stages] for stages, _ in PATHWAYS])[path]  # (n,3)
+    stage_cat = np.array([[CAT.get(c, -1) for c in stages] for stages, _ in PATHWAYS])[
+        path
+    ]  # (n,3)
     mean_days = np.array([STAGE_DAYS[c] for c in CATEGORIES])
     first_start = asof - (rng.gamma(1.4, 420, n).astype(np.int64) + 5)
     rows_child, rows_cat, rows_start, rows_end = [], [], [], []
@@ -184,8 +287,17 @@ def generate(children: int, seed: int, as_of: dt.date, *, staff: bool = True,
     end = np.concatenate([end, np.full(len(rr), -1)])
 
     # Flags: a change of flags starts a new row, so a flagged stage splits in two.
-    flag_names = np.array(["", "HIGH_RISK", "PROCEEDINGS", "UNSUITABLE_ACCOMMODATION",
-                           "NO_CHILDREN_PLACED", "INSTABILITY"], dtype=object)
+    flag_names = np.array(
+        [
+            "",
+            "HIGH_RISK",
+            "PROCEEDINGS",
+            "UNSUITABLE_ACCOMMODATION",
+            "NO_CHILDREN_PLACED",
+            "INSTABILITY",
+        ],
+        dtype=object,
+    )
     u = rng.random(len(cat))
     flag = np.zeros(len(cat), dtype=np.int64)
     flag = np.where(np.isin(cat, [CAT["CIN"], CAT["CLA"], CAT["YOS"]]) & (u < 0.15), 1, flag)
@@ -212,31 +324,52 @@ def generate(children: int, seed: int, as_of: dt.date, *, staff: bool = True,
 
     # Workers: the team that holds the category, a worker of that team type.
     cat_team_type = np.array([CATEGORY_TEAM[c] for c in CATEGORIES])[cat]
-    pick = type_pool_start[cat_team_type] + (rng.random(len(cat)) * type_workers[cat_team_type]).astype(np.int64)
+    pick = type_pool_start[cat_team_type] + (
+        rng.random(len(cat)) * type_workers[cat_team_type]
+    ).astype(np.int64)
     row_worker = worker_ids[pick]
     row_team = np.array(team_names, dtype=object)[w_team[pick]]
 
     person_ids = np.array([f"C{i:07d}" for i in range(1, n + 1)], dtype=object)
     is_carer = stage_cat[:, 0] == CAT["FOSTER_CARER"]
-    person_ids = np.where(is_carer, np.char.replace(person_ids.astype(str), "C", "F", count=1), person_ids)
+    person_ids = np.where(
+        is_carer, np.char.replace(person_ids.astype(str), "C", "F", count=1), person_ids
+    )
     first_names = np.array(FIRST, dtype=object)[rng.integers(0, len(FIRST), n)]
     last_names = np.array(LAST, dtype=object)[rng.integers(0, len(LAST), n)]
-    age_years = np.where(np.isin(stage_cat[:, 0], [CAT["CARE_LEAVER"]]), rng.integers(18, 25, n),
-                         np.where(is_carer, rng.integers(30, 65, n), rng.integers(0, 18, n)))
+    age_years = np.where(
+        np.isin(stage_cat[:, 0], [CAT["CARE_LEAVER"]]),
+        rng.integers(18, 25, n),
+        np.where(is_carer, rng.integers(30, 65, n), rng.integers(0, 18, n)),
+    )
     dob = asof - (age_years * 365.25).astype(np.int64) - rng.integers(0, 365, n)
     epoch = np.datetime64("1970-01-01", "D")
-    episodes = pl.DataFrame({
-        "_child": child, "_start": start, "_end": end, "_flag": flag,
-        "person_id": person_ids[child], "category": np.array(CATEGORIES, dtype=object)[cat],
-        "team": row_team, "worker_id": row_worker, "flags": pl.Series(flag_names[flag], dtype=pl.String),
-        "person_name": (first_names[child] + " " + last_names[child]),
-        "date_of_birth": (epoch + dob[child].astype("timedelta64[D]")),
-    }).with_columns(
-        flags=pl.when(pl.col("flags") != "").then(pl.col("flags")),
-        start_date=_iso(pl.col("_start").cast(pl.Int32).cast(pl.Date)),
-        end_date=pl.when(pl.col("_end") >= 0).then(_iso(pl.col("_end").cast(pl.Int32).cast(pl.Date))),
-        date_of_birth=_iso(pl.col("date_of_birth").cast(pl.Date)),
-    ).sort("_child", "_start", "category")
+    episodes = (
+        pl.DataFrame(
+            {
+                "_child": child,
+                "_start": start,
+                "_end": end,
+                "_flag": flag,
+                "person_id": person_ids[child],
+                "category": np.array(CATEGORIES, dtype=object)[cat],
+                "team": row_team,
+                "worker_id": row_worker,
+                "flags": pl.Series(flag_names[flag], dtype=pl.String),
+                "person_name": (first_names[child] + " " + last_names[child]),
+                "date_of_birth": (epoch + dob[child].astype("timedelta64[D]")),
+            }
+        )
+        .with_columns(
+            flags=pl.when(pl.col("flags") != "").then(pl.col("flags")),
+            start_date=_iso(pl.col("_start").cast(pl.Int32).cast(pl.Date)),
+            end_date=pl.when(pl.col("_end") >= 0).then(
+                _iso(pl.col("_end").cast(pl.Int32).cast(pl.Date))
+            ),
+            date_of_birth=_iso(pl.col("date_of_birth").cast(pl.Date)),
+        )
+        .sort("_child", "_start", "category")
+    )
 
     # --- case events: supervisions within each row's window ------------------------------
     win_start = np.maximum(episodes["_start"].to_numpy(), hist)
@@ -248,62 +381,114 @@ def generate(children: int, seed: int, as_of: dt.date, *, staff: bool = True,
     owner, day = _sequences(rng, win_start[ep_idx], win_end[ep_idx], scale[ep_idx] * 1.0, first_gap)
     row = ep_idx[owner]
     kind_u = rng.random(len(row))
-    kinds = np.where(kind_u < 0.80, "CASE_SUPERVISION",
-                     np.where(kind_u < 0.90, "GROUP_SUPERVISION",
-                              np.where(kind_u < 0.99, "MANAGEMENT_OVERSIGHT", "FILE_AUDIT")))
-    rec_lag = rng.choice([0, 1, 2, 3, 5, 8, 14], size=len(row), p=[0.3, 0.3, 0.17, 0.1, 0.07, 0.04, 0.02])
+    kinds = np.where(
+        kind_u < 0.80,
+        "CASE_SUPERVISION",
+        np.where(
+            kind_u < 0.90,
+            "GROUP_SUPERVISION",
+            np.where(kind_u < 0.99, "MANAGEMENT_OVERSIGHT", "FILE_AUDIT"),
+        ),
+    )
+    rec_lag = rng.choice(
+        [0, 1, 2, 3, 5, 8, 14], size=len(row), p=[0.3, 0.3, 0.17, 0.1, 0.07, 0.04, 0.02]
+    )
     ep_person = episodes["person_id"].to_numpy()
     ep_worker = episodes["worker_id"].to_numpy()
     sup_of_worker = manager_ids[w_team]
     w_num = (pl.Series(ep_worker[row]).str.slice(1).cast(pl.Int64) - 1).to_numpy()
-    case_events = pl.DataFrame({
-        "person_id": ep_person[row],
-        "_day": day,
-        "kind": kinds,
-        "supervisor_id": sup_of_worker[w_num],
-        "worker_id": ep_worker[row],
-        "_rec": day + rec_lag,
-    }).with_columns(
-        date=_iso(pl.col("_day").cast(pl.Int32).cast(pl.Date)),
-        recorded_date=_iso(pl.min_horizontal("_rec", pl.lit(int(asof))).cast(pl.Int32).cast(pl.Date)),
-    ).unique(subset=["person_id", "_day", "kind"], keep="first", maintain_order=True).sort("person_id", "_day", "kind")
+    case_events = (
+        pl.DataFrame(
+            {
+                "person_id": ep_person[row],
+                "_day": day,
+                "kind": kinds,
+                "supervisor_id": sup_of_worker[w_num],
+                "worker_id": ep_worker[row],
+                "_rec": day + rec_lag,
+            }
+        )
+        .with_columns(
+            date=_iso(pl.col("_day").cast(pl.Int32).cast(pl.Date)),
+            recorded_date=_iso(
+                pl.min_horizontal("_rec", pl.lit(int(asof))).cast(pl.Int32).cast(pl.Date)
+            ),
+        )
+        .unique(subset=["person_id", "_day", "kind"], keep="first", maintain_order=True)
+        .sort("person_id", "_day", "kind")
+    )
 
     tables = {
         "episodes": episodes.select([c.name for c in TABLES["episodes"].columns]),
         "case_events": case_events.select([c.name for c in TABLES["case_events"].columns]),
     }
     if staff:
-        tables.update(_staff(rng, asof, hist, worker_ids, w_team, w_type, manager_ids, service_ids,
-                             team_names, team_type_arr))
+        tables.update(
+            _staff(
+                rng,
+                asof,
+                hist,
+                worker_ids,
+                w_team,
+                w_type,
+                manager_ids,
+                service_ids,
+                team_names,
+                team_type_arr,
+            )
+        )
     if bad_rows:
         tables = _add_bad_rows(rng, tables, n)
     return tables
 
 
 def _scale_fast(episodes: pl.DataFrame) -> np.ndarray:
-    return episodes.select(
-        pl.col("category").replace_strict(GAP_SCALE, return_dtype=pl.Float64)
-    ).to_series().to_numpy()
+    return (
+        episodes.select(pl.col("category").replace_strict(GAP_SCALE, return_dtype=pl.Float64))
+        .to_series()
+        .to_numpy()
+    )
 
 
-def _staff(rng, asof, hist, worker_ids, w_team, w_type, manager_ids, service_ids, team_names,
-           team_type_arr) -> dict[str, pl.DataFrame]:
+def _staff(
+    rng, asof, hist, worker_ids, w_team, w_type, manager_ids, service_ids, team_names, team_type_arr
+) -> dict[str, pl.DataFrame]:
     n_w = len(worker_ids)
     n_m = len(manager_ids)
     n_s = len(service_ids)
     ids = np.concatenate([worker_ids, manager_ids, service_ids])
     total = len(ids)
-    team_of = np.concatenate([np.array(team_names, dtype=object)[w_team],
-                              np.array(team_names, dtype=object),
-                              np.array(["Service Management"] * n_s, dtype=object)])
+    team_of = np.concatenate(
+        [
+            np.array(team_names, dtype=object)[w_team],
+            np.array(team_names, dtype=object),
+            np.array(["Service Management"] * n_s, dtype=object),
+        ]
+    )
     role_u = rng.random(n_w)
-    roles_w = np.where(role_u < 0.55, "Social Worker",
-                       np.where(role_u < 0.8, "Senior Social Worker",
-                                np.where(role_u < 0.9, "Advanced Practitioner", "Family Support Worker")))
-    roles = np.concatenate([roles_w, np.array(["Team Manager"] * n_m, dtype=object),
-                            np.array(["Service Manager"] * n_s, dtype=object)])
-    supervisor = np.concatenate([manager_ids[w_team], service_ids[np.arange(n_m) % n_s],
-                                 np.array([None] * n_s, dtype=object)])
+    roles_w = np.where(
+        role_u < 0.55,
+        "Social Worker",
+        np.where(
+            role_u < 0.8,
+            "Senior Social Worker",
+            np.where(role_u < 0.9, "Advanced Practitioner", "Family Support Worker"),
+        ),
+    )
+    roles = np.concatenate(
+        [
+            roles_w,
+            np.array(["Team Manager"] * n_m, dtype=object),
+            np.array(["Service Manager"] * n_s, dtype=object),
+        ]
+    )
+    supervisor = np.concatenate(
+        [
+            manager_ids[w_team],
+            service_ids[np.arange(n_m) % n_s],
+            np.array([None] * n_s, dtype=object),
+        ]
+    )
     start = asof - rng.gamma(1.3, 900, total).astype(np.int64) - 20
     asye = np.zeros(total, dtype=bool)
     asye[:n_w] = (rng.random(n_w) < 0.08) & np.isin(roles_w, ["Social Worker"])
@@ -317,15 +502,29 @@ def _staff(rng, asof, hist, worker_ids, w_team, w_type, manager_ids, service_ids
     first_names = np.array(FIRST, dtype=object)[rng.integers(0, len(FIRST), total)]
     last_names = np.array(LAST, dtype=object)[rng.integers(0, len(LAST), total)]
     d = lambda a: pl.Series(a).cast(pl.Int32).cast(pl.Date).dt.strftime("%Y-%m-%d")  # noqa: E731
-    workers = pl.DataFrame({
-        "worker_id": ids, "name": first_names + " " + last_names, "role": roles, "team": team_of,
-        "supervisor_id": supervisor, "supervisor_since": d(since), "start_date": d(start),
-        "end_date": pl.Series(np.where(end >= 0, end, 0)).cast(pl.Int32).cast(pl.Date)
-        .dt.strftime("%Y-%m-%d").zip_with(pl.Series(end >= 0), pl.Series([None] * total, dtype=pl.String)),
-        "asye_start": pl.Series(np.where(asye, start, 0)).cast(pl.Int32).cast(pl.Date).dt.strftime("%Y-%m-%d")
-        .zip_with(pl.Series(asye), pl.Series([None] * total, dtype=pl.String)),
-        "frontline": np.where(frontline, "Y", "N"), "fte": fte.astype(str),
-    })
+    workers = pl.DataFrame(
+        {
+            "worker_id": ids,
+            "name": first_names + " " + last_names,
+            "role": roles,
+            "team": team_of,
+            "supervisor_id": supervisor,
+            "supervisor_since": d(since),
+            "start_date": d(start),
+            "end_date": pl.Series(np.where(end >= 0, end, 0))
+            .cast(pl.Int32)
+            .cast(pl.Date)
+            .dt.strftime("%Y-%m-%d")
+            .zip_with(pl.Series(end >= 0), pl.Series([None] * total, dtype=pl.String)),
+            "asye_start": pl.Series(np.where(asye, start, 0))
+            .cast(pl.Int32)
+            .cast(pl.Date)
+            .dt.strftime("%Y-%m-%d")
+            .zip_with(pl.Series(asye), pl.Series([None] * total, dtype=pl.String)),
+            "frontline": np.where(frontline, "Y", "N"),
+            "fte": fte.astype(str),
+        }
+    )
     w_start = np.maximum(start, hist)
     w_end = np.where(end >= 0, np.minimum(end, asof), asof)
     ok = w_start <= w_end
@@ -336,8 +535,10 @@ def _staff(rng, asof, hist, worker_ids, w_team, w_type, manager_ids, service_ids
     # ASYE: weekly for six weeks, then fortnightly to six months, on top of the monthly rhythm.
     a_idx = np.nonzero(asye & (start + 182 >= hist))[0]
     a_owner = np.repeat(a_idx, 18)
-    a_day = np.repeat(start[a_idx], 18) + np.tile(np.array([7, 14, 21, 28, 35, 42, 56, 70, 84, 98, 112, 126,
-                                                           140, 154, 168, 182, 196, 210]), len(a_idx))
+    a_day = np.repeat(start[a_idx], 18) + np.tile(
+        np.array([7, 14, 21, 28, 35, 42, 56, 70, 84, 98, 112, 126, 140, 154, 168, 182, 196, 210]),
+        len(a_idx),
+    )
     a_day = a_day + rng.integers(-1, 5, len(a_day))
     a_keep = (a_day <= asof) & (a_day >= hist)
     who = np.concatenate([who, a_owner[a_keep]])
@@ -348,61 +549,114 @@ def _staff(rng, asof, hist, worker_ids, w_team, w_type, manager_ids, service_ids
     lag = rng.choice([0, 1, 2, 3, 4, 6, 10], m, p=[0.25, 0.3, 0.2, 0.1, 0.07, 0.05, 0.03])
     rec = np.minimum(day + lag, asof)
     blank_rec = rng.random(m) < 0.02
-    sessions = pl.DataFrame({
-        "worker_id": ids[who], "_day": day, "status": status, "supervisor_id": supervisor[who],
-        "duration_minutes": minutes.astype(str), "_rec": rec, "_blank": blank_rec,
-    }).with_columns(
-        date=pl.col("_day").cast(pl.Int32).cast(pl.Date).dt.strftime("%Y-%m-%d"),
-        recorded_date=pl.when(~pl.col("_blank") & (pl.col("status") == "HELD"))
-        .then(pl.col("_rec").cast(pl.Int32).cast(pl.Date).dt.strftime("%Y-%m-%d")),
-    ).unique(subset=["worker_id", "_day"], keep="first", maintain_order=True).sort("worker_id", "_day")
+    sessions = (
+        pl.DataFrame(
+            {
+                "worker_id": ids[who],
+                "_day": day,
+                "status": status,
+                "supervisor_id": supervisor[who],
+                "duration_minutes": minutes.astype(str),
+                "_rec": rec,
+                "_blank": blank_rec,
+            }
+        )
+        .with_columns(
+            date=pl.col("_day").cast(pl.Int32).cast(pl.Date).dt.strftime("%Y-%m-%d"),
+            recorded_date=pl.when(~pl.col("_blank") & (pl.col("status") == "HELD")).then(
+                pl.col("_rec").cast(pl.Int32).cast(pl.Date).dt.strftime("%Y-%m-%d")
+            ),
+        )
+        .unique(subset=["worker_id", "_day"], keep="first", maintain_order=True)
+        .sort("worker_id", "_day")
+    )
 
     # Agreements (at the supervisor change, then roughly yearly), observations, appraisals,
     # ASYE mentoring, occasional file audits.
     ev_parts = []
-    for kind, every, jitter, prob in (("AGREEMENT", 330, 90, 0.95), ("OBSERVATION", 170, 80, 0.9),
-                                      ("APPRAISAL", 350, 40, 0.9), ("FILE_AUDIT", 300, 200, 0.4)):
+    for kind, every, jitter, prob in (
+        ("AGREEMENT", 330, 90, 0.95),
+        ("OBSERVATION", 170, 80, 0.9),
+        ("APPRAISAL", 350, 40, 0.9),
+        ("FILE_AUDIT", 300, 200, 0.4),
+    ):
         chosen = np.nonzero(ok & (rng.random(total) < prob))[0]
-        base_day = np.maximum(w_start[chosen], since[chosen] if kind == "AGREEMENT" else w_start[chosen])
+        base_day = np.maximum(
+            w_start[chosen], since[chosen] if kind == "AGREEMENT" else w_start[chosen]
+        )
         k = 4
         o = np.repeat(chosen, k)
-        dd = np.repeat(base_day, k) + np.tile(np.arange(k) * every, len(chosen)) + rng.integers(0, jitter, len(o))
+        dd = (
+            np.repeat(base_day, k)
+            + np.tile(np.arange(k) * every, len(chosen))
+            + rng.integers(0, jitter, len(o))
+        )
         keep = dd <= np.repeat(w_end[chosen], k)
         ev_parts.append(pl.DataFrame({"worker_id": ids[o[keep]], "kind": kind, "_day": dd[keep]}))
     mentor = np.nonzero(asye)[0]
     mo = np.repeat(mentor, 26)
-    md = np.repeat(start[mentor], 26) + np.tile(np.arange(1, 27) * 14, len(mentor)) + rng.integers(0, 4, len(mo))
+    md = (
+        np.repeat(start[mentor], 26)
+        + np.tile(np.arange(1, 27) * 14, len(mentor))
+        + rng.integers(0, 4, len(mo))
+    )
     mk = (md <= asof) & (md >= hist)
     ev_parts.append(pl.DataFrame({"worker_id": ids[mo[mk]], "kind": "MENTORING", "_day": md[mk]}))
-    worker_events = (pl.concat(ev_parts).with_columns(
-        date=pl.col("_day").cast(pl.Int32).cast(pl.Date).dt.strftime("%Y-%m-%d"))
+    worker_events = (
+        pl.concat(ev_parts)
+        .with_columns(date=pl.col("_day").cast(pl.Int32).cast(pl.Date).dt.strftime("%Y-%m-%d"))
         .unique(subset=["worker_id", "kind", "_day"], keep="first", maintain_order=True)
-        .sort("worker_id", "_day", "kind"))
+        .sort("worker_id", "_day", "kind")
+    )
 
     # Team group supervision: most months, some missed.
-    months = pl.date_range(pl.Series([hist]).cast(pl.Int32).cast(pl.Date).item().replace(day=1),
-                           pl.Series([asof]).cast(pl.Int32).cast(pl.Date).item(), "1mo", eager=True)
+    months = pl.date_range(
+        pl.Series([hist]).cast(pl.Int32).cast(pl.Date).item().replace(day=1),
+        pl.Series([asof]).cast(pl.Int32).cast(pl.Date).item(),
+        "1mo",
+        eager=True,
+    )
     tm = len(months)
     tt = np.repeat(np.arange(len(team_names)), tm)
     mday = np.tile(months.cast(pl.Int32).to_numpy(), len(team_names)) + rng.integers(3, 25, len(tt))
     tk = (rng.random(len(tt)) < 0.86) & (mday <= asof) & (mday >= hist)
-    team_events = pl.DataFrame({"team": np.array(team_names, dtype=object)[tt[tk]],
-                                "kind": "GROUP_SUPERVISION", "_day": mday[tk]}).with_columns(
-        date=pl.col("_day").cast(pl.Int32).cast(pl.Date).dt.strftime("%Y-%m-%d")).sort("team", "_day")
+    team_events = (
+        pl.DataFrame(
+            {
+                "team": np.array(team_names, dtype=object)[tt[tk]],
+                "kind": "GROUP_SUPERVISION",
+                "_day": mday[tk],
+            }
+        )
+        .with_columns(date=pl.col("_day").cast(pl.Int32).cast(pl.Date).dt.strftime("%Y-%m-%d"))
+        .sort("team", "_day")
+    )
 
     # Absences: annual leave, sickness, a few long absences; some running over as_of.
     per = rng.integers(1, 4, total)
     ao = np.repeat(np.arange(total), per)
-    a_start = np.repeat(w_start, per) + (rng.random(len(ao)) * np.repeat(np.maximum(w_end - w_start, 1), per)).astype(np.int64)
+    a_start = np.repeat(w_start, per) + (
+        rng.random(len(ao)) * np.repeat(np.maximum(w_end - w_start, 1), per)
+    ).astype(np.int64)
     reason_u = rng.random(len(ao))
-    length = np.where(reason_u < 0.7, rng.integers(5, 15, len(ao)),
-                      np.where(reason_u < 0.95, rng.integers(1, 6, len(ao)), rng.integers(30, 90, len(ao))))
-    reason = np.where(reason_u < 0.7, "Annual leave", np.where(reason_u < 0.95, "Sickness", "Long-term sickness"))
-    absences = pl.DataFrame({"worker_id": ids[ao], "_s": a_start, "_e": a_start + length - 1,
-                             "reason": reason}).with_columns(
-        start_date=pl.col("_s").cast(pl.Int32).cast(pl.Date).dt.strftime("%Y-%m-%d"),
-        end_date=pl.col("_e").cast(pl.Int32).cast(pl.Date).dt.strftime("%Y-%m-%d"),
-    ).sort("worker_id", "_s")
+    length = np.where(
+        reason_u < 0.7,
+        rng.integers(5, 15, len(ao)),
+        np.where(reason_u < 0.95, rng.integers(1, 6, len(ao)), rng.integers(30, 90, len(ao))),
+    )
+    reason = np.where(
+        reason_u < 0.7, "Annual leave", np.where(reason_u < 0.95, "Sickness", "Long-term sickness")
+    )
+    absences = (
+        pl.DataFrame(
+            {"worker_id": ids[ao], "_s": a_start, "_e": a_start + length - 1, "reason": reason}
+        )
+        .with_columns(
+            start_date=pl.col("_s").cast(pl.Int32).cast(pl.Date).dt.strftime("%Y-%m-%d"),
+            end_date=pl.col("_e").cast(pl.Int32).cast(pl.Date).dt.strftime("%Y-%m-%d"),
+        )
+        .sort("worker_id", "_s")
+    )
     return {
         "workers": workers.select([c.name for c in TABLES["workers"].columns]),
         "worker_sessions": sessions.select([c.name for c in TABLES["worker_sessions"].columns]),
@@ -412,16 +666,21 @@ def _staff(rng, asof, hist, worker_ids, w_team, w_type, manager_ids, service_ids
     }
 
 
-def _add_bad_rows(rng: np.random.Generator, tables: dict[str, pl.DataFrame], n: int) -> dict[str, pl.DataFrame]:
+def _add_bad_rows(
+    rng: np.random.Generator, tables: dict[str, pl.DataFrame], n: int
+) -> dict[str, pl.DataFrame]:
     """A handful of realistic bad rows (about 0.1%, at least one of each kind)."""
     ep = tables["episodes"]
     ev = tables["case_events"]
     k = max(1, n // 1000)
     pick = rng.integers(0, ep.height, k)
     bad_date = ep[pick].with_columns(start_date=pl.lit("31/02/2024"))
-    bad_cat = ep[rng.integers(0, ep.height, k)].with_columns(category=pl.lit("CHILD PROTECTION PLAN??"))
+    bad_cat = ep[rng.integers(0, ep.height, k)].with_columns(
+        category=pl.lit("CHILD PROTECTION PLAN??")
+    )
     bad_end = ep[rng.integers(0, ep.height, k)].with_columns(
-        end_date=pl.lit("2019-01-01"), start_date=pl.lit("2020-06-01"))
+        end_date=pl.lit("2019-01-01"), start_date=pl.lit("2020-06-01")
+    )
     ev_pick = ev[rng.integers(0, ev.height, k)]
     orphan = ev_pick.with_columns(person_id=pl.lit("C9999999"))
     dupes = ev[rng.integers(0, ev.height, k)]
@@ -451,7 +710,9 @@ def write_xlsx(tables: dict[str, pl.DataFrame], path: Path) -> Path:
     for name, frame in tables.items():
         ws = wb.create_sheet(name)
         ws.append(frame.columns)
-        dated = [c.name for c in TABLES[name].columns if c.kind == "date" and c.name in frame.columns]
+        dated = [
+            c.name for c in TABLES[name].columns if c.kind == "date" and c.name in frame.columns
+        ]
         cols = []
         for c in frame.columns:
             raw = frame[c].to_list()

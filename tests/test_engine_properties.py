@@ -16,8 +16,14 @@ from supervision_audit.reference import Req, reference_clock
 
 BASE = dt.date(2024, 1, 1)
 AS_OF = dt.date(2024, 9, 30)
-INTERVALS = [(14, None, None, None), (28, None, 42, None), (56, None, None, None),
-             (None, 1, None, 2), (None, 2, None, None), (None, 3, None, 4)]
+INTERVALS = [
+    (14, None, None, None),
+    (28, None, 42, None),
+    (56, None, None, None),
+    (None, 1, None, 2),
+    (None, 2, None, None),
+    (None, 3, None, 4),
+]
 
 day = st.integers(min_value=-60, max_value=300).map(lambda n: BASE + dt.timedelta(days=n))
 
@@ -44,31 +50,65 @@ def timelines(draw):
 
 
 def run_both(reqs, rows, events, repeat=True, absences=(), restarts=(), staff=False):
-    clipped = [(s, a, min(e or AS_OF, AS_OF), r) for s, a, e, r in rows if a <= min(e or AS_OF, AS_OF)]
+    clipped = [
+        (s, a, min(e or AS_OF, AS_OF), r) for s, a, e, r in rows if a <= min(e or AS_OF, AS_OF)
+    ]
     frame = pl.DataFrame(
-        [{"rank": i, "every_days": d, "every_months": m, "limit_days": ld, "limit_months": lm}
-         for i, (d, m, ld, lm) in enumerate(reqs)],
-        schema={k: pl.Int32 for k in ("rank", "every_days", "every_months", "limit_days", "limit_months")},
+        [
+            {"rank": i, "every_days": d, "every_months": m, "limit_days": ld, "limit_months": lm}
+            for i, (d, m, ld, lm) in enumerate(reqs)
+        ],
+        schema={
+            k: pl.Int32
+            for k in ("rank", "every_days", "every_months", "limit_days", "limit_months")
+        },
     )
-    timeline = pl.LazyFrame(clipped or None, schema={"subject": pl.Int64, "start": pl.Date,
-                                                      "end": pl.Date, "rank": pl.Int32}, orient="row")
+    timeline = pl.LazyFrame(
+        clipped or None,
+        schema={"subject": pl.Int64, "start": pl.Date, "end": pl.Date, "rank": pl.Int32},
+        orient="row",
+    )
     ev = pl.LazyFrame(events or None, schema={"subject": pl.Int64, "date": pl.Date}, orient="row")
     extra: dict = {}
     if staff:
-        extra["absences"] = pl.LazyFrame(absences or None, orient="row", schema={
-            "subject": pl.Int64, "start": pl.Date, "end": pl.Date})
-        extra["restarts"] = pl.LazyFrame(restarts or None, orient="row", schema={
-            "subject": pl.Int64, "date": pl.Date, "days": pl.Int32, "months": pl.Int32})
+        extra["absences"] = pl.LazyFrame(
+            absences or None,
+            orient="row",
+            schema={"subject": pl.Int64, "start": pl.Date, "end": pl.Date},
+        )
+        extra["restarts"] = pl.LazyFrame(
+            restarts or None,
+            orient="row",
+            schema={"subject": pl.Int64, "date": pl.Date, "days": pl.Int32, "months": pl.Int32},
+        )
         extra["grace_days"] = 7
     got = run_clock(timeline, ev, frame, AS_OF, repeat=repeat, **extra).findings
-    engine = sorted((r["subject"], r["due_date"], r["limit_date"], r["met_date"], r["days_overdue"],
-                     r["severity"], r["due_rank"]) for r in got.to_dicts())
+    engine = sorted(
+        (
+            r["subject"],
+            r["due_date"],
+            r["limit_date"],
+            r["met_date"],
+            r["days_overdue"],
+            r["severity"],
+            r["due_rank"],
+        )
+        for r in got.to_dicts()
+    )
     refs = {i: Req(*q) for i, q in enumerate(reqs)}
-    ref = sorted((f.subject, f.due_date, f.limit_date, f.met_date, f.days_overdue, f.severity, f.due_rank)
-                 for f in reference_clock(clipped, events, refs, AS_OF, repeat=repeat,
-                                          restarts=restarts,
-                                          absences=absences,
-                                          grace_days=7 if staff else 0))
+    ref = sorted(
+        (f.subject, f.due_date, f.limit_date, f.met_date, f.days_overdue, f.severity, f.due_rank)
+        for f in reference_clock(
+            clipped,
+            events,
+            refs,
+            AS_OF,
+            repeat=repeat,
+            restarts=restarts,
+            absences=absences,
+            grace_days=7 if staff else 0,
+        )
+    )
     return engine, ref
 
 
@@ -97,20 +137,29 @@ def test_shuffled_rows_give_the_same_findings(case, rnd) -> None:
     assert first == second
 
 
-@given(st.dates(min_value=dt.date(1990, 1, 1), max_value=dt.date(2090, 12, 31)),
-       st.integers(min_value=1, max_value=36))
+@given(
+    st.dates(min_value=dt.date(1990, 1, 1), max_value=dt.date(2090, 12, 31)),
+    st.integers(min_value=1, max_value=36),
+)
 def test_month_addition_never_passes_the_month_end(start, months) -> None:
     expected = add_months(start, months)
     assert expected.day <= calendar.monthrange(expected.year, expected.month)[1]
     assert expected.day == min(start.day, calendar.monthrange(expected.year, expected.month)[1])
-    got = pl.DataFrame({"d": [start]}).select(
-        add_interval_expr(pl.col("d"), pl.lit(None, pl.Int32), pl.lit(months, pl.Int32))
-    ).item()
+    got = (
+        pl.DataFrame({"d": [start]})
+        .select(add_interval_expr(pl.col("d"), pl.lit(None, pl.Int32), pl.lit(months, pl.Int32)))
+        .item()
+    )
     assert got == expected
 
 
 def test_month_end_examples() -> None:
-    frame = pl.DataFrame({"d": [dt.date(2024, 1, 31), dt.date(2023, 1, 31), dt.date(2024, 8, 31)],
-                          "m": [1, 1, 1]})
+    frame = pl.DataFrame(
+        {"d": [dt.date(2024, 1, 31), dt.date(2023, 1, 31), dt.date(2024, 8, 31)], "m": [1, 1, 1]}
+    )
     got = frame.select(add_interval_expr(pl.col("d"), pl.lit(None, pl.Int32), pl.col("m")))
-    assert got.to_series().to_list() == [dt.date(2024, 2, 29), dt.date(2023, 2, 28), dt.date(2024, 9, 30)]
+    assert got.to_series().to_list() == [
+        dt.date(2024, 2, 29),
+        dt.date(2023, 2, 28),
+        dt.date(2024, 9, 30),
+    ]

@@ -25,14 +25,21 @@ def requirements(spec: dict) -> tuple[pl.DataFrame, dict[int, Req]]:
     for rank, r in spec.items():
         every = Interval.parse(r["every"])
         limit = Interval.parse(r["limit"]) if r.get("limit") else None
-        rows.append({
-            "rank": rank, "every_days": every.days, "every_months": every.months,
-            "limit_days": limit.days if limit else None,
-            "limit_months": limit.months if limit else None,
-        })
-        refs[rank] = Req(every.days, every.months, limit.days if limit else None,
-                         limit.months if limit else None)
-    schema = {k: pl.Int32 for k in ("rank", "every_days", "every_months", "limit_days", "limit_months")}
+        rows.append(
+            {
+                "rank": rank,
+                "every_days": every.days,
+                "every_months": every.months,
+                "limit_days": limit.days if limit else None,
+                "limit_months": limit.months if limit else None,
+            }
+        )
+        refs[rank] = Req(
+            every.days, every.months, limit.days if limit else None, limit.months if limit else None
+        )
+    schema = {
+        k: pl.Int32 for k in ("rank", "every_days", "every_months", "limit_days", "limit_months")
+    }
     return pl.DataFrame(rows, schema=schema), refs
 
 
@@ -59,21 +66,35 @@ def test_engine_scenario(sc: dict) -> None:
     reqs, refs = requirements(sc["requirements"])
     rows = clipped_rows(sc)
     timeline = pl.LazyFrame(
-        rows, schema={"subject": pl.Int64, "start": pl.Date, "end": pl.Date, "rank": pl.Int32},
+        rows,
+        schema={"subject": pl.Int64, "start": pl.Date, "end": pl.Date, "rank": pl.Int32},
         orient="row",
     )
     events = pl.LazyFrame(sc["events"], schema={"subject": pl.Int64, "date": pl.Date}, orient="row")
     extra = {}
     if sc.get("restarts"):
-        extra["restarts"] = pl.LazyFrame(sc["restarts"], orient="row", schema={
-            "subject": pl.Int64, "date": pl.Date, "days": pl.Int32, "months": pl.Int32})
+        extra["restarts"] = pl.LazyFrame(
+            sc["restarts"],
+            orient="row",
+            schema={"subject": pl.Int64, "date": pl.Date, "days": pl.Int32, "months": pl.Int32},
+        )
     if sc.get("absences"):
-        extra["absences"] = pl.LazyFrame(sc["absences"], orient="row", schema={
-            "subject": pl.Int64, "start": pl.Date, "end": pl.Date})
+        extra["absences"] = pl.LazyFrame(
+            sc["absences"],
+            orient="row",
+            schema={"subject": pl.Int64, "start": pl.Date, "end": pl.Date},
+        )
         extra["grace_days"] = sc.get("grace_days", 0)
     result = run_clock(timeline, events, reqs, sc["as_of"], repeat=sc.get("repeat", True), **extra)
     got = sorted(
-        (r["subject"], r["due_date"], r["limit_date"], r["met_date"], r["days_overdue"], r["severity"])
+        (
+            r["subject"],
+            r["due_date"],
+            r["limit_date"],
+            r["met_date"],
+            r["days_overdue"],
+            r["severity"],
+        )
         for r in result.findings.to_dicts()
     )
     assert got == expected(sc), sc["clause"]
@@ -81,13 +102,19 @@ def test_engine_scenario(sc: dict) -> None:
     if ranks:
         assert sorted(result.findings["due_rank"].to_list()) == sorted(ranks)
 
-    ref = reference_clock(rows, [tuple(e) for e in sc["events"]], refs, sc["as_of"],
-                          repeat=sc.get("repeat", True),
-                          restarts=[tuple(r) for r in sc.get("restarts") or []],
-                          absences=[tuple(a) for a in sc.get("absences") or []],
-                          grace_days=sc.get("grace_days", 0))
-    got_ref = sorted((f.subject, f.due_date, f.limit_date, f.met_date, f.days_overdue, f.severity)
-                     for f in ref)
+    ref = reference_clock(
+        rows,
+        [tuple(e) for e in sc["events"]],
+        refs,
+        sc["as_of"],
+        repeat=sc.get("repeat", True),
+        restarts=[tuple(r) for r in sc.get("restarts") or []],
+        absences=[tuple(a) for a in sc.get("absences") or []],
+        grace_days=sc.get("grace_days", 0),
+    )
+    got_ref = sorted(
+        (f.subject, f.due_date, f.limit_date, f.met_date, f.days_overdue, f.severity) for f in ref
+    )
     assert got_ref == expected(sc), "reference clock: " + sc["clause"]
 
 
@@ -95,12 +122,23 @@ def test_every_clause_of_the_spec_has_a_scenario() -> None:
     """The spec's clauses (foundation issue, item 5) each have at least one scenario."""
     clauses = " ".join(s["clause"] for s in SCENARIOS)
     for phrase in [
-        "continuous open period", "A gap restarts the clock", "clamped to the month's end",
-        "A supervision on the due date is on time", "max(a + new, min(D, c + new))",
-        "Loosening", "D >= c", "start of day c", "closes on or before the due date",
-        "ends unmet at the closure", "treated as opening on it", "limit_date",
-        "strictest of all rows open that day", "days_overdue = as_of - due_date",
-        "falls inside an absence", "repeat if that lands in another absence",
-        "absent at --as-of", "change of supervisor",
+        "continuous open period",
+        "A gap restarts the clock",
+        "clamped to the month's end",
+        "A supervision on the due date is on time",
+        "max(a + new, min(D, c + new))",
+        "Loosening",
+        "D >= c",
+        "start of day c",
+        "closes on or before the due date",
+        "ends unmet at the closure",
+        "treated as opening on it",
+        "limit_date",
+        "strictest of all rows open that day",
+        "days_overdue = as_of - due_date",
+        "falls inside an absence",
+        "repeat if that lands in another absence",
+        "absent at --as-of",
+        "change of supervisor",
     ]:
         assert phrase in clauses, phrase

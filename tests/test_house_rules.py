@@ -58,7 +58,10 @@ def test_no_parameter_shadows_a_builtin() -> None:
     root = typer.main.get_command(app)
     for name, cmd in _commands(root):
         for param in cmd.params:
-            assert param.name not in {"type", "format", "input", "json", "id", "filter"}, (name, param.name)
+            assert param.name not in {"type", "format", "input", "json", "id", "filter"}, (
+                name,
+                param.name,
+            )
 
 
 def test_tracebacks_never_show_locals() -> None:

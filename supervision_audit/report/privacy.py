@@ -50,8 +50,10 @@ def token(key: bytes, value: str) -> str:
 def token_map(key: bytes, values: pl.Series) -> pl.DataFrame:
     """id -> token for each distinct value (one HMAC per distinct ID, not per row)."""
     uniq = values.drop_nulls().unique().to_list()
-    return pl.DataFrame({"id": uniq, "token": [token(key, v) for v in uniq]},
-                        schema={"id": pl.String, "token": pl.String})
+    return pl.DataFrame(
+        {"id": uniq, "token": [token(key, v) for v in uniq]},
+        schema={"id": pl.String, "token": pl.String},
+    )
 
 
 def _replace(frame: pl.DataFrame, columns: list[str], mapping: pl.DataFrame) -> pl.DataFrame:
@@ -63,8 +65,9 @@ def _replace(frame: pl.DataFrame, columns: list[str], mapping: pl.DataFrame) -> 
     )
 
 
-def pseudonymise_frame(frame: pl.DataFrame, key: bytes, columns: tuple[str, ...] = ID_COLUMNS
-                       ) -> pl.DataFrame:
+def pseudonymise_frame(
+    frame: pl.DataFrame, key: bytes, columns: tuple[str, ...] = ID_COLUMNS
+) -> pl.DataFrame:
     cols = [c for c in columns if c in frame.columns and frame.schema[c] == pl.String]
     if not cols:
         return frame
@@ -90,15 +93,23 @@ def pseudonymise_result(result: Any, key: bytes) -> Any:
     summary = dict(result.summary)
     if "staff_by_supervisor" in summary:
         summary["staff_by_supervisor"] = [
-            {**row, "supervisor_id": token(key, row["supervisor_id"])
-             if row.get("supervisor_id") not in (None, "(none)") else row.get("supervisor_id")}
+            {
+                **row,
+                "supervisor_id": token(key, row["supervisor_id"])
+                if row.get("supervisor_id") not in (None, "(none)")
+                else row.get("supervisor_id"),
+            }
             for row in summary["staff_by_supervisor"]
         ]
     if summary.get("filters", {}).get("worker"):
-        summary["filters"] = {**summary["filters"], "worker": token(key, summary["filters"]["worker"])}
+        summary["filters"] = {
+            **summary["filters"],
+            "worker": token(key, summary["filters"]["worker"]),
+        }
     summary["pseudonymised"] = True
     covered = result.covered
     if covered is not None and covered.height:
         covered = pseudonymise_frame(covered, key)
-    return dataclasses.replace(result, findings=findings, data_issues=issues, summary=summary,
-                               covered=covered)
+    return dataclasses.replace(
+        result, findings=findings, data_issues=issues, summary=summary, covered=covered
+    )

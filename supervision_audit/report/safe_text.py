@@ -48,13 +48,18 @@ def clean_text_expr(expr: pl.Expr) -> pl.Expr:
     cleaned = expr.str.replace_all(_ILLEGAL_EXPR, "")
     n = cleaned.str.len_chars()
     marker = pl.format(" [cut: {} characters]", n)
-    return pl.when(n > XLSX_MAX_CHARS).then(
-        cleaned.str.slice(0, XLSX_MAX_CHARS - 40) + marker
-    ).otherwise(cleaned)
+    return (
+        pl.when(n > XLSX_MAX_CHARS)
+        .then(cleaned.str.slice(0, XLSX_MAX_CHARS - 40) + marker)
+        .otherwise(cleaned)
+    )
 
 
 def needs_quote_prefix_expr(expr: pl.Expr) -> pl.Expr:
     """True where an xlsx cell must be forced to a quote-prefixed string: formula-like text,
     Excel error literals (#N/A...) and array-formula text ({=...})."""
-    return (expr.str.contains(_TRIGGER_RE) | expr.str.strip_chars().str.to_uppercase()
-            .is_in(list(ERROR_CODES)) | expr.str.starts_with("{="))
+    return (
+        expr.str.contains(_TRIGGER_RE)
+        | expr.str.strip_chars().str.to_uppercase().is_in(list(ERROR_CODES))
+        | expr.str.starts_with("{=")
+    )

@@ -27,8 +27,11 @@ def write_frame(frame: pl.DataFrame, path: Path, *, sheet: str, about: dict[str,
     if suffix == ".csv":
         return atomic_write_text(path, BOM + safe_csv(frame))
     if suffix == ".json":
-        return atomic_write_text(path, json.dumps({**about, "rows": frame_records(frame)},
-                                                  indent=2, ensure_ascii=False) + "\n")
+        return atomic_write_text(
+            path,
+            json.dumps({**about, "rows": frame_records(frame)}, indent=2, ensure_ascii=False)
+            + "\n",
+        )
     if suffix == ".xlsx":
         import datetime as dt
 

@@ -29,17 +29,26 @@ def _pct_text(pct: float | None) -> Text:
 def _title(result: Any, con: Console) -> None:
     s = result.summary
     con.print(Text(f"Supervision audit — {result.authority}", style="bold"))
-    period = (f"{_d(result.from_date)} to {_d(result.as_of)}" if result.from_date
-              else f"everything up to {_d(result.as_of)}")
-    con.print(f"Ruleset {result.ruleset_name} {result.ruleset_version}; as of {_d(result.as_of)}; "
-              f"findings: {period}", markup=False, highlight=False)
+    period = (
+        f"{_d(result.from_date)} to {_d(result.as_of)}"
+        if result.from_date
+        else f"everything up to {_d(result.as_of)}"
+    )
+    con.print(
+        f"Ruleset {result.ruleset_name} {result.ruleset_version}; as of {_d(result.as_of)}; "
+        f"findings: {period}",
+        markup=False,
+        highlight=False,
+    )
     for scope, h in result.history_from.items():
         date = h.get("date")
         when = _d(date) if date else "none"
         con.print(f"History date ({scope}): {when} ({h.get('source')})", markup=False)
     if result.parameters:
-        con.print("Parameters: " + ", ".join(f"{k}={v}" for k, v in result.parameters.items()),
-                  markup=False)
+        con.print(
+            "Parameters: " + ", ".join(f"{k}={v}" for k, v in result.parameters.items()),
+            markup=False,
+        )
     filters = {k: v for k, v in (s.get("filters") or {}).items() if v}
     if filters:
         con.print("Filters: " + ", ".join(f"{k}={v}" for k, v in filters.items()), markup=False)
@@ -49,23 +58,42 @@ def _title(result: Any, con: Console) -> None:
 
 def _headline(result: Any, con: Console) -> None:
     s = result.summary
-    table = Table(title="Headline: open at the audit date, and with no outstanding breach",
-                  title_justify="left", box=box.SIMPLE_HEAD)
-    for col, just in (("", "left"), ("open", "right"), ("no breach", "right"), ("%", "right"),
-                      ("findings", "right"), ("red", "right"), ("amber", "right"),
-                      ("overdue now", "right")):
+    table = Table(
+        title="Headline: open at the audit date, and with no outstanding breach",
+        title_justify="left",
+        box=box.SIMPLE_HEAD,
+    )
+    for col, just in (
+        ("", "left"),
+        ("open", "right"),
+        ("no breach", "right"),
+        ("%", "right"),
+        ("findings", "right"),
+        ("red", "right"),
+        ("amber", "right"),
+        ("overdue now", "right"),
+    ):
         table.add_column(col, justify=just)  # type: ignore[arg-type]
     rows = 0
-    for key, label, open_key in (("children", "Children", "open_at_as_of"),
-                                 ("carers", "Foster carers", "open_at_as_of"),
-                                 ("staff", "Staff", "active_at_as_of")):
+    for key, label, open_key in (
+        ("children", "Children", "open_at_as_of"),
+        ("carers", "Carers", "open_at_as_of"),
+        ("staff", "Staff", "active_at_as_of"),
+    ):
         b = s.get(key)
         if not b or (key == "carers" and not b.get(open_key) and not b["findings"]["total"]):
             continue
         f = b["findings"]
-        table.add_row(label, str(b.get(open_key)), str(b.get("compliant")),
-                      _pct_text(b.get("compliance_pct")), str(f["total"]), str(f["red"]),
-                      str(f["amber"]), str(f["outstanding"]))
+        table.add_row(
+            label,
+            str(b.get(open_key)),
+            str(b.get("compliant")),
+            _pct_text(b.get("compliance_pct")),
+            str(f["total"]),
+            str(f["red"]),
+            str(f["amber"]),
+            str(f["outstanding"]),
+        )
         rows += 1
     if rows:
         con.print(table)
@@ -80,8 +108,12 @@ def _breakdown(result: Any, con: Console, key: str, label: str, title: str) -> N
     for col in ("open", "no breach", "%"):
         table.add_column(col, justify="right")
     for r in rows:
-        table.add_row(str(r[label if label in r else list(r)[0]]), str(r["open"]),
-                      str(r["compliant"]), _pct_text(r.get("compliance_pct")))
+        table.add_row(
+            str(r.get(label, "")),
+            str(r["open"]),
+            str(r["compliant"]),
+            _pct_text(r.get("compliance_pct")),
+        )
     con.print(table)
 
 
@@ -92,8 +124,9 @@ def _findings(result: Any, con: Console, limit: int) -> None:
         return
     ordered = worst_first(f)
     shown = ordered if limit <= 0 else ordered.head(limit)
-    table = Table(title=f"Findings, worst first ({f.height})", title_justify="left",
-                  box=box.SIMPLE_HEAD)
+    table = Table(
+        title=f"Findings, worst first ({f.height})", title_justify="left", box=box.SIMPLE_HEAD
+    )
     table.add_column("subject", overflow="fold")
     table.add_column("rule", overflow="fold")
     table.add_column("requirement", overflow="fold", ratio=2)
@@ -103,22 +136,37 @@ def _findings(result: Any, con: Console, limit: int) -> None:
     table.add_column("sev", no_wrap=True)
     for r in shown.to_dicts():
         sev = r["severity"]
-        sev_text = Text("RED" if sev == "red" else "amber", style="bold red" if sev == "red" else "yellow")
+        sev_text = Text(
+            "RED" if sev == "red" else "amber", style="bold red" if sev == "red" else "yellow"
+        )
         met = _d(r["met_date"]) if r["met_date"] else ("open" if r["outstanding"] else "closed")
-        table.add_row(f"{r['subject_type']} {r['subject_id']}", r["rule"], r["requirement"] or "",
-                      _d(r["due_date"]), met, str(r["days_overdue"]), sev_text)
+        table.add_row(
+            f"{r['subject_type']} {r['subject_id']}",
+            r["rule"],
+            r["requirement"] or "",
+            _d(r["due_date"]),
+            met,
+            str(r["days_overdue"]),
+            sev_text,
+        )
     con.print(table)
     if shown.height < f.height:
-        con.print(f"... and {f.height - shown.height} more. See them all with --limit 0, "
-                  "--format csv, or --output audit.xlsx.", markup=False)
+        con.print(
+            f"... and {f.height - shown.height} more. See them all with --limit 0, "
+            "--format csv, or --output audit.xlsx.",
+            markup=False,
+        )
 
 
 def _not_evaluated(result: Any, con: Console) -> None:
     caveats = result.summary.get("caveats") or []
     if not result.not_evaluated and not caveats:
         return
-    table = Table(title="Not evaluated (never counted as compliant)", title_justify="left",
-                  box=box.SIMPLE_HEAD)
+    table = Table(
+        title="Not evaluated (never counted as compliant)",
+        title_justify="left",
+        box=box.SIMPLE_HEAD,
+    )
     table.add_column("rule", no_wrap=True)
     table.add_column("scope", no_wrap=True)
     table.add_column("reason", overflow="fold")
@@ -131,7 +179,9 @@ def _not_evaluated(result: Any, con: Console) -> None:
 
 def _data(result: Any, con: Console) -> None:
     tables = result.summary.get("tables") or {}
-    rec = Table(title="Input rows: read = used + rejected", title_justify="left", box=box.SIMPLE_HEAD)
+    rec = Table(
+        title="Input rows: read = used + rejected", title_justify="left", box=box.SIMPLE_HEAD
+    )
     rec.add_column("table")
     for col in ("read", "used", "rejected"):
         rec.add_column(col, justify="right")
@@ -141,9 +191,15 @@ def _data(result: Any, con: Console) -> None:
     issues = result.data_issues
     if issues.height == 0:
         return
-    counts = (issues.group_by("table", "action", "reason").agg(n=pl.len())
-              .sort("n", "table", descending=[True, False]).head(12))
-    summary = Table(title=f"Data issues ({issues.height})", title_justify="left", box=box.SIMPLE_HEAD)
+    counts = (
+        issues.group_by("table", "action", "reason")
+        .agg(n=pl.len())
+        .sort("n", "table", descending=[True, False])
+        .head(12)
+    )
+    summary = Table(
+        title=f"Data issues ({issues.height})", title_justify="left", box=box.SIMPLE_HEAD
+    )
     summary.add_column("table", no_wrap=True)
     summary.add_column("action", no_wrap=True)
     summary.add_column("reason", overflow="fold")
@@ -151,11 +207,15 @@ def _data(result: Any, con: Console) -> None:
     for r in counts.to_dicts():
         summary.add_row(r["table"], r["action"], r["reason"], str(r["n"]))
     con.print(summary)
-    first = Table(title="First data issues (file, row, column)", title_justify="left", box=box.SIMPLE_HEAD)
+    first = Table(
+        title="First data issues (file, row, column)", title_justify="left", box=box.SIMPLE_HEAD
+    )
     for col in ("file", "row", "column", "reason"):
         first.add_column(col, overflow="fold")
     for r in issues.head(10).to_dicts():
-        first.add_row(str(r["file"]).rsplit("/", 1)[-1], str(r["row"]), r["column"] or "—", r["reason"])
+        first.add_row(
+            str(r["file"]).rsplit("/", 1)[-1], str(r["row"]), r["column"] or "—", r["reason"]
+        )
     con.print(first)
 
 

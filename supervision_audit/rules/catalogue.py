@@ -49,22 +49,24 @@ def list_rulesets() -> list[dict[str, Any]]:
     for name in builtin_names():
         rs = load_for_display(name)
         n_rules, n_na = len(rs.rules), len(rs.not_auditable)
-        rows.append({
-            "name": rs.name,
-            "authority": rs.authority,
-            "document": rs.document.title,
-            "document_date": rs.document.date,
-            "version": rs.version,
-            "rules": n_rules,
-            "children_rules": len(rs.rules_for("children")),
-            "staff_rules": len(rs.rules_for("staff")),
-            "not_auditable": n_na,
-            "coverage": f"{n_rules} of {n_rules + n_na} requirements checkable",
-            "parameters": ", ".join(
-                f"{p.name}{' (required)' if p.required else '=' + _ptext(rs, p.name)}"
-                for p in rs.parameters.values()
-            ),
-        })
+        rows.append(
+            {
+                "name": rs.name,
+                "authority": rs.authority,
+                "document": rs.document.title,
+                "document_date": rs.document.date,
+                "version": rs.version,
+                "rules": n_rules,
+                "children_rules": len(rs.rules_for("children")),
+                "staff_rules": len(rs.rules_for("staff")),
+                "not_auditable": n_na,
+                "coverage": f"{n_rules} of {n_rules + n_na} requirements checkable",
+                "parameters": ", ".join(
+                    f"{p.name}{' (required)' if p.required else '=' + _ptext(rs, p.name)}"
+                    for p in rs.parameters.values()
+                ),
+            }
+        )
     return rows
 
 
@@ -79,17 +81,19 @@ def rule_rows(rs: Ruleset) -> list[dict[str, str]]:
     for rule in rs.rules:
         kind = RULE_KINDS[rule.kind]
         for i, d in enumerate(kind.describe(rule)):
-            rows.append({
-                "id": rule.id if i == 0 else "",
-                "kind": rule.kind if i == 0 else "",
-                "scope": rule.scope if i == 0 else "",
-                "title": rule.title if i == 0 else "",
-                "applies_to": d.get("applies_to", ""),
-                "requirement": d.get("requirement", ""),
-                "counts": d.get("counts", ""),
-                "section": rule.section if i == 0 else "",
-                "note": rule.note if i == 0 else "",
-            })
+            rows.append(
+                {
+                    "id": rule.id if i == 0 else "",
+                    "kind": rule.kind if i == 0 else "",
+                    "scope": rule.scope if i == 0 else "",
+                    "title": rule.title if i == 0 else "",
+                    "applies_to": d.get("applies_to", ""),
+                    "requirement": d.get("requirement", ""),
+                    "counts": d.get("counts", ""),
+                    "section": rule.section if i == 0 else "",
+                    "note": rule.note if i == 0 else "",
+                }
+            )
     return rows
 
 
@@ -105,10 +109,10 @@ def find_rule(rule_id: str) -> tuple[Ruleset, Rule]:
                 return rs, rule
         for na in rs.not_auditable:
             if na.id == wanted:
-                raise RulesetError(
-                    f"{wanted} is listed as not auditable in '{name}': {na.reason}"
-                )
-    raise RulesetError(f"no built-in ruleset has a rule {wanted} (see: supervision-audit rulesets list)")
+                raise RulesetError(f"{wanted} is listed as not auditable in '{name}': {na.reason}")
+    raise RulesetError(
+        f"no built-in ruleset has a rule {wanted} (see: supervision-audit rulesets list)"
+    )
 
 
 def explain(rule_id: str) -> dict[str, Any]:
@@ -157,10 +161,16 @@ def validate_file(path: str, params: dict[str, str] | None = None) -> Validation
         if found is False:
             warnings.append(f"rule {rule.id}: its quote was not found in {rs.document.file}")
     if policies_dir() is None or not (policies_dir() / rs.document.file).is_file():  # type: ignore[operator]
-        warnings.append(f"policy file {rs.document.file} is not in rulesets/policies: quotes not checked")
+        warnings.append(
+            f"policy file {rs.document.file} is not in rulesets/policies: quotes not checked"
+        )
     n = len(rs.rules)
-    return Validation(True, f"{path}: valid ({n} rule{'s' if n != 1 else ''}, "
-                      f"{len(rs.not_auditable)} not auditable)", warnings, rs)
+    return Validation(
+        True,
+        f"{path}: valid ({n} rule{'s' if n != 1 else ''}, {len(rs.not_auditable)} not auditable)",
+        warnings,
+        rs,
+    )
 
 
 STARTER = """\
@@ -173,7 +183,7 @@ authority: "{authority}"
 document:
   title: "Supervision Policy"          # the policy document's own title
   date: "2025"                        # its date or version, as printed on it
-  file: "{name}_policy.txt"           # its text, saved in rulesets/policies/, so quotes can be checked
+  file: "{name}_policy.txt"           # its text, in rulesets/policies/, so quotes are checked
 version: "0.1.0"                      # your ruleset's version: quote it
 description: >
   Case and staff supervision requirements of the {authority} supervision policy.
@@ -249,8 +259,12 @@ def starter_ruleset(name: str, authority: str | None = None) -> str:
     prefix = re.sub(r"[^A-Z]", "", name.upper())[:3] or "NEW"
     if len(prefix) < 2:
         prefix = (prefix + "X")[:2]
-    return STARTER.format(name=name, prefix=prefix, file=f"{name}.yaml",
-                          authority=authority or f"{name.title()} Children's Services")
+    return STARTER.format(
+        name=name,
+        prefix=prefix,
+        file=f"{name}.yaml",
+        authority=authority or f"{name.title()} Children's Services",
+    )
 
 
 # ---------------------------------------------------------------------------------------
@@ -292,8 +306,10 @@ STAFF_GROUPS = [
     ("Experienced frontline worker", {"role": "social worker", "frontline": True, "day": 800}),
     ("Manager, not frontline", {"role": "team manager", "frontline": False, "day": 800}),
     ("New starter, week 2", {"role": "social worker", "frontline": True, "day": 10}),
-    ("Newly qualified (ASYE), week 2", {"role": "social worker", "frontline": True, "day": 10,
-                                        "asye": True}),
+    (
+        "Newly qualified (ASYE), week 2",
+        {"role": "social worker", "frontline": True, "day": 10, "asye": True},
+    ),
     ("ASYE, month 3", {"role": "social worker", "frontline": True, "day": 90, "asye": True}),
     ("ASYE, month 9", {"role": "social worker", "frontline": True, "day": 270, "asye": True}),
     ("ASYE, second year", {"role": "social worker", "frontline": True, "day": 500, "asye": True}),
@@ -342,16 +358,33 @@ def compare(names: list[str] | None = None) -> dict[str, Any]:
                 continue
             flagged = [_case_requirement(rs, cat, (flag,)) for rs in rulesets]
             if flagged != plain:
-                case_rows.append({"group": f"{cat} + {flag}", **dict(zip(cols, flagged, strict=True))})
+                case_rows.append(
+                    {"group": f"{cat} + {flag}", **dict(zip(cols, flagged, strict=True))}
+                )
     staff_rows = []
     for label, group in STAFF_GROUPS:
-        staff_rows.append({"group": label, **{rs.name: _staff_requirement(rs, group, "SESSION")
-                                               for rs in rulesets}})
-    for kind, label in (("AGREEMENT", "Supervision agreement"), ("OBSERVATION", "Observation of practice"),
-                        ("APPRAISAL", "Appraisal"), ("MENTORING", "ASYE mentoring"),
-                        ("FILE_AUDIT", "Supervision file audit")):
-        row = {"group": label, **{rs.name: _staff_requirement(rs, STAFF_GROUPS[3 if kind == "MENTORING" else 0][1], kind)
-                                  for rs in rulesets}}
+        staff_rows.append(
+            {
+                "group": label,
+                **{rs.name: _staff_requirement(rs, group, "SESSION") for rs in rulesets},
+            }
+        )
+    for kind, label in (
+        ("AGREEMENT", "Supervision agreement"),
+        ("OBSERVATION", "Observation of practice"),
+        ("APPRAISAL", "Appraisal"),
+        ("MENTORING", "ASYE mentoring"),
+        ("FILE_AUDIT", "Supervision file audit"),
+    ):
+        row = {
+            "group": label,
+            **{
+                rs.name: _staff_requirement(
+                    rs, STAFF_GROUPS[3 if kind == "MENTORING" else 0][1], kind
+                )
+                for rs in rulesets
+            },
+        }
         if any(v != "—" for k, v in row.items() if k != "group"):
             staff_rows.append(row)
     placeholders = {rs.name: rs.placeholders for rs in rulesets if rs.placeholders}

@@ -27,13 +27,24 @@ def generate_reference() -> str:
 
     out: list[str] = ["## Schema reference", "", "### Top level", ""]
     out += _table(TOP_KEYS)
-    out += ["", f"Parameter types: {', '.join(PARAM_TYPES)}. A string value `${{name}}` anywhere in "
-            "a rule is replaced by the parameter's value.", ""]
+    out += [
+        "",
+        f"Parameter types: {', '.join(PARAM_TYPES)}. A string value `${{name}}` anywhere in "
+        "a rule is replaced by the parameter's value.",
+        "",
+    ]
     out += ["### Every rule", ""] + _table(RULE_COMMON_KEYS)
     out += ["", "### `not_auditable` entries", ""] + _table(NOT_AUDITABLE_KEYS)
     for name, kind in RULE_KINDS.items():
-        out += ["", f"### Kind `{name}`", "", kind.summary, "",
-                f"Scopes: {', '.join(kind.scopes)} (default {kind.default_scope}).", ""]
+        out += [
+            "",
+            f"### Kind `{name}`",
+            "",
+            kind.summary,
+            "",
+            f"Scopes: {', '.join(kind.scopes)} (default {kind.default_scope}).",
+            "",
+        ]
         out += _table(kind.fields)
         if name == "interval":
             out += ["", "Each entry of `requirements`:", ""] + _table(interval.REQUIREMENT_KEYS)
@@ -41,13 +52,17 @@ def generate_reference() -> str:
             out += ["", "`when` for staff rules:", ""] + _table(interval.STAFF_WHEN_KEYS)
             out += ["", "`phase`:", ""] + _table(interval.PHASE_KEYS)
             out += ["", f"Staff `counts`: {', '.join(interval.STAFF_COUNTS)}."]
-    out += ["", "### Vocabulary", "",
-            f"- Case categories: {', '.join(CASE_CATEGORIES)}",
-            f"- Case flags: {', '.join(CASE_FLAGS)}",
-            f"- Case event kinds: {', '.join(CASE_EVENT_KINDS)}",
-            f"- Worker event kinds: {', '.join(WORKER_EVENT_KINDS)}",
-            "- Intervals: a whole number and a unit: `d` days, `w` weeks, `m` calendar months, "
-            "`y` years (`28d`, `4w`, `1m`, `2m`, `1y`)."]
+    out += [
+        "",
+        "### Vocabulary",
+        "",
+        f"- Case categories: {', '.join(CASE_CATEGORIES)}",
+        f"- Case flags: {', '.join(CASE_FLAGS)}",
+        f"- Case event kinds: {', '.join(CASE_EVENT_KINDS)}",
+        f"- Worker event kinds: {', '.join(WORKER_EVENT_KINDS)}",
+        "- Intervals: a whole number and a unit: `d` days, `w` weeks, `m` calendar months, "
+        "`y` years (`28d`, `4w`, `1m`, `2m`, `1y`).",
+    ]
     return "\n".join(out) + "\n"
 
 

@@ -133,12 +133,16 @@ FIELDS = {
 
 def validate(ctx: Ctx, data: LineDict, rule: Rule) -> IntervalSpec:
     staff = rule.scope == "staff"
-    counts = ctx.string_list(data, "counts", STAFF_COUNTS if staff else CASE_EVENT_KINDS,
-                             required=True)
+    counts = ctx.string_list(
+        data, "counts", STAFF_COUNTS if staff else CASE_EVENT_KINDS, required=True
+    )
     reqs_raw = data.get("requirements")
     if not isinstance(reqs_raw, list) or not reqs_raw:
-        raise ctx.fail(data, "requirements" if "requirements" in data else None,
-                       "an interval rule needs a non-empty 'requirements' list")
+        raise ctx.fail(
+            data,
+            "requirements" if "requirements" in data else None,
+            "an interval rule needs a non-empty 'requirements' list",
+        )
     reqs = []
     for i, item in enumerate(reqs_raw):
         r = ctx.mapping(item, reqs_raw, None)
@@ -148,9 +152,13 @@ def validate(ctx: Ctx, data: LineDict, rule: Rule) -> IntervalSpec:
         assert every is not None
         for key, iv in (("every", every), ("limit", limit)):
             if iv is not None and iv.nominal_days > MAX_INTERVAL_DAYS:
-                raise ctx.fail(r, key, f"{iv.code()} is longer than five years: not a plausible interval")
+                raise ctx.fail(
+                    r, key, f"{iv.code()} is longer than five years: not a plausible interval"
+                )
         if limit is not None and limit.nominal_days < every.nominal_days:
-            raise ctx.fail(r, "limit", f"the limit {limit.code()} is shorter than the target {every.code()}")
+            raise ctx.fail(
+                r, "limit", f"the limit {limit.code()} is shorter than the target {every.code()}"
+            )
         when = r.get("when") or LineDict()
         when = ctx.mapping(when, r, "when")
         extra: dict[str, Any] = {}
@@ -182,9 +190,19 @@ def validate(ctx: Ctx, data: LineDict, rule: Rule) -> IntervalSpec:
                 raise ctx.fail(when, "unless_flags", "a flag cannot be both required and excluded")
             extra["unless_flags"] = unless
         label = ctx.string(r, "label", required=False) or _default_label(cats, flags, every)
-        reqs.append(Requirement(label, every, limit, cats, flags,
-                                ctx.string(r, "section", required=False) or None,
-                                ctx.string(r, "quote", required=False) or None, i, **extra))
+        reqs.append(
+            Requirement(
+                label,
+                every,
+                limit,
+                cats,
+                flags,
+                ctx.string(r, "section", required=False) or None,
+                ctx.string(r, "quote", required=False) or None,
+                i,
+                **extra,
+            )
+        )
     reqs.sort(key=lambda q: (q.every.nominal_days, q.limit_or_every.nominal_days, q.order))
     grace = ctx.interval(data, "absence_grace", required=False)
     restart = ctx.interval(data, "restart_on_supervisor_change", required=False)
@@ -204,7 +222,9 @@ def validate(ctx: Ctx, data: LineDict, rule: Rule) -> IntervalSpec:
     )
 
 
-def _default_label(cats: tuple[str, ...] | None, flags: tuple[str, ...] | None, every: Interval) -> str:
+def _default_label(
+    cats: tuple[str, ...] | None, flags: tuple[str, ...] | None, every: Interval
+) -> str:
     who = "/".join(cats) if cats else "All"
     if flags:
         who += " + " + "/".join(flags)
@@ -238,8 +258,13 @@ def requirements_frame(spec: IntervalSpec) -> pl.DataFrame:
     ]
     return pl.DataFrame(
         rows,
-        schema={"rank": pl.Int32, "every_days": pl.Int32, "every_months": pl.Int32,
-                "limit_days": pl.Int32, "limit_months": pl.Int32},
+        schema={
+            "rank": pl.Int32,
+            "every_days": pl.Int32,
+            "every_months": pl.Int32,
+            "limit_days": pl.Int32,
+            "limit_months": pl.Int32,
+        },
     )
 
 
@@ -253,7 +278,9 @@ def _rank_expr(spec: IntervalSpec) -> pl.Expr:
         if q.flags:
             cond = cond & pl.any_horizontal(pl.col("flags").list.contains(f) for f in q.flags)
         if q.unless_flags:
-            cond = cond & ~pl.any_horizontal(pl.col("flags").list.contains(f) for f in q.unless_flags)
+            cond = cond & ~pl.any_horizontal(
+                pl.col("flags").list.contains(f) for f in q.unless_flags
+            )
         ranks.append(pl.when(cond).then(pl.lit(i, pl.Int32)))
     return pl.min_horizontal(ranks)
 
@@ -262,7 +289,10 @@ def persons(ctx: EvalContext) -> pl.DataFrame:
     """person_id -> integer subject code (encode text IDs once; joins and sorts use codes)."""
     if "persons" not in ctx.cache:
         ctx.cache["persons"] = (
-            ctx.tables["episodes"].select("person_id").unique().sort("person_id")
+            ctx.tables["episodes"]
+            .select("person_id")
+            .unique()
+            .sort("person_id")
             .with_row_index("subject")
         )
     return ctx.cache["persons"]
@@ -277,8 +307,13 @@ def evaluate(ctx: EvalContext, rule: Rule) -> RuleOutcome:
 
 
 def _not_evaluated(rule: Rule, reason: str) -> RuleOutcome:
-    return RuleOutcome(rule.id, rule.scope, empty_findings(), empty_covered(),
-                       [NotEvaluated(rule.id, rule.scope, reason)])
+    return RuleOutcome(
+        rule.id,
+        rule.scope,
+        empty_findings(),
+        empty_covered(),
+        [NotEvaluated(rule.id, rule.scope, reason)],
+    )
 
 
 def evaluate_children(ctx: EvalContext, rule: Rule) -> RuleOutcome:
@@ -298,7 +333,8 @@ def evaluate_children(ctx: EvalContext, rule: Rule) -> RuleOutcome:
     as_of = ctx.as_of
     codes = persons(ctx)
     rows = (
-        ctx.tables["episodes"].lazy()
+        ctx.tables["episodes"]
+        .lazy()
         .with_columns(rank=_rank_expr(spec))
         .filter(pl.col("rank").is_not_null())
         .join(codes.lazy(), on="person_id")
@@ -320,7 +356,8 @@ def evaluate_children(ctx: EvalContext, rule: Rule) -> RuleOutcome:
 def _row_at(rows: pl.DataFrame, probes: pl.DataFrame, date_col: str, key: str) -> pl.DataFrame:
     """For each probe (subject, date), the episode row in force that day (strictest rank)."""
     return (
-        probes.lazy().select(key, "subject", date_col)
+        probes.lazy()
+        .select(key, "subject", date_col)
         .join(rows.lazy(), on="subject")
         .filter((pl.col("start") <= pl.col(date_col)) & (pl.col(date_col) <= pl.col("end")))
         .sort(key, "rank", "start", descending=[False, False, True])
@@ -342,26 +379,44 @@ def labels_frame(spec: IntervalSpec, rule: Rule) -> pl.DataFrame:
     )
 
 
-def _children_findings(ctx: EvalContext, rule: Rule, spec: IntervalSpec, clock: ClockResult,
-                       rows: pl.DataFrame) -> pl.DataFrame:
+def _children_findings(
+    ctx: EvalContext, rule: Rule, spec: IntervalSpec, clock: ClockResult, rows: pl.DataFrame
+) -> pl.DataFrame:
     f = clock.findings
     if f.height == 0:
         return empty_findings()
     at_due = _row_at(rows, f, "due_date", "cycle")
     noun = spec.event_noun
     d = lambda c: pl.col(c).dt.strftime("%d/%m/%Y")  # noqa: E731
-    late = (
-        pl.format("{}: {} due {}, held {} ({} days late)", "requirement", pl.lit(noun),
-                  d("due_date"), d("met_date"), "days_overdue")
+    late = pl.format(
+        "{}: {} due {}, held {} ({} days late)",
+        "requirement",
+        pl.lit(noun),
+        d("due_date"),
+        d("met_date"),
+        "days_overdue",
     )
-    outstanding = pl.format("{}: {} due {}, none recorded by {} ({} days overdue)", "requirement",
-                            pl.lit(noun), d("due_date"), pl.lit(ctx.as_of.strftime("%d/%m/%Y")),
-                            "days_overdue")
-    closed = pl.format("{}: {} due {}, case closed {} without one ({} days overdue)", "requirement",
-                       pl.lit(noun), d("due_date"), d("span_end"), "days_overdue")
-    limit_note = pl.when(pl.col("severity") == "red").then(
-        pl.format("; past the limit ({}, {})", "_limit_words", d("limit_date"))
-    ).otherwise(pl.lit(""))
+    outstanding = pl.format(
+        "{}: {} due {}, none recorded by {} ({} days overdue)",
+        "requirement",
+        pl.lit(noun),
+        d("due_date"),
+        pl.lit(ctx.as_of.strftime("%d/%m/%Y")),
+        "days_overdue",
+    )
+    closed = pl.format(
+        "{}: {} due {}, case closed {} without one ({} days overdue)",
+        "requirement",
+        pl.lit(noun),
+        d("due_date"),
+        d("span_end"),
+        "days_overdue",
+    )
+    limit_note = (
+        pl.when(pl.col("severity") == "red")
+        .then(pl.format("; past the limit ({}, {})", "_limit_words", d("limit_date")))
+        .otherwise(pl.lit(""))
+    )
     out = (
         f.join(at_due, on="cycle", how="left")
         .join(labels_frame(spec, rule), on="due_rank", how="left")
@@ -369,15 +424,19 @@ def _children_findings(ctx: EvalContext, rule: Rule, spec: IntervalSpec, clock: 
             rule=pl.lit(rule.id),
             kind=pl.lit("interval"),
             subject_type=pl.when(pl.col("category").is_in(list(CARER_CATEGORIES)))
-            .then(pl.lit("carer")).otherwise(pl.lit("child")),
+            .then(pl.lit("carer"))
+            .otherwise(pl.lit("child")),
             subject_id=pl.col("person_id"),
             scope=pl.lit("children"),
             supervisor_id=pl.lit(None, pl.String),
         )
         .with_columns(
-            message=pl.when(pl.col("met_date").is_not_null()).then(late)
-            .when(pl.col("outstanding")).then(outstanding)
-            .otherwise(closed) + limit_note
+            message=pl.when(pl.col("met_date").is_not_null())
+            .then(late)
+            .when(pl.col("outstanding"))
+            .then(outstanding)
+            .otherwise(closed)
+            + limit_note
         )
     )
     return out.select(
@@ -385,29 +444,34 @@ def _children_findings(ctx: EvalContext, rule: Rule, spec: IntervalSpec, clock: 
     )
 
 
-def _children_covered(ctx: EvalContext, clock: ClockResult, rows: pl.DataFrame,
-                      findings: pl.DataFrame) -> pl.DataFrame:
-    open_now = clock.periods.filter(pl.col("open_at_as_of")).select(
-        "subject", pl.lit(ctx.as_of).alias("as_of")
-    ).with_row_index("probe")
+def _children_covered(
+    ctx: EvalContext, clock: ClockResult, rows: pl.DataFrame, findings: pl.DataFrame
+) -> pl.DataFrame:
+    open_now = (
+        clock.periods.filter(pl.col("open_at_as_of"))
+        .select("subject", pl.lit(ctx.as_of).alias("as_of"))
+        .with_row_index("probe")
+    )
     if open_now.height == 0:
         return empty_covered()
     at = _row_at(rows, open_now, "as_of", "probe")
     breached = findings.filter(pl.col("outstanding")).select("subject_id").unique()
-    return (
-        at.join(breached.with_columns(outstanding=pl.lit(True)), left_on="person_id",
-                right_on="subject_id", how="left")
-        .select(
-            scope=pl.lit("children"),
-            subject_type=pl.when(pl.col("category").is_in(list(CARER_CATEGORIES)))
-            .then(pl.lit("carer")).otherwise(pl.lit("child")),
-            subject_id=pl.col("person_id"),
-            category=pl.col("category"),
-            team=pl.col("team"),
-            worker_id=pl.col("worker_id"),
-            supervisor_id=pl.lit(None, pl.String),
-            outstanding=pl.col("outstanding").fill_null(False),
-        )
+    return at.join(
+        breached.with_columns(outstanding=pl.lit(True)),
+        left_on="person_id",
+        right_on="subject_id",
+        how="left",
+    ).select(
+        scope=pl.lit("children"),
+        subject_type=pl.when(pl.col("category").is_in(list(CARER_CATEGORIES)))
+        .then(pl.lit("carer"))
+        .otherwise(pl.lit("child")),
+        subject_id=pl.col("person_id"),
+        category=pl.col("category"),
+        team=pl.col("team"),
+        worker_id=pl.col("worker_id"),
+        supervisor_id=pl.lit(None, pl.String),
+        outstanding=pl.col("outstanding").fill_null(False),
     )
 
 

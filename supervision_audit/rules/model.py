@@ -176,7 +176,9 @@ class Ctx:
             raise self.fail(where, key, f"expected a mapping, got {_kind_of(value)}")
         return value  # type: ignore[return-value]
 
-    def no_unknown_keys(self, data: LineDict, allowed: dict[str, str] | set[str], what: str) -> None:
+    def no_unknown_keys(
+        self, data: LineDict, allowed: dict[str, str] | set[str], what: str
+    ) -> None:
         for key in data:
             if key not in allowed:
                 names = ", ".join(sorted(allowed))
@@ -194,8 +196,14 @@ class Ctx:
             raise self.fail(data, key, "must not be empty")
         return value
 
-    def string_list(self, data: LineDict, key: str, choices: tuple[str, ...] | None = None,
-                    *, required: bool = False) -> tuple[str, ...] | None:
+    def string_list(
+        self,
+        data: LineDict,
+        key: str,
+        choices: tuple[str, ...] | None = None,
+        *,
+        required: bool = False,
+    ) -> tuple[str, ...] | None:
         if key not in data:
             if required:
                 raise self.fail(data, None, f"'{key}' is required")
@@ -210,22 +218,33 @@ class Ctx:
             if not isinstance(item, str):
                 raise self.fail(data, key, f"expected text items, got {_kind_of(item)}")
             if choices is not None and item not in choices:
-                raise self.fail(data, key, f"unknown value '{item}' (expected one of: {', '.join(choices)})")
+                raise self.fail(
+                    data, key, f"unknown value '{item}' (expected one of: {', '.join(choices)})"
+                )
             out.append(item)
         return tuple(out)
 
     def interval(self, data: LineDict, key: str, *, required: bool = True) -> Interval | None:
         if key not in data or data[key] is None:
             if required:
-                raise self.fail(data, None, f"'{key}' is required (an interval like 4w, 28d, 2m, 1y)")
+                raise self.fail(
+                    data, None, f"'{key}' is required (an interval like 4w, 28d, 2m, 1y)"
+                )
             return None
         try:
             return Interval.parse(data[key])
         except ValueError as exc:
             raise self.fail(data, key, str(exc)) from None
 
-    def integer(self, data: LineDict, key: str, *, required: bool = True, minimum: int = 0,
-                default: int | None = None) -> int | None:
+    def integer(
+        self,
+        data: LineDict,
+        key: str,
+        *,
+        required: bool = True,
+        minimum: int = 0,
+        default: int | None = None,
+    ) -> int | None:
         if key not in data or data[key] is None:
             if required:
                 raise self.fail(data, None, f"'{key}' is required (a whole number)")
@@ -284,7 +303,9 @@ def resolve_ruleset(name_or_path: str) -> Path:
         if p.is_file():
             return p
     known = ", ".join(sorted(builtin_names())) or "none found"
-    raise RulesetError(f"unknown ruleset '{name_or_path}' (built in: {known}; or give a .yaml path)")
+    raise RulesetError(
+        f"unknown ruleset '{name_or_path}' (built in: {known}; or give a .yaml path)"
+    )
 
 
 def builtin_names() -> list[str]:
@@ -298,8 +319,9 @@ def builtin_names() -> list[str]:
 PLACEHOLDERS = {"interval": "4w", "integer": "1", "number": "1", "string": "x"}
 
 
-def load_ruleset(name_or_path: str, params: dict[str, str] | None = None, *,
-                 placeholders: bool = False) -> Ruleset:
+def load_ruleset(
+    name_or_path: str, params: dict[str, str] | None = None, *, placeholders: bool = False
+) -> Ruleset:
     """Load, merge (extends), validate and bind parameters. Raises RulesetError.
 
     placeholders=True binds a required parameter that was not given to a nominal value, so
@@ -336,8 +358,10 @@ def _load_merged(path: Path, seen: tuple[Path, ...]) -> dict[str, Any]:
     if "extends" not in data or data["extends"] is None:
         return {"data": data, "sources": sources, "rule_sources": {}}
     base_name = ctx.string(data, "extends")
-    base_path = resolve_ruleset(base_name) if not base_name.endswith((".yaml", ".yml")) else (
-        (path.parent / base_name) if not Path(base_name).is_absolute() else Path(base_name)
+    base_path = (
+        resolve_ruleset(base_name)
+        if not base_name.endswith((".yaml", ".yml"))
+        else ((path.parent / base_name) if not Path(base_name).is_absolute() else Path(base_name))
     )
     base = _load_merged(base_path, seen + (path.resolve(),))
     merged = LineDict(base["data"])
@@ -384,8 +408,7 @@ def _load_merged(path: Path, seen: tuple[Path, ...]) -> dict[str, Any]:
         if isinstance(r, dict) and "id" in r:
             rule_sources[str(r["id"])] = source
     merged.pop("extends", None)
-    return {"data": merged, "sources": sources, "rule_sources": rule_sources,
-            "extends": base_name}
+    return {"data": merged, "sources": sources, "rule_sources": rule_sources, "extends": base_name}
 
 
 def _build(raw: dict[str, Any], path: Path, cli_params: dict[str, str]) -> Ruleset:
@@ -416,7 +439,9 @@ def _build(raw: dict[str, Any], path: Path, cli_params: dict[str, str]) -> Rules
 
     rules_raw = data.get("rules")
     if not isinstance(rules_raw, list) or not rules_raw:
-        raise ctx.fail(data, "rules" if "rules" in data else None, "a ruleset needs a non-empty 'rules' list")
+        raise ctx.fail(
+            data, "rules" if "rules" in data else None, "a ruleset needs a non-empty 'rules' list"
+        )
     rules: list[Rule] = []
     seen: dict[str, int] = {}
     rule_sources = raw.get("rule_sources", {})
@@ -427,14 +452,18 @@ def _build(raw: dict[str, Any], path: Path, cli_params: dict[str, str]) -> Rules
         rid = r.get("id")
         rctx = rctx.for_rule(str(rid) if rid is not None else None)
         if not isinstance(rid, str) or not RULE_ID.match(rid):
-            raise rctx.fail(r, "id", f"expected an id like DOR-C1 (pattern {RULE_ID.pattern}), got {rid!r}")
+            raise rctx.fail(
+                r, "id", f"expected an id like DOR-C1 (pattern {RULE_ID.pattern}), got {rid!r}"
+            )
         if rid in seen:
             raise rctx.fail(r, "id", f"duplicate rule id (first on line {seen[rid]})")
         seen[rid] = r.line
         kind_name = rctx.string(r, "kind")
         kind = RULE_KINDS.get(kind_name)
         if kind is None:
-            raise rctx.fail(r, "kind", f"unknown kind '{kind_name}' (expected one of: {', '.join(RULE_KINDS)})")
+            raise rctx.fail(
+                r, "kind", f"unknown kind '{kind_name}' (expected one of: {', '.join(RULE_KINDS)})"
+            )
         bound = _substitute(rctx, r, values)
         allowed = dict(RULE_COMMON_KEYS) | dict(kind.fields)
         rctx.no_unknown_keys(bound, allowed, f"a '{kind_name}' rule")
@@ -506,16 +535,25 @@ def _parameters(ctx: Ctx, raw: Any) -> dict[str, Parameter]:
         if not isinstance(pname, str) or not PARAM_NAME.match(pname):
             raise ctx.fail(raw, str(pname), "parameter names are lower_case_with_underscores")
         spec = ctx.mapping(spec, raw, pname)
-        ctx.no_unknown_keys(spec, {"type", "default", "description", "required"}, f"parameter '{pname}'")
+        ctx.no_unknown_keys(
+            spec, {"type", "default", "description", "required"}, f"parameter '{pname}'"
+        )
         ptype = ctx.string(spec, "type", required=False, default="interval")
         if ptype not in PARAM_TYPES:
             raise ctx.fail(spec, "type", f"expected one of: {', '.join(PARAM_TYPES)}")
         required = ctx.boolean(spec, "required", default="default" not in spec)
         default = None
         if "default" in spec and spec["default"] is not None:
-            default = _coerce_param(ptype, spec["default"], lambda m, s=spec: ctx.fail(s, "default", m))
-        out[pname] = Parameter(pname, ptype, default, required and default is None,
-                               ctx.string(spec, "description", required=False))
+            default = _coerce_param(
+                ptype, spec["default"], lambda m, s=spec: ctx.fail(s, "default", m)
+            )
+        out[pname] = Parameter(
+            pname,
+            ptype,
+            default,
+            required and default is None,
+            ctx.string(spec, "description", required=False),
+        )
     return out
 
 
@@ -540,16 +578,22 @@ def _coerce_param(ptype: str, value: Any, fail: Any) -> Any:
     return str(value)
 
 
-def _bind_parameters(ctx: Ctx, params: dict[str, Parameter], cli: dict[str, str], name: str) -> dict[str, Any]:
+def _bind_parameters(
+    ctx: Ctx, params: dict[str, Parameter], cli: dict[str, str], name: str
+) -> dict[str, Any]:
     for key in cli:
         if key not in params:
             known = ", ".join(sorted(params)) or "none"
-            raise RulesetError(f"ruleset '{name}' has no parameter '{key}' (its parameters: {known})")
+            raise RulesetError(
+                f"ruleset '{name}' has no parameter '{key}' (its parameters: {known})"
+            )
     values = {}
     for pname, p in params.items():
         if pname in cli:
+
             def fail(message: str, pname: str = pname) -> RulesetError:
                 return RulesetError(f"--param {pname}: {message}")
+
             values[pname] = _coerce_param(p.type, cli[pname], fail)
         elif p.default is not None:
             values[pname] = p.default
@@ -557,7 +601,8 @@ def _bind_parameters(ctx: Ctx, params: dict[str, Parameter], cli: dict[str, str]
             hint = p.description or f"a value of type {p.type}"
             example = "4w" if p.type == "interval" else "..."
             raise RulesetError(
-                f"ruleset '{name}' needs --param {pname}=VALUE ({hint}; e.g. --param {pname}={example})"
+                f"ruleset '{name}' needs --param {pname}=VALUE "
+                f"({hint}; e.g. --param {pname}={example})"
             )
     return values
 
@@ -580,8 +625,14 @@ def _substitute(ctx: Ctx, node: Any, values: dict[str, Any]) -> Any:
         m = PARAM_REF.match(node.strip())
         if m:
             if m.group(1) not in values:
-                raise RulesetError(f"unknown parameter '${{{m.group(1)}}}'", file=ctx.source, rule=ctx.rule)
-            return _param_text(values[m.group(1)]) if isinstance(values[m.group(1)], Interval) else values[m.group(1)]
+                raise RulesetError(
+                    f"unknown parameter '${{{m.group(1)}}}'", file=ctx.source, rule=ctx.rule
+                )
+            return (
+                _param_text(values[m.group(1)])
+                if isinstance(values[m.group(1)], Interval)
+                else values[m.group(1)]
+            )
     return node
 
 
@@ -598,6 +649,10 @@ def _vocabulary(ctx: Ctx, raw: Any) -> dict[str, dict[str, str]]:
         out[section] = {}
         for local, canonical in mapping.items():
             if not isinstance(canonical, str) or canonical not in allowed:
-                raise ctx.fail(mapping, str(local), f"maps to {canonical!r}; expected one of: {', '.join(allowed)}")
+                raise ctx.fail(
+                    mapping,
+                    str(local),
+                    f"maps to {canonical!r}; expected one of: {', '.join(allowed)}",
+                )
             out[section][str(local)] = canonical
     return out

@@ -23,7 +23,10 @@ def worker_codes(ctx: EvalContext) -> pl.DataFrame:
     """worker_id -> integer subject code, shared by every staff rule."""
     if "workers" not in ctx.cache:
         ctx.cache["workers"] = (
-            ctx.tables["workers"].select("worker_id").unique().sort("worker_id")
+            ctx.tables["workers"]
+            .select("worker_id")
+            .unique()
+            .sort("worker_id")
             .with_row_index("subject")
         )
     return ctx.cache["workers"]
@@ -53,32 +56,48 @@ def _requirement_rows(workers: pl.LazyFrame, q: Requirement, rank: int) -> pl.La
             udays, umonths = _iv(q.phase_until)
             window_end = add_interval_expr(base, udays, umonths) - pl.duration(days=1)
             end = pl.min_horizontal(end, window_end)
-    return frame.select("subject", start.alias("start"), end.alias("end"),
-                        pl.lit(rank, pl.Int32).alias("rank"))
+    return frame.select(
+        "subject", start.alias("start"), end.alias("end"), pl.lit(rank, pl.Int32).alias("rank")
+    )
 
 
 def _not_evaluated(rule: Rule, reason: str) -> RuleOutcome:
-    return RuleOutcome(rule.id, rule.scope, empty_findings(), empty_covered(),
-                       [NotEvaluated(rule.id, rule.scope, reason)])
+    return RuleOutcome(
+        rule.id,
+        rule.scope,
+        empty_findings(),
+        empty_covered(),
+        [NotEvaluated(rule.id, rule.scope, reason)],
+    )
 
 
-def _counting_events(ctx: EvalContext, spec: IntervalSpec) -> tuple[pl.DataFrame | None, str | None]:
+def _counting_events(
+    ctx: EvalContext, spec: IntervalSpec
+) -> tuple[pl.DataFrame | None, str | None]:
     """(worker_id, date) of every counting event, or the reason there are none."""
     frames = []
     if "SESSION" in spec.counts:
         if not ctx.has("worker_sessions"):
             return None, "no worker_sessions table in the data"
-        frames.append(ctx.tables["worker_sessions"].filter(pl.col("status") == "HELD")
-                      .select("worker_id", "date"))
+        frames.append(
+            ctx.tables["worker_sessions"]
+            .filter(pl.col("status") == "HELD")
+            .select("worker_id", "date")
+        )
     kinds = [k for k in spec.counts if k != "SESSION"]
     if kinds:
         if not ctx.has("worker_events"):
             return None, "no worker_events table in the data"
-        frames.append(ctx.tables["worker_events"].filter(pl.col("kind").is_in(kinds))
-                      .select("worker_id", "date"))
+        frames.append(
+            ctx.tables["worker_events"]
+            .filter(pl.col("kind").is_in(kinds))
+            .select("worker_id", "date")
+        )
     events = pl.concat(frames)
     if events.height == 0:
-        what = " or ".join("held sessions" if k == "SESSION" else f"{k} events" for k in spec.counts)
+        what = " or ".join(
+            "held sessions" if k == "SESSION" else f"{k} events" for k in spec.counts
+        )
         return None, f"the data holds no {what}, so every worker would look overdue"
     return events, None
 
@@ -94,7 +113,9 @@ def evaluate_staff(ctx: EvalContext, rule: Rule) -> RuleOutcome:
     hist = ctx.history_from.get("staff") or events["date"].min()
     codes = worker_codes(ctx)
     workers = (
-        ctx.tables["workers"].lazy().join(codes.lazy(), on="worker_id")
+        ctx.tables["workers"]
+        .lazy()
+        .join(codes.lazy(), on="worker_id")
         .with_columns(end=pl.col("end_date").fill_null(pl.lit(as_of)))
     )
     rows = (
@@ -110,20 +131,26 @@ def evaluate_staff(ctx: EvalContext, rule: Rule) -> RuleOutcome:
     extra: dict = {}
     if spec.absence_grace is not None and ctx.has("absences"):
         extra["absences"] = (
-            ctx.tables["absences"].lazy().join(codes.lazy(), on="worker_id")
+            ctx.tables["absences"]
+            .lazy()
+            .join(codes.lazy(), on="worker_id")
             .select("subject", pl.col("start_date").alias("start"), pl.col("end_date").alias("end"))
         )
         extra["grace_days"] = spec.absence_grace.days or 0
     if spec.restart_on_supervisor_change is not None:
         iv = spec.restart_on_supervisor_change
-        extra["restarts"] = (
-            workers.filter(pl.col("supervisor_since").is_not_null())
-            .select("subject", pl.col("supervisor_since").alias("date"),
-                    days=pl.lit(iv.days, pl.Int32), months=pl.lit(iv.months, pl.Int32))
+        extra["restarts"] = workers.filter(pl.col("supervisor_since").is_not_null()).select(
+            "subject",
+            pl.col("supervisor_since").alias("date"),
+            days=pl.lit(iv.days, pl.Int32),
+            months=pl.lit(iv.months, pl.Int32),
         )
     clock = run_clock(rows.lazy(), ev, requirements_frame(spec), as_of, repeat=spec.repeat, **extra)
-    info = ctx.tables["workers"].select("worker_id", "role", "team", "supervisor_id").join(
-        codes, on="worker_id")
+    info = (
+        ctx.tables["workers"]
+        .select("worker_id", "role", "team", "supervisor_id")
+        .join(codes, on="worker_id")
+    )
     findings = _findings(ctx, rule, spec, clock.findings, info)
     covered = _covered(clock.periods, info, findings)
     outcome = RuleOutcome(rule.id, rule.scope, findings, covered, [], detail=clock)
@@ -134,27 +161,55 @@ def evaluate_staff(ctx: EvalContext, rule: Rule) -> RuleOutcome:
     return outcome
 
 
-def _findings(ctx: EvalContext, rule: Rule, spec: IntervalSpec, f: pl.DataFrame,
-              info: pl.DataFrame) -> pl.DataFrame:
+def _findings(
+    ctx: EvalContext, rule: Rule, spec: IntervalSpec, f: pl.DataFrame, info: pl.DataFrame
+) -> pl.DataFrame:
     if f.height == 0:
         return empty_findings()
     d = lambda c: pl.col(c).dt.strftime("%d/%m/%Y")  # noqa: E731
     noun = pl.lit(spec.event_noun)
-    late = pl.format("{}: {} due {}, held {} ({} days late)", "requirement", noun, d("due_date"),
-                     d("met_date"), "days_overdue")
-    outstanding = pl.format("{}: {} due {}, none recorded by {} ({} days overdue)", "requirement",
-                            noun, d("due_date"), pl.lit(ctx.as_of.strftime("%d/%m/%Y")),
-                            "days_overdue")
-    restart = pl.format("{}: {} due {}, none before the change of supervisor on {} ({} days "
-                        "overdue)", "requirement", noun, d("due_date"), d("span_end"),
-                        "days_overdue")
-    left = pl.format("{}: {} due {}, none before leaving on {} ({} days overdue)", "requirement",
-                     noun, d("due_date"), d("span_end"), "days_overdue")
-    moved = pl.when(pl.col("absence_moved")).then(pl.lit(" (due date moved for an absence)")) \
+    late = pl.format(
+        "{}: {} due {}, held {} ({} days late)",
+        "requirement",
+        noun,
+        d("due_date"),
+        d("met_date"),
+        "days_overdue",
+    )
+    outstanding = pl.format(
+        "{}: {} due {}, none recorded by {} ({} days overdue)",
+        "requirement",
+        noun,
+        d("due_date"),
+        pl.lit(ctx.as_of.strftime("%d/%m/%Y")),
+        "days_overdue",
+    )
+    restart = pl.format(
+        "{}: {} due {}, none before the change of supervisor on {} ({} days overdue)",
+        "requirement",
+        noun,
+        d("due_date"),
+        d("span_end"),
+        "days_overdue",
+    )
+    left = pl.format(
+        "{}: {} due {}, none before leaving on {} ({} days overdue)",
+        "requirement",
+        noun,
+        d("due_date"),
+        d("span_end"),
+        "days_overdue",
+    )
+    moved = (
+        pl.when(pl.col("absence_moved"))
+        .then(pl.lit(" (due date moved for an absence)"))
         .otherwise(pl.lit(""))
-    limit_note = pl.when(pl.col("severity") == "red").then(
-        pl.format("; past the limit ({}, {})", "_limit_words", d("limit_date"))
-    ).otherwise(pl.lit(""))
+    )
+    limit_note = (
+        pl.when(pl.col("severity") == "red")
+        .then(pl.format("; past the limit ({}, {})", "_limit_words", d("limit_date")))
+        .otherwise(pl.lit(""))
+    )
     out = (
         f.join(info, on="subject", how="left")
         .join(labels_frame(spec, rule), on="due_rank", how="left")
@@ -165,10 +220,15 @@ def _findings(ctx: EvalContext, rule: Rule, spec: IntervalSpec, f: pl.DataFrame,
             subject_id=pl.col("worker_id"),
             category=pl.col("role"),
             scope=pl.lit("staff"),
-            message=pl.when(pl.col("met_date").is_not_null()).then(late)
-            .when(pl.col("outstanding")).then(outstanding)
-            .when(pl.col("ended_by_restart")).then(restart)
-            .otherwise(left) + moved + limit_note,
+            message=pl.when(pl.col("met_date").is_not_null())
+            .then(late)
+            .when(pl.col("outstanding"))
+            .then(outstanding)
+            .when(pl.col("ended_by_restart"))
+            .then(restart)
+            .otherwise(left)
+            + moved
+            + limit_note,
         )
     )
     return out.select(
@@ -183,8 +243,12 @@ def _covered(periods: pl.DataFrame, info: pl.DataFrame, findings: pl.DataFrame) 
     breached = findings.filter(pl.col("outstanding")).select("subject_id").unique()
     return (
         active.join(info, on="subject")
-        .join(breached.with_columns(outstanding=pl.lit(True)), left_on="worker_id",
-              right_on="subject_id", how="left")
+        .join(
+            breached.with_columns(outstanding=pl.lit(True)),
+            left_on="worker_id",
+            right_on="subject_id",
+            how="left",
+        )
         .select(
             scope=pl.lit("staff"),
             subject_type=pl.lit("worker"),

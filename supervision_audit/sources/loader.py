@@ -62,8 +62,12 @@ class LoadedData:
 
     def reconciliation(self) -> dict[str, dict[str, Any]]:
         return {
-            name: {"file": t.file, "read": t.rows_read, "used": t.frame.height,
-                   "rejected": t.rows_rejected}
+            name: {
+                "file": t.file,
+                "read": t.rows_read,
+                "used": t.frame.height,
+                "rejected": t.rows_rejected,
+            }
             for name, t in self.tables.items()
         }
 
@@ -121,8 +125,12 @@ def read_csv_raw(path: Path) -> RawTable:
     names = [f"c{i}" for i in range(len(headers))]
     try:
         frame = pl.read_csv(
-            io.BytesIO(text), has_header=False, skip_rows=1, new_columns=names,
-            schema={n: pl.String for n in names}, truncate_ragged_lines=True,
+            io.BytesIO(text),
+            has_header=False,
+            skip_rows=1,
+            new_columns=names,
+            schema={n: pl.String for n in names},
+            truncate_ragged_lines=True,
             infer_schema=False,
         )
     except pl.exceptions.PolarsError as exc:
@@ -166,7 +174,9 @@ def read_xlsx_raw(path: Path, sheet: str) -> RawTable:
     frame = frame.rename(dict(zip(frame.columns, names, strict=True)))
     headers = ["" if v is None else str(v) for v in frame.row(0)]
     frame = (
-        frame.slice(1).with_row_index(ROW, offset=2).with_columns(pl.col(ROW).cast(pl.Int64))
+        frame.slice(1)
+        .with_row_index(ROW, offset=2)
+        .with_columns(pl.col(ROW).cast(pl.Int64))
         .with_columns(pl.col(n).cast(pl.String) for n in names)
     )
     return RawTable(shown, headers, frame, len(data), hashlib.sha256(data).hexdigest())
@@ -176,7 +186,9 @@ def read_xlsx_raw(path: Path, sheet: str) -> RawTable:
 # Header matching
 
 
-def match_headers(raw: RawTable, spec: TableSpec) -> tuple[dict[str, str], dict[str, str], list[str]]:
+def match_headers(
+    raw: RawTable, spec: TableSpec
+) -> tuple[dict[str, str], dict[str, str], list[str]]:
     """(canonical -> raw column cN, canonical -> header text, unused headers)."""
     wanted = {norm_header(c.name): c.name for c in spec.columns}
     seen: dict[str, list[str]] = {}
@@ -193,7 +205,9 @@ def match_headers(raw: RawTable, spec: TableSpec) -> tuple[dict[str, str], dict[
         raise InputError(f"duplicate columns: {described}", file=raw.file)
     exact = [h for h in raw.headers if h and raw.headers.count(h) > 1]
     if exact:
-        raise InputError(f"duplicate column headers: {', '.join(sorted(set(exact)))}", file=raw.file)
+        raise InputError(
+            f"duplicate column headers: {', '.join(sorted(set(exact)))}", file=raw.file
+        )
     to_raw = {canon: cols[0] for canon, cols in seen.items()}
     header_map = {canon: raw.headers[int(col[1:])] for canon, col in to_raw.items()}
     extra = [h for i, h in enumerate(raw.headers) if f"c{i}" not in to_raw.values() and h.strip()]
@@ -202,7 +216,8 @@ def match_headers(raw: RawTable, spec: TableSpec) -> tuple[dict[str, str], dict[
             raise InputError(
                 f"required column '{c.name}' is missing (headers found: "
                 f"{', '.join(h for h in raw.headers if h.strip()) or 'none'})",
-                file=raw.file, column=c.name,
+                file=raw.file,
+                column=c.name,
             )
     return to_raw, header_map, extra
 
@@ -220,9 +235,11 @@ def _apply_map(expr: pl.Expr, mapping: dict[str, str] | None) -> pl.Expr:
         return expr
     keys = {k.strip().lower(): v for k, v in mapping.items()}
     lowered = expr.str.strip_chars().str.to_lowercase()
-    return pl.when(lowered.is_in(list(keys))).then(
-        lowered.replace_strict(keys, default=None, return_dtype=pl.String)
-    ).otherwise(expr)
+    return (
+        pl.when(lowered.is_in(list(keys)))
+        .then(lowered.replace_strict(keys, default=None, return_dtype=pl.String))
+        .otherwise(expr)
+    )
 
 
 def parse_date_expr(text: pl.Expr, *, serials: bool) -> pl.Expr:
@@ -233,7 +250,8 @@ def parse_date_expr(text: pl.Expr, *, serials: bool) -> pl.Expr:
 
     def build(y: pl.Expr, m: pl.Expr, d: pl.Expr) -> pl.Expr:
         return pl.concat_str([y, m.str.zfill(2), d.str.zfill(2)], separator="-").str.to_date(
-            "%Y-%m-%d", strict=False)
+            "%Y-%m-%d", strict=False
+        )
 
     parsed = pl.coalesce(
         build(iso.struct.field("1"), iso.struct.field("2"), iso.struct.field("3")),
@@ -250,8 +268,9 @@ def parse_date_expr(text: pl.Expr, *, serials: bool) -> pl.Expr:
     return parsed
 
 
-def _parse_column(col: Column, text: pl.Expr, value_maps: dict[str, dict[str, str]],
-                  serials: bool) -> tuple[pl.Expr, pl.Expr | None, str]:
+def _parse_column(
+    col: Column, text: pl.Expr, value_maps: dict[str, dict[str, str]], serials: bool
+) -> tuple[pl.Expr, pl.Expr | None, str]:
     """(parsed value, failure mask (present but unparseable), reason)."""
     present = text.is_not_null() & (text.str.strip_chars() != "")
     if col.kind == "id":
@@ -281,8 +300,11 @@ def _parse_column(col: Column, text: pl.Expr, value_maps: dict[str, dict[str, st
         if keys:
             cleaned = cleaned.list.eval(
                 pl.when(pl.element().str.to_lowercase().is_in(list(keys)))
-                .then(pl.element().str.to_lowercase().replace_strict(keys, default=None,
-                                                                     return_dtype=pl.String))
+                .then(
+                    pl.element()
+                    .str.to_lowercase()
+                    .replace_strict(keys, default=None, return_dtype=pl.String)
+                )
                 .otherwise(pl.element())
             )
         normed = cleaned.list.eval(_norm_enum(pl.element()))
@@ -293,9 +315,14 @@ def _parse_column(col: Column, text: pl.Expr, value_maps: dict[str, dict[str, st
     if col.kind == "bool":
         low = text.str.strip_chars().str.to_lowercase()
         default = None if col.default is None else col.default.lower() in TRUE_WORDS
-        value = (pl.when(low.is_in(list(TRUE_WORDS))).then(True)
-                 .when(low.is_in(list(FALSE_WORDS))).then(False)
-                 .when(~present).then(pl.lit(default, pl.Boolean)))
+        value = (
+            pl.when(low.is_in(list(TRUE_WORDS)))
+            .then(True)
+            .when(low.is_in(list(FALSE_WORDS)))
+            .then(False)
+            .when(~present)
+            .then(pl.lit(default, pl.Boolean))
+        )
         bad = present & ~low.is_in(list(TRUE_WORDS + FALSE_WORDS))
         return value, bad, "not a yes/no value (expected Y/N, Yes/No, TRUE/FALSE or 1/0)"
     if col.kind == "int":
@@ -309,8 +336,13 @@ def _parse_column(col: Column, text: pl.Expr, value_maps: dict[str, dict[str, st
 
 
 def _empty_typed(col: Column) -> pl.Expr:
-    dtype = {"date": pl.Date, "bool": pl.Boolean, "int": pl.Int64, "number": pl.Float64,
-             "flags": pl.List(pl.String)}.get(col.kind, pl.String)
+    dtype = {
+        "date": pl.Date,
+        "bool": pl.Boolean,
+        "int": pl.Int64,
+        "number": pl.Float64,
+        "flags": pl.List(pl.String),
+    }.get(col.kind, pl.String)
     if col.kind == "flags":
         return pl.lit([], dtype=pl.List(pl.String))
     if col.default is not None:
@@ -320,20 +352,38 @@ def _empty_typed(col: Column) -> pl.Expr:
     return pl.lit(None, dtype)
 
 
-def _issue_frame(frame: pl.DataFrame, mask: str, table: str, file: str, column: str,
-                 value: pl.Expr, reason: str | pl.Expr, action: str = "rejected") -> pl.DataFrame:
+def _issue_frame(
+    frame: pl.DataFrame,
+    mask: str,
+    table: str,
+    file: str,
+    column: str,
+    value: pl.Expr,
+    reason: str | pl.Expr,
+    action: str = "rejected",
+) -> pl.DataFrame:
     rows = frame.filter(pl.col(mask))
     if rows.height == 0:
         return empty_issues()
     return rows.select(
-        table=pl.lit(table), file=pl.lit(file), row=pl.col(ROW), column=pl.lit(column),
-        value=value.cast(pl.String), reason=reason if isinstance(reason, pl.Expr) else pl.lit(reason),
+        table=pl.lit(table),
+        file=pl.lit(file),
+        row=pl.col(ROW),
+        column=pl.lit(column),
+        value=value.cast(pl.String),
+        reason=reason if isinstance(reason, pl.Expr) else pl.lit(reason),
         action=pl.lit(action),
     ).cast(ISSUE_SCHEMA)  # type: ignore[arg-type]
 
 
-def parse_table(raw: RawTable, spec: TableSpec, value_maps: dict[str, dict[str, str]],
-                *, serials: bool, known: dict[str, Any]) -> tuple[LoadedTable, pl.DataFrame]:
+def parse_table(
+    raw: RawTable,
+    spec: TableSpec,
+    value_maps: dict[str, dict[str, str]],
+    *,
+    serials: bool,
+    known: dict[str, Any],
+) -> tuple[LoadedTable, pl.DataFrame]:
     to_raw, header_map, extra = match_headers(raw, spec)
     frame = raw.frame
     # Rows whose every cell is empty are not data (blank lines); they are not counted.
@@ -358,16 +408,23 @@ def parse_table(raw: RawTable, spec: TableSpec, value_maps: dict[str, dict[str, 
             else:
                 warns.append((f"_warn_{col.name}", bad, col, f"{reason}; value ignored", src))
     parsed = frame.select(
-        pl.col(ROW), *[pl.col(c) for c in to_raw.values()],
-        *[m.alias(name) for name, m, *_ in fails + warns], *exprs,
+        pl.col(ROW),
+        *[pl.col(c) for c in to_raw.values()],
+        *[m.alias(name) for name, m, *_ in fails + warns],
+        *exprs,
     )
     for name, _m, col, reason, src in fails + warns:
         value = pl.lit(WITHHELD) if col.personal else pl.col(src)
         action = "warning" if name.startswith("_warn_") else "rejected"
-        issues.append(_issue_frame(parsed, name, spec.name, raw.file, col.name, value, reason,
-                                   action=action))
+        issues.append(
+            _issue_frame(parsed, name, spec.name, raw.file, col.name, value, reason, action=action)
+        )
     bad_cols = [name for name, *_ in fails]
-    rejected = pl.any_horizontal([pl.col(n).fill_null(False) for n in bad_cols]) if bad_cols else pl.lit(False)
+    rejected = (
+        pl.any_horizontal([pl.col(n).fill_null(False) for n in bad_cols])
+        if bad_cols
+        else pl.lit(False)
+    )
     parsed = parsed.with_columns(_rejected=rejected)
 
     # Table checks on rows that parsed.
@@ -376,54 +433,101 @@ def parse_table(raw: RawTable, spec: TableSpec, value_maps: dict[str, dict[str, 
         cond = ok & pl.col("end_date").is_not_null() & (pl.col("end_date") < pl.col("start_date"))
         parsed = parsed.with_columns(_chk_end=cond)
         value = pl.col(to_raw["end_date"]) if "end_date" in to_raw else pl.lit(None, pl.String)
-        issues.append(_issue_frame(parsed, "_chk_end", spec.name, raw.file, "end_date", value,
-                                   "end date is before the start date"))
+        issues.append(
+            _issue_frame(
+                parsed,
+                "_chk_end",
+                spec.name,
+                raw.file,
+                "end_date",
+                value,
+                "end date is before the start date",
+            )
+        )
         parsed = parsed.with_columns(_rejected=pl.col("_rejected") | pl.col("_chk_end"))
-    for check, key, parent in (("person_has_episode", "person_id", "episodes"),
-                               ("worker_exists", "worker_id", "workers")):
+    for check, key, parent in (
+        ("person_has_episode", "person_id", "episodes"),
+        ("worker_exists", "worker_id", "workers"),
+    ):
         if check in spec.checks and parent in known:
             used_ids, all_ids = known[parent]
-            cond = ~pl.col("_rejected") & pl.col(key).is_not_null() & ~pl.col(key).is_in(used_ids.implode())
+            cond = (
+                ~pl.col("_rejected")
+                & pl.col(key).is_not_null()
+                & ~pl.col(key).is_in(used_ids.implode())
+            )
             parsed = parsed.with_columns(_chk_parent=cond)
             if parent == "episodes":
-                what = pl.when(pl.col(key).is_in(all_ids.implode())).then(
-                    pl.lit("every episode row of this person was rejected (see episodes)")
-                ).otherwise(pl.lit("no episode for this person"))
+                what = (
+                    pl.when(pl.col(key).is_in(all_ids.implode()))
+                    .then(pl.lit("every episode row of this person was rejected (see episodes)"))
+                    .otherwise(pl.lit("no episode for this person"))
+                )
             else:
-                what = pl.when(pl.col(key).is_in(all_ids.implode())).then(
-                    pl.lit("this worker's row was rejected (see workers)")
-                ).otherwise(pl.lit("no such worker in workers"))
-            issues.append(_issue_frame(parsed, "_chk_parent", spec.name, raw.file, key,
-                                       pl.col(key), what))
+                what = (
+                    pl.when(pl.col(key).is_in(all_ids.implode()))
+                    .then(pl.lit("this worker's row was rejected (see workers)"))
+                    .otherwise(pl.lit("no such worker in workers"))
+                )
+            issues.append(
+                _issue_frame(parsed, "_chk_parent", spec.name, raw.file, key, pl.col(key), what)
+            )
             parsed = parsed.with_columns(_rejected=pl.col("_rejected") | pl.col("_chk_parent"))
     if "unique_worker_id" in spec.checks:
         first = pl.col(ROW).min().over(pl.col("worker_id"), ~pl.col("_rejected"))
         cond = ~pl.col("_rejected") & pl.col("worker_id").is_not_null() & (pl.col(ROW) != first)
         parsed = parsed.with_columns(_first=first).with_columns(_chk_dup=cond)
-        issues.append(_issue_frame(parsed, "_chk_dup", spec.name, raw.file, "worker_id",
-                                   pl.col("worker_id"),
-                                   pl.format("worker_id repeated (first on row {})", "_first")))
+        issues.append(
+            _issue_frame(
+                parsed,
+                "_chk_dup",
+                spec.name,
+                raw.file,
+                "worker_id",
+                pl.col("worker_id"),
+                pl.format("worker_id repeated (first on row {})", "_first"),
+            )
+        )
         parsed = parsed.with_columns(_rejected=pl.col("_rejected") | pl.col("_chk_dup"))
     if spec.dedupe:
         raw_cols = list(to_raw.values())
         first = pl.col(ROW).min().over(raw_cols + ["_rejected"])
         parsed = parsed.with_columns(_first=first).with_columns(
-            _chk_same=~pl.col("_rejected") & (pl.col(ROW) != pl.col("_first")))
-        issues.append(_issue_frame(parsed, "_chk_same", spec.name, raw.file, "",
-                                   pl.lit(None, pl.String),
-                                   pl.format("exact duplicate of row {}", "_first"),
-                                   action="counted once"))
+            _chk_same=~pl.col("_rejected") & (pl.col(ROW) != pl.col("_first"))
+        )
+        issues.append(
+            _issue_frame(
+                parsed,
+                "_chk_same",
+                spec.name,
+                raw.file,
+                "",
+                pl.lit(None, pl.String),
+                pl.format("exact duplicate of row {}", "_first"),
+                action="counted once",
+            )
+        )
         parsed = parsed.with_columns(_rejected=pl.col("_rejected") | pl.col("_chk_same"))
 
     used = parsed.filter(~pl.col("_rejected")).select(
         [pl.col(c.name) for c in spec.columns] + [pl.col(ROW)]
     )
-    seen_ids = parsed.select(pl.col(to_raw[PARENT_KEY[spec.name]]).str.strip_chars().alias("id"))[
-        "id"] if spec.name in PARENT_KEY and PARENT_KEY[spec.name] in to_raw else None
+    seen_ids = (
+        parsed.select(pl.col(to_raw[PARENT_KEY[spec.name]]).str.strip_chars().alias("id"))["id"]
+        if spec.name in PARENT_KEY and PARENT_KEY[spec.name] in to_raw
+        else None
+    )
     table = LoadedTable(
-        name=spec.name, file=raw.file, frame=used, columns_present=set(to_raw),
-        header_map=header_map, extra_columns=extra, rows_read=rows_read,
-        rows_rejected=rows_read - used.height, size_bytes=raw.size_bytes, sha256=raw.sha256,
+        name=spec.name,
+        file=raw.file,
+        frame=used,
+        columns_present=set(to_raw),
+        header_map=header_map,
+        extra_columns=extra,
+        rows_read=rows_read,
+        rows_rejected=rows_read - used.height,
+        size_bytes=raw.size_bytes,
+        sha256=raw.sha256,
     )
     all_issues = pl.concat(issues, how="vertical") if issues else empty_issues()
     if seen_ids is not None:
@@ -434,17 +538,31 @@ def parse_table(raw: RawTable, spec: TableSpec, value_maps: dict[str, dict[str, 
 # ---------------------------------------------------------------------------------------
 # The public entry point
 
-ORDER = ("episodes", "workers", "case_events", "worker_sessions", "worker_events",
-         "team_events", "absences")
+ORDER = (
+    "episodes",
+    "workers",
+    "case_events",
+    "worker_sessions",
+    "worker_events",
+    "team_events",
+    "absences",
+)
 PARENT_KEY = {"episodes": "person_id", "workers": "worker_id"}
 
 
-def load_canonical(path: str | Path, *, tables: Any, required: Any = (),
-                   value_maps: dict[str, dict[str, str]] | None = None) -> LoadedData:
+def load_canonical(
+    path: str | Path,
+    *,
+    tables: Any,
+    required: Any = (),
+    value_maps: dict[str, dict[str, str]] | None = None,
+) -> LoadedData:
     """Load the canonical tables found at `path` (a folder of CSVs or one .xlsx workbook)."""
     root = Path(path)
     if not root.exists():
-        raise InputError("not found (give a folder of CSV files or an .xlsx workbook)", file=str(root))
+        raise InputError(
+            "not found (give a folder of CSV files or an .xlsx workbook)", file=str(root)
+        )
     wanted = [t for t in ORDER if t in set(tables)]
     required = set(required)
     value_maps = value_maps or {}
@@ -456,8 +574,10 @@ def load_canonical(path: str | Path, *, tables: Any, required: Any = (),
             if p is not None:
                 found[name] = ("csv", p)
             elif name in required:
-                raise InputError(f"file not found (required for children's rules: {name}.csv)",
-                                 file=str(root / f"{name}.csv"))
+                raise InputError(
+                    f"file not found (required for children's rules: {name}.csv)",
+                    file=str(root / f"{name}.csv"),
+                )
         serials = False
     elif root.suffix.lower() in (".xlsx", ".xlsm"):
         sheets = xlsx_sheets(root)
@@ -465,7 +585,9 @@ def load_canonical(path: str | Path, *, tables: Any, required: Any = (),
             if name in sheets:
                 found[name] = ("xlsx", sheets[name])
             elif name in required:
-                raise InputError(f"no sheet named '{name}' (required for children's rules)", file=str(root))
+                raise InputError(
+                    f"no sheet named '{name}' (required for children's rules)", file=str(root)
+                )
         serials = True
     else:
         raise InputError("expected a folder of CSV files or an .xlsx workbook", file=str(root))
@@ -482,8 +604,10 @@ def load_canonical(path: str | Path, *, tables: Any, required: Any = (),
         data.tables[name] = table
         issue_frames.append(issues)
         if name in PARENT_KEY:
-            known[name] = (table.frame[PARENT_KEY[name]].unique(),
-                           known.pop(f"_all_{name}", table.frame[PARENT_KEY[name]].unique()))
+            known[name] = (
+                table.frame[PARENT_KEY[name]].unique(),
+                known.pop(f"_all_{name}", table.frame[PARENT_KEY[name]].unique()),
+            )
     if issue_frames:
         data.issues = pl.concat(issue_frames, how="vertical").sort("table", "row", "column")
     return data
