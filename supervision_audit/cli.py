@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import os
 import re
 import sys
 from collections.abc import Callable
@@ -62,7 +63,7 @@ def handle_errors(func: F) -> F:
             err_console().print("interrupted", markup=False)
             raise typer.Exit(130) from None
         except Exception as exc:
-            if debug:
+            if debug or os.environ.get("SUPERVISION_AUDIT_RERAISE"):
                 raise
             # The exception text may quote input values (personal data): name its type only.
             err_console().print(

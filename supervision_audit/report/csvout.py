@@ -21,7 +21,7 @@ BOM = "\ufeff"
 def safe_csv(frame: pl.DataFrame) -> str:
     """Any frame as CSV text with neutralised String columns and ISO dates."""
     out = frame.with_columns(
-        [neutralise_expr(pl.col(c)) for c, t in frame.schema.items() if t == pl.String]
+        [neutralise_expr(pl.col(c)).alias(c) for c, t in frame.schema.items() if t == pl.String]
         + [pl.col(c).dt.strftime("%Y-%m-%d") for c, t in frame.schema.items() if t == pl.Date]
     )
     return out.write_csv()
