@@ -24,8 +24,17 @@ from supervision_audit.findings import FINDING_KEYS
 
 FIXTURE = Path(__file__).parent / "fixtures" / "small"
 GOLDEN = Path(__file__).parent / "golden"
-BASE = ["audit", "--data", str(FIXTURE), "--as-of", "2024-06-30", "--history-from", "2024-01-01",
-        "--scope", "children"]
+BASE = [
+    "audit",
+    "--data",
+    str(FIXTURE),
+    "--as-of",
+    "2024-06-30",
+    "--history-from",
+    "2024-01-01",
+    "--scope",
+    "children",
+]
 D = dt.date.fromisoformat
 
 
@@ -47,8 +56,10 @@ def audit_json(ruleset: str) -> dict:
 
 
 def rows(doc: dict) -> list[tuple]:
-    return [(f["subject_id"], f["due_date"], f["met_date"], f["days_overdue"], f["severity"])
-            for f in doc["findings"]]
+    return [
+        (f["subject_id"], f["due_date"], f["met_date"], f["days_overdue"], f["severity"])
+        for f in doc["findings"]
+    ]
 
 
 def test_dorset_findings_computed_by_hand() -> None:
@@ -99,8 +110,9 @@ def test_dorset_and_devon_differ_on_the_same_data() -> None:
 @pytest.mark.parametrize("ruleset", ["dorset", "devon"])
 def test_json_matches_golden(ruleset: str) -> None:
     doc = audit_json(ruleset)
-    doc["summary"]["tables"] = {k: {**v, "file": Path(v["file"]).name}
-                                for k, v in doc["summary"]["tables"].items()}
+    doc["summary"]["tables"] = {
+        k: {**v, "file": Path(v["file"]).name} for k, v in doc["summary"]["tables"].items()
+    }
     for issue in doc["data_issues"]:
         issue["file"] = Path(issue["file"]).name
     golden = GOLDEN / f"audit_{ruleset}.json"
@@ -112,8 +124,16 @@ def test_json_matches_golden(ruleset: str) -> None:
 
 def test_json_follows_the_contract_to_the_key() -> None:
     doc = audit_json("dorset")
-    assert list(doc) == ["tool_version", "ruleset", "as_of", "from", "summary", "findings",
-                         "data_issues", "not_evaluated"]
+    assert list(doc) == [
+        "tool_version",
+        "ruleset",
+        "as_of",
+        "from",
+        "summary",
+        "findings",
+        "data_issues",
+        "not_evaluated",
+    ]
     assert list(doc["ruleset"]) == ["name", "version"]
     for f in doc["findings"]:
         assert tuple(f) == FINDING_KEYS
@@ -125,14 +145,20 @@ def test_json_follows_the_contract_to_the_key() -> None:
 
 def test_bad_rows_are_reported_and_reconciled() -> None:
     doc = audit_json("dorset")
-    issues = {(i["table"], i["row"], i["column"], i["reason"].split(" (")[0]) for i in doc["data_issues"]}
+    issues = {
+        (i["table"], i["row"], i["column"], i["reason"].split(" (")[0]) for i in doc["data_issues"]
+    }
     assert ("episodes", 7, "start_date", "not a date") in issues
     assert ("case_events", 9, "", "exact duplicate of row 8") in issues
     assert ("case_events", 15, "person_id", "no episode for this person") in issues
     for table in doc["summary"]["tables"].values():
         assert table["read"] == table["used"] + table["rejected"]
-    assert doc["summary"]["tables"]["episodes"] == {**doc["summary"]["tables"]["episodes"],
-                                                    "read": 6, "used": 5, "rejected": 1}
+    assert doc["summary"]["tables"]["episodes"] == {
+        **doc["summary"]["tables"]["episodes"],
+        "read": 6,
+        "used": 5,
+        "rejected": 1,
+    }
 
 
 def test_personal_data_never_printed() -> None:
@@ -178,15 +204,54 @@ def test_table_output_fits_80_columns() -> None:
 @pytest.mark.parametrize(
     ("args", "needle"),
     [
-        (["--data", "/no/such/folder", "--ruleset", "dorset", "--as-of", "2024-06-30"], "/no/such/folder"),
-        (["--data", str(FIXTURE), "--ruleset", "nowhere", "--as-of", "2024-06-30"], "unknown ruleset"),
+        (
+            ["--data", "/no/such/folder", "--ruleset", "dorset", "--as-of", "2024-06-30"],
+            "/no/such/folder",
+        ),
+        (
+            ["--data", str(FIXTURE), "--ruleset", "nowhere", "--as-of", "2024-06-30"],
+            "unknown ruleset",
+        ),
         (["--data", str(FIXTURE), "--ruleset", "dorset", "--as-of", "06/31/2024"], "--as-of"),
-        (["--data", str(FIXTURE), "--ruleset", "dorset", "--as-of", "2024-06-30", "--format", "xml"],
-         "--format"),
-        (["--data", str(FIXTURE), "--ruleset", "dorset", "--as-of", "2024-06-30", "--scope", "kids"],
-         "--scope"),
-        (["--data", str(FIXTURE), "--ruleset", "dorset", "--as-of", "2024-06-30",
-          "--from", "2024-07-01"], "after --as-of"),
+        (
+            [
+                "--data",
+                str(FIXTURE),
+                "--ruleset",
+                "dorset",
+                "--as-of",
+                "2024-06-30",
+                "--format",
+                "xml",
+            ],
+            "--format",
+        ),
+        (
+            [
+                "--data",
+                str(FIXTURE),
+                "--ruleset",
+                "dorset",
+                "--as-of",
+                "2024-06-30",
+                "--scope",
+                "kids",
+            ],
+            "--scope",
+        ),
+        (
+            [
+                "--data",
+                str(FIXTURE),
+                "--ruleset",
+                "dorset",
+                "--as-of",
+                "2024-06-30",
+                "--from",
+                "2024-07-01",
+            ],
+            "after --as-of",
+        ),
     ],
 )
 def test_usage_and_input_errors_exit_2_with_one_line(args: list[str], needle: str) -> None:
@@ -200,25 +265,55 @@ def test_usage_and_input_errors_exit_2_with_one_line(args: list[str], needle: st
 def test_missing_required_column_names_file_and_column(tmp_path: Path) -> None:
     (tmp_path / "episodes.csv").write_text("person_id,start_date\nC1,2024-01-01\n")
     (tmp_path / "case_events.csv").write_text("person_id,date,kind\n")
-    code, _, err = invoke("audit", "--data", str(tmp_path), "--ruleset", "dorset", "--as-of",
-                          "2024-06-30", "--scope", "children")
+    code, _, err = invoke(
+        "audit",
+        "--data",
+        str(tmp_path),
+        "--ruleset",
+        "dorset",
+        "--as-of",
+        "2024-06-30",
+        "--scope",
+        "children",
+    )
     assert code == 2
     assert "episodes.csv" in err and "category" in err
 
 
 def test_missing_required_file_names_it(tmp_path: Path) -> None:
     (tmp_path / "episodes.csv").write_text((FIXTURE / "episodes.csv").read_text())
-    code, _, err = invoke("audit", "--data", str(tmp_path), "--ruleset", "dorset", "--as-of",
-                          "2024-06-30", "--scope", "children")
+    code, _, err = invoke(
+        "audit",
+        "--data",
+        str(tmp_path),
+        "--ruleset",
+        "dorset",
+        "--as-of",
+        "2024-06-30",
+        "--scope",
+        "children",
+    )
     assert code == 2 and "case_events.csv" in err
 
 
 def test_no_counting_events_means_not_evaluated_not_all_overdue(tmp_path: Path) -> None:
     (tmp_path / "episodes.csv").write_text((FIXTURE / "episodes.csv").read_text())
     (tmp_path / "case_events.csv").write_text(
-        "person_id,date,kind\nC001,2024-02-01,MANAGEMENT_OVERSIGHT\n")
-    code, out, _ = invoke("audit", "--data", str(tmp_path), "--ruleset", "devon", "--as-of",
-                          "2024-06-30", "--format", "json", "--scope", "children")
+        "person_id,date,kind\nC001,2024-02-01,MANAGEMENT_OVERSIGHT\n"
+    )
+    code, out, _ = invoke(
+        "audit",
+        "--data",
+        str(tmp_path),
+        "--ruleset",
+        "devon",
+        "--as-of",
+        "2024-06-30",
+        "--format",
+        "json",
+        "--scope",
+        "children",
+    )
     doc = json.loads(out)
     assert code == 0
     assert doc["findings"] == []
@@ -227,8 +322,10 @@ def test_no_counting_events_means_not_evaluated_not_all_overdue(tmp_path: Path) 
 
 
 def test_debug_shows_the_traceback(monkeypatch: pytest.MonkeyPatch) -> None:
-    result = CliRunner().invoke(app, ["audit", "--data", "/no/such", "--ruleset", "dorset",
-                                      "--as-of", "2024-06-30", "--debug"])
+    result = CliRunner().invoke(
+        app,
+        ["audit", "--data", "/no/such", "--ruleset", "dorset", "--as-of", "2024-06-30", "--debug"],
+    )
     assert result.exit_code != 0
     assert result.exception is not None and type(result.exception).__name__ == "InputError"
 
