@@ -88,7 +88,7 @@ def test_devon_findings_computed_by_hand() -> None:
         # CP monthly, group does not count: 25 Jan -> due 25 Feb; next counted 10 Apr: 45 late
         ("C001", "2024-02-25", "2024-04-10", 45, "red"),
         ("C001", "2024-05-10", None, 51, "red"),
-        # CIN high risk: monthly: due 1 Feb, met 15 Feb; due 15 Mar, met 30 Apr; due 30 May, met 25 Jun
+        # CIN high risk, monthly: due 1 Feb met 15 Feb; 15 Mar met 30 Apr; 30 May met 25 Jun
         ("C002", "2024-02-01", "2024-02-15", 14, "red"),
         ("C002", "2024-03-15", "2024-04-30", 46, "red"),
         ("C002", "2024-05-30", "2024-06-25", 26, "red"),
@@ -190,6 +190,7 @@ def test_from_limits_to_findings_touching_the_period() -> None:
 
 def test_team_filter() -> None:
     code, out, _ = invoke(*BASE, "--ruleset", "dorset", "--format", "json", "--team", "south")
+    assert code == 0
     assert {f["subject_id"] for f in json.loads(out)["findings"]} == {"C003"}
 
 

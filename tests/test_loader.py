@@ -148,7 +148,8 @@ def test_personal_values_are_withheld_and_do_not_reject_the_row(tmp_path: Path) 
 def test_unknown_category_kind_and_flag_are_rejected(tmp_path: Path) -> None:
     eps = (
         HEADER
-        + "C1,CP,2024-01-01,,N,W1,,,\nC2,CPP,2024-01-01,,N,W1,,,\nC3,CIN,2024-01-01,,N,W1,HIGH RISK;WEIRD,,\n"
+        + "C1,CP,2024-01-01,,N,W1,,,\nC2,CPP,2024-01-01,,N,W1,,,\n"
+        + "C3,CIN,2024-01-01,,N,W1,HIGH RISK;WEIRD,,\n"
     )
     evs = "person_id,date,kind\nC1,2024-01-10,SUPERVISION\nC1,2024-01-11,case supervision\n"
     data = load(folder(tmp_path, eps, evs))
