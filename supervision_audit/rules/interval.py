@@ -374,6 +374,7 @@ def labels_frame(spec: IntervalSpec, rule: Rule) -> pl.DataFrame:
             "requirement": [q.label for q in spec.requirements],
             "citation": [rule.citation(q.section, q.quote) for q in spec.requirements],
             "_limit_words": [q.limit_or_every.words() for q in spec.requirements],
+            "_has_limit": [q.limit is not None for q in spec.requirements],
         },
         schema_overrides={"due_rank": pl.Int32},
     )
@@ -413,7 +414,7 @@ def _children_findings(
         "days_overdue",
     )
     limit_note = (
-        pl.when(pl.col("severity") == "red")
+        pl.when((pl.col("severity") == "red") & pl.col("_has_limit"))
         .then(pl.format("; past the limit ({}, {})", "_limit_words", d("limit_date")))
         .otherwise(pl.lit(""))
     )

@@ -206,7 +206,7 @@ def _findings(
         .otherwise(pl.lit(""))
     )
     limit_note = (
-        pl.when(pl.col("severity") == "red")
+        pl.when((pl.col("severity") == "red") & pl.col("_has_limit"))
         .then(pl.format("; past the limit ({}, {})", "_limit_words", d("limit_date")))
         .otherwise(pl.lit(""))
     )
