@@ -1,0 +1,318 @@
+"""The Excel audit workbook: structure, real dates, printable setup, and safety.
+
+Every produced workbook is reopened with openpyxl and checked cell by cell where it matters:
+crafted input (formulas, error literals, control characters, 40,000-character text) comes
+back as the exact text in a string cell, never as a formula."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+from openpyxl import load_workbook
+from typer.testing import CliRunner
+
+from supervision_audit.cli import app
+from supervision_audit.findings import FINDING_KEYS
+from supervision_audit.report import workbook as wbmod
+
+SMALL = Path(__file__).parent / "fixtures" / "small"
+HOSTILE = Path(__file__).parent / "fixtures" / "hostile"
+ARGS = ["--as-of", "2024-06-30", "--history-from", "2024-01-01", "--scope", "children"]
+KEY = "a-test-key-that-is-long-enough-123"
+# A save that fails on purpose leaves openpyxl's write-only sheet generators unclosed.
+pytestmark = pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
+
+
+@pytest.fixture(autouse=True)
+def reraise(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SUPERVISION_AUDIT_RERAISE", "1")
+
+
+def run(*args: str, env: dict | None = None) -> tuple[int, str, str]:
+    result = CliRunner(env=env).invoke(app, list(args), catch_exceptions=False)
+    return result.exit_code, result.stdout, result.stderr
+
+
+def make(
+    tmp_path: Path, data: Path = SMALL, ruleset: str = "devon", *extra: str
+) -> tuple[Path, dict]:
+    out = tmp_path / "audit.xlsx"
+    code, stdout, err = run(
+        "audit",
+        "--data",
+        str(data),
+        "--ruleset",
+        ruleset,
+        *ARGS,
+        "--output",
+        str(out),
+        "--format",
+        "json",
+        *extra,
+    )
+    assert code == 0, err
+    return out, json.loads(stdout)
+
+
+def test_sheets_headers_and_row_counts_match_json(tmp_path: Path) -> None:
+    path, doc = make(tmp_path)
+    wb = load_workbook(path)
+    assert wb.sheetnames == [
+        "Summary",
+        "Children findings",
+        "By worker",
+        "By supervisor",
+        "Data issues",
+        "Rules",
+        "About",
+    ]
+    ws = wb["Children findings"]
+    header = [c.value for c in ws[1]]
+    assert tuple(header[: len(FINDING_KEYS)]) == FINDING_KEYS
+    assert ws.max_row - 1 == len(doc["findings"]) == 8
+    assert ws.freeze_panes == "A2"
+    assert ws.auto_filter.ref == f"A1:P{ws.max_row}"
+    rules = [r for cf in ws.conditional_formatting for r in cf.rules]
+    assert {r.formula[0] for r in rules} == {'"red"', '"amber"'}
+    assert ws.print_title_rows == "$1:$1"
+    assert ws.page_setup.orientation == "landscape" and ws.page_setup.fitToWidth == 1
+    assert "&P" in ws.oddFooter.center.text and "30/06/2024" in ws.oddFooter.right.text
+
+
+def test_dates_are_real_dates_and_worst_first(tmp_path: Path) -> None:
+    path, _doc = make(tmp_path)
+    ws = load_workbook(path)["Children findings"]
+    col = {c.value: i for i, c in enumerate(ws[1])}
+    first = [c.value for c in ws[2]]
+    assert isinstance(first[col["due_date"]], dt.datetime)
+    assert ws.cell(2, col["due_date"] + 1).data_type == "d"
+    # worst first: red, outstanding, most days overdue (F001 outstanding 81 days)
+    assert (first[col["subject_id"]], first[col["days_overdue"]], first[col["status"]]) == (
+        "F001",
+        81,
+        "outstanding",
+    )
+    citations = [ws.cell(r, col["citation"] + 1).value for r in range(2, ws.max_row + 1)]
+    assert all(c and "Devon" in c and "“" in c for c in citations)
+
+
+def test_summary_has_headline_rag_and_chart(tmp_path: Path) -> None:
+    path, _doc = make(tmp_path)
+    ws = load_workbook(path)["Summary"]
+    values = [[c.value for c in row] for row in ws.iter_rows()]
+    flat = [v for row in values for v in row if v is not None]
+    assert "Devon County Council Children's Services" in " ".join(str(v) for v in flat)
+    children = next(r for r in values if r and r[0] == "Children")
+    assert children[1:4] == [3, 2, 66.7]
+    assert len(ws._charts) == 1
+    fills = {c.fill.fgColor.rgb for row in ws.iter_rows() for c in row if c.value == 66.7}
+    assert fills == {"00F4B6B6"}  # red: under 75%
+
+
+def test_data_issues_and_rules_and_about(tmp_path: Path) -> None:
+    path, doc = make(tmp_path)
+    wb = load_workbook(path)
+    di = [[c.value for c in row] for row in wb["Data issues"].iter_rows()]
+    assert ["episodes", "episodes.csv", 6, 5, 1] in [
+        [r[0], Path(str(r[1])).name, *r[2:5]] for r in di if r[0] == "episodes"
+    ]
+    issue_rows = [r for r in di if r[2] in (7, 9, 15) and r[0] in ("episodes", "case_events")]
+    assert len(issue_rows) == len(doc["data_issues"])
+    rules = [[c.value for c in row] for row in wb["Rules"].iter_rows()]
+    assert any(r[0] == "DEV-C1" and "Thereafter" in (r[7] or "") for r in rules)
+    about = {r[0].value: r[1].value for r in wb["About"].iter_rows() if r[0].value}
+    assert about["Tool"].startswith("supervision-audit")
+    assert len(about["Ruleset SHA-256"]) == 64
+    hashes = [
+        r[4].value for r in wb["About"].iter_rows() if r[0].value in ("episodes", "case_events")
+    ]
+    assert all(h and len(h) == 64 for h in hashes)
+
+
+def _cells(path: Path) -> list:
+    wb = load_workbook(path)
+    return [c for ws in wb for row in ws.iter_rows() for c in row]
+
+
+def test_crafted_input_never_becomes_a_formula(tmp_path: Path) -> None:
+    path, _ = make(tmp_path, HOSTILE, "dorset")
+    cells = _cells(path)
+    assert not [c for c in cells if c.data_type == "f"]
+    by_value = {c.value: c for c in cells if isinstance(c.value, str)}
+    for text in (
+        '=HYPERLINK("http://x","y")',
+        "+1+1",
+        "@SUM(A1)",
+        "-2+3",
+        "{=SUM(A1)}",
+        "#N/A",
+        "＝1+1",
+    ):
+        cell = by_value[text]
+        assert cell.data_type == "s", text
+        assert cell.quotePrefix, text
+    assert "CtrlTeam" in by_value  # the control character is removed, not an error
+    assert "Tabbed" in by_value  # surrounding white space is trimmed on reading
+    long = [v for v in by_value if v.startswith("LLLL")]
+    assert long and all(len(v) <= 32767 and "[cut: 40000 characters]" in v for v in long)
+
+
+def test_csv_output_is_neutralised(tmp_path: Path) -> None:
+    code, out, _ = run(
+        "audit", "--data", str(HOSTILE), "--ruleset", "dorset", *ARGS, "--format", "csv"
+    )
+    assert code == 0
+    assert "'=HYPERLINK" in out and "'+1+1" in out and "'@SUM(A1)" in out and "'-2+3" in out
+    assert "\n=HYPERLINK" not in out and ",+1+1" not in out
+
+
+def test_pseudonymised_outputs_hold_no_ids_names_or_birth_dates(tmp_path: Path) -> None:
+    env = {"SUPERVISION_AUDIT_KEY": KEY}
+    outs = {}
+    for ext in ("xlsx", "json", "csv"):
+        target = tmp_path / f"a.{ext}"
+        code, stdout, err = run(
+            "audit",
+            "--data",
+            str(SMALL),
+            "--ruleset",
+            "devon",
+            *ARGS,
+            "--pseudonymise",
+            "--output",
+            str(target),
+            "--format",
+            "json",
+            env=env,
+        )
+        assert code == 0, err
+        outs[ext] = stdout
+    text = outs["json"] + (tmp_path / "a.json").read_text() + (tmp_path / "a.csv").read_text()
+    text += " ".join(str(c.value) for c in _cells(tmp_path / "a.xlsx"))
+    for secret in (
+        "C001",
+        "C002",
+        "C003",
+        "F001",
+        "X999",
+        "W1",
+        "W2",
+        "W3",
+        "Zebedee",
+        "Amy Pond",
+        "Donna",
+        "2016-05-04",
+        "04/05/2016",
+        "1975-04-04",
+    ):
+        assert secret not in text, secret
+    doc = json.loads(outs["json"])
+    tokens = {f["subject_id"] for f in doc["findings"]}
+    assert all(t.startswith("PS-") for t in tokens) and len(tokens) == 4
+    # the same key gives the same tokens next month
+    code, again, _ = run(
+        "audit",
+        "--data",
+        str(SMALL),
+        "--ruleset",
+        "devon",
+        *ARGS,
+        "--pseudonymise",
+        "--format",
+        "json",
+        env=env,
+    )
+    assert {f["subject_id"] for f in json.loads(again)["findings"]} == tokens
+
+
+def test_pseudonymise_refuses_without_a_key(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("SUPERVISION_AUDIT_KEY", raising=False)
+    code, _, err = run("audit", "--data", str(SMALL), "--ruleset", "devon", *ARGS, "--pseudonymise")
+    assert code == 2 and "SUPERVISION_AUDIT_KEY" in err
+
+
+def test_failed_write_leaves_last_months_file_untouched(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path, _ = make(tmp_path)
+    before = path.read_bytes()
+
+    def boom(self, filename):
+        Path(filename).write_bytes(b"partial")
+        raise OSError("disk full")
+
+    monkeypatch.setattr("openpyxl.workbook.workbook.Workbook.save", boom)
+    monkeypatch.delenv("SUPERVISION_AUDIT_RERAISE")
+    code, _, _err = run(
+        "audit", "--data", str(SMALL), "--ruleset", "devon", *ARGS, "--output", str(path)
+    )
+    assert code != 0
+    assert path.read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["audit.xlsx"]
+
+
+def test_findings_continue_on_further_sheets(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(wbmod, "MAX_DATA_ROWS", 3)
+    path, doc = make(tmp_path)
+    wb = load_workbook(path)
+    parts = [n for n in wb.sheetnames if n.startswith("Children findings")]
+    assert parts == ["Children findings", "Children findings (2)", "Children findings (3)"]
+    assert sum(wb[n].max_row - 1 for n in parts) == len(doc["findings"])
+    summary = " ".join(str(c.value) for row in wb["Summary"].iter_rows() for c in row if c.value)
+    assert "continued on Children findings (2), Children findings (3)" in summary
+
+
+def _soffice() -> str | None:
+    found = shutil.which("soffice") or shutil.which("libreoffice")
+    if found or os.geteuid() != 0 or not shutil.which("apt-get"):
+        return found
+    try:
+        subprocess.run(
+            ["apt-get", "install", "-y", "-q", "--no-install-recommends", "libreoffice-calc"],
+            check=True,
+            capture_output=True,
+            timeout=900,
+            env={**os.environ, "DEBIAN_FRONTEND": "noninteractive"},
+        )
+    except (subprocess.SubprocessError, OSError):
+        try:
+            subprocess.run(
+                ["apt-get", "update", "-q"], check=True, capture_output=True, timeout=300
+            )
+            subprocess.run(
+                ["apt-get", "install", "-y", "-q", "--no-install-recommends", "libreoffice-calc"],
+                check=True,
+                capture_output=True,
+                timeout=900,
+            )
+        except (subprocess.SubprocessError, OSError):
+            return None
+    return shutil.which("soffice") or shutil.which("libreoffice")
+
+
+@pytest.mark.slow
+def test_workbook_renders_to_pdf_pages(tmp_path: Path) -> None:
+    soffice = _soffice()
+    if soffice is None:
+        pytest.skip("LibreOffice is not installed and could not be installed here (apt-get failed)")
+    path, _ = make(tmp_path)
+    subprocess.run(
+        [soffice, "--headless", "--convert-to", "pdf", "--outdir", str(tmp_path), str(path)],
+        check=True,
+        capture_output=True,
+        timeout=300,
+        env={**os.environ, "HOME": str(tmp_path)},
+    )
+    pdf = (tmp_path / "audit.pdf").read_bytes()
+    assert pdf.startswith(b"%PDF")
+    assert pdf.count(b"/Type /Page") - pdf.count(b"/Type /Pages") >= 7
