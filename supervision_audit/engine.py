@@ -27,7 +27,7 @@ from dataclasses import dataclass
 
 import polars as pl
 
-from .durations import add_interval_expr
+from .durations import COLLECT_ENGINE, add_interval_expr
 
 SUBJECT = "subject"
 DATE = pl.Date
@@ -97,7 +97,11 @@ def build_segments(timeline: pl.LazyFrame, n_ranks: int) -> pl.LazyFrame:
     return segments
 
 
-def _add(date: pl.Expr, prefix: str) -> pl.Expr:
+def _add(date: pl.Expr, prefix: str, months: bool = True) -> pl.Expr:
+    """date + the rank's interval; `months=False` when no rank uses calendar months, which
+    spares the month arithmetic on every row."""
+    if not months:
+        return date + pl.duration(days=pl.col(f"{prefix}_days"))
     return add_interval_expr(date, pl.col(f"{prefix}_days"), pl.col(f"{prefix}_months"))
 
 
@@ -147,7 +151,7 @@ def run_clock(
         pl.col(SUBJECT), pl.col("start"), pl.col("end"), pl.col("rank").cast(pl.Int32)
     ).filter(pl.col("start") <= pl.col("end"))
 
-    segments = build_segments(timeline, n_ranks).collect()
+    segments = build_segments(timeline, n_ranks).collect(engine=COLLECT_ENGINE)
     seg_lazy = segments.lazy()
     periods = (
         seg_lazy.group_by(SUBJECT, "period")
@@ -161,11 +165,17 @@ def run_clock(
     )
 
     # Counting events inside a segment: the segment gives the period and the rank in force.
+    # Counting events, one a day: sorted, then each row compared with the one before it.
     ev = (
         events.select(pl.col(SUBJECT), pl.col("date"))
         .filter(pl.col("date") <= pl.lit(as_of))
-        .unique()
         .sort(SUBJECT, "date")
+        .filter(
+            ~(
+                (pl.col(SUBJECT) == pl.col(SUBJECT).shift(1))
+                & (pl.col("date") == pl.col("date").shift(1))
+            ).fill_null(False)
+        )
     )
     ev = (
         ev.join_asof(
@@ -222,14 +232,18 @@ def run_clock(
         )
         sources.append(rs)
     # One anchor a day: an event beats a restart, which beats the period's own start.
+    same_day_as_prev = (pl.col(SUBJECT) == pl.col(SUBJECT).shift(1)) & (
+        pl.col("anchor") == pl.col("anchor").shift(1)
+    )
     anchors = (
         pl.concat(sources, how="diagonal_relaxed")
         .sort(SUBJECT, "anchor", "anchor_type")
-        .unique(subset=[SUBJECT, "anchor"], keep="first", maintain_order=True)
+        .filter(~same_day_as_prev.fill_null(False))
         .join(
-            periods.select(SUBJECT, "period", "period_end", "open_at_as_of"), on=[SUBJECT, "period"]
+            periods.select("period", "period_end", "open_at_as_of"),
+            on="period",
+            maintain_order="left",
         )
-        .sort(SUBJECT, "anchor")
     )
     if restarts is None:
         anchors = anchors.with_columns(
@@ -244,31 +258,33 @@ def run_clock(
     )
     if not repeat:
         cycles = cycles.filter(~pl.col("is_event"))
+    months = bool(
+        requirements["every_months"].is_not_null().any()
+        or requirements["limit_months"].is_not_null().any()
+    )
+    due = _add(pl.col("anchor"), "every", months)
+    lim = _add(pl.col("anchor"), "limit", months)
+    if restarts is not None:
+        forced = add_interval_expr(pl.col("anchor"), pl.col("r_days"), pl.col("r_months"))
+        due = pl.when(pl.col("anchor_type") == 1).then(forced).otherwise(due)
+        lim = pl.when(pl.col("anchor_type") == 1).then(forced).otherwise(lim)
     cycles = (
         cycles.with_row_index("cycle")
-        .join(reqs, on="rank", how="left")
-        .with_columns(
-            due_date=pl.when(pl.col("anchor_type") == 1)
-            .then(add_interval_expr(pl.col("anchor"), pl.col("r_days"), pl.col("r_months")))
-            .otherwise(_add(pl.col("anchor"), "every")),
-            limit_date=pl.when(pl.col("anchor_type") == 1)
-            .then(add_interval_expr(pl.col("anchor"), pl.col("r_days"), pl.col("r_months")))
-            .otherwise(_add(pl.col("anchor"), "limit")),
-            due_rank=pl.col("rank"),
-        )
+        .join(reqs, on="rank", how="left", maintain_order="left")
+        .with_columns(due_date=due, limit_date=lim, due_rank=pl.col("rank"))
         .drop("every_days", "every_months", "limit_days", "limit_months", "r_days", "r_months")
-        .collect()
+        .collect(engine=COLLECT_ENGINE)
     )
 
-    cycles, changes = _apply_changes(cycles, seg_lazy, reqs)
+    cycles, changes = _apply_changes(cycles, seg_lazy, reqs, months)
     if absences is not None:
         cycles = _apply_absences(cycles, absences, grace_days)
     else:
         cycles = cycles.with_columns(absence_moved=pl.lit(False))
-    findings = _findings(cycles.lazy(), as_of).collect()
+    findings = _findings(cycles.lazy(), as_of).collect(engine=COLLECT_ENGINE)
     return ClockResult(
         segments=segments,
-        periods=periods.collect(),
+        periods=periods.collect(engine=COLLECT_ENGINE),
         cycles=cycles,
         findings=findings,
         changes=changes,
@@ -276,7 +292,7 @@ def run_clock(
 
 
 def _apply_changes(
-    cycles: pl.DataFrame, segments: pl.LazyFrame, reqs: pl.LazyFrame
+    cycles: pl.DataFrame, segments: pl.LazyFrame, reqs: pl.LazyFrame, months: bool = True
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
     """Fold every requirement change inside a cycle into its due and limit dates.
 
@@ -286,7 +302,8 @@ def _apply_changes(
     k - 1, so the loop runs over change depth k, each step over the whole changes table.
     """
     changes = (
-        segments.filter(pl.col("seg_start") > pl.col("seg_start").min().over(SUBJECT, "period"))
+        segments.sort(SUBJECT, "seg_start")
+        .filter((pl.col("period") == pl.col("period").shift(1)).fill_null(False))
         .select(
             SUBJECT, "period", pl.col("seg_start").alias("change"), pl.col("rank").alias("new_rank")
         )
@@ -299,21 +316,21 @@ def _apply_changes(
             anchor_keys,
             left_on="probe",
             right_on="anchor",
-            by=[SUBJECT, "period"],
+            by="period",
             strategy="backward",
             check_sortedness=False,
         )
         .filter(pl.col("cycle").is_not_null())
         .join(reqs.rename({"rank": "new_rank"}), on="new_rank", how="left")
         .with_columns(
-            a_new=_add(pl.col("anchor"), "every"),
-            c_new=_add(pl.col("change"), "every"),
-            a_new_limit=_add(pl.col("anchor"), "limit"),
-            c_new_limit=_add(pl.col("change"), "limit"),
+            a_new=_add(pl.col("anchor"), "every", months),
+            c_new=_add(pl.col("change"), "every", months),
+            a_new_limit=_add(pl.col("anchor"), "limit", months),
+            c_new_limit=_add(pl.col("change"), "limit", months),
         )
         .select("cycle", "change", "new_rank", "a_new", "c_new", "a_new_limit", "c_new_limit")
         .sort("cycle", "change")
-        .collect()
+        .collect(engine=COLLECT_ENGINE)
     )
     if changes.height == 0:
         empty = pl.DataFrame(
@@ -463,7 +480,7 @@ def _apply_absences(cycles: pl.DataFrame, absences: pl.LazyFrame, grace_days: in
     Absences are merged first, so each pass moves a date past one absence; passes repeat
     while any date landed inside another (absences closer together than the grace).
     """
-    merged = _merge_intervals(absences).collect()
+    merged = _merge_intervals(absences).collect(engine=COLLECT_ENGINE)
     if merged.height == 0:
         return cycles.with_columns(absence_moved=pl.lit(False))
     grace = pl.duration(days=grace_days)
@@ -484,7 +501,7 @@ def _apply_absences(cycles: pl.DataFrame, absences: pl.LazyFrame, grace_days: in
                 )
                 .filter(pl.col("end").is_not_null() & (pl.col("d") <= pl.col("end")))
                 .select("cycle", moved_to=pl.col("end") + grace)
-                .collect()
+                .collect(engine=COLLECT_ENGINE)
             )
             if probe.height == 0:
                 break

@@ -13,7 +13,7 @@ from typing import Any
 import polars as pl
 
 from ..context import EvalContext, RuleOutcome, empty_covered
-from ..durations import Interval
+from ..durations import COLLECT_ENGINE, Interval
 from ..engine import ClockResult, run_clock
 from ..findings import FINDING_EXTRA_SCHEMA, FINDING_SCHEMA, NotEvaluated, empty_findings
 from ..vocab import (
@@ -344,7 +344,7 @@ def evaluate_children(ctx: EvalContext, rule: Rule) -> RuleOutcome:
         )
         .filter(pl.col("start") <= pl.col("end"))
         .select("subject", "person_id", "start", "end", "rank", "category", "team", "worker_id")
-        .collect()
+        .collect(engine=COLLECT_ENGINE)
     )
     ev = events.lazy().join(codes.lazy(), on="person_id").select("subject", "date")
     clock = run_clock(rows.lazy(), ev, requirements_frame(spec), as_of, repeat=spec.repeat)
@@ -363,7 +363,7 @@ def _row_at(rows: pl.DataFrame, probes: pl.DataFrame, date_col: str, key: str) -
         .sort(key, "rank", "start", descending=[False, False, True])
         .unique(subset=[key], keep="first")
         .select(key, "person_id", "category", "team", "worker_id")
-        .collect()
+        .collect(engine=COLLECT_ENGINE)
     )
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import polars as pl
 
 from ..context import EvalContext, RuleOutcome, empty_covered
-from ..durations import Interval, add_interval_expr
+from ..durations import COLLECT_ENGINE, Interval, add_interval_expr
 from ..engine import run_clock
 from ..findings import FINDING_EXTRA_SCHEMA, FINDING_SCHEMA, NotEvaluated, empty_findings
 from .interval import IntervalSpec, Requirement, labels_frame, requirements_frame
@@ -125,7 +125,7 @@ def evaluate_staff(ctx: EvalContext, rule: Rule) -> RuleOutcome:
             end=pl.min_horizontal("end", pl.lit(as_of)),
         )
         .filter(pl.col("start") <= pl.col("end"))
-        .collect()
+        .collect(engine=COLLECT_ENGINE)
     )
     ev = events.lazy().join(codes.lazy(), on="worker_id").select("subject", "date")
     extra: dict = {}

@@ -268,6 +268,17 @@ def parse_date_expr(text: pl.Expr, *, serials: bool) -> pl.Expr:
     return parsed
 
 
+def fast_date_expr(text: pl.Expr) -> pl.Expr:
+    """Polars' native parsers for plain YYYY-MM-DD and DD/MM/YYYY (ten characters, so a
+    two-digit year can never be read as year 0024); null for anything else."""
+    t = text.str.strip_chars()
+    uk = (t.str.len_bytes() == 10) & (t.str.slice(2, 1) == "/") & (t.str.slice(5, 1) == "/")
+    return pl.coalesce(
+        t.str.to_date("%Y-%m-%d", strict=False),
+        pl.when(uk).then(t.str.to_date("%d/%m/%Y", strict=False)),
+    )
+
+
 def _parse_column(
     col: Column, text: pl.Expr, value_maps: dict[str, dict[str, str]], serials: bool
 ) -> tuple[pl.Expr, pl.Expr | None, str]:
@@ -280,7 +291,8 @@ def _parse_column(
     if col.kind == "text":
         return pl.when(present).then(text.str.strip_chars()), None, ""
     if col.kind == "date":
-        value = parse_date_expr(text, serials=serials)
+        # Fast path here; the rare values it cannot read get parse_date_expr in parse_table.
+        value = fast_date_expr(text)
         return value, present & value.is_null(), DATE_REASON
     if col.kind == "enum":
         value = _norm_enum(_apply_map(text, value_maps.get(col.name)))
@@ -376,6 +388,33 @@ def _issue_frame(
     ).cast(ISSUE_SCHEMA)  # type: ignore[arg-type]
 
 
+def _slow_dates(
+    parsed: pl.DataFrame, to_raw: dict[str, str], checks: list[tuple], serials: bool
+) -> pl.DataFrame:
+    """Re-read, with the full parser, only the date cells the fast path left unread
+    (times, one-digit days, Excel serials); clear their failure flags where it succeeds."""
+    for name, _m, col, _reason, src in checks:
+        if col.kind != "date" or not name.startswith(("_bad_", "_warn_")):
+            continue
+        todo = parsed.filter(pl.col(name))
+        if todo.height == 0:
+            continue
+        fixed = todo.select(
+            pl.col(ROW), parse_date_expr(pl.col(src), serials=serials).alias("_slow")
+        ).filter(pl.col("_slow").is_not_null())
+        if fixed.height == 0:
+            continue
+        parsed = (
+            parsed.join(fixed, on=ROW, how="left")
+            .with_columns(
+                pl.coalesce(col.name, "_slow").alias(col.name),
+                (pl.col(name) & pl.col("_slow").is_null()).alias(name),
+            )
+            .drop("_slow")
+        )
+    return parsed
+
+
 def parse_table(
     raw: RawTable,
     spec: TableSpec,
@@ -413,6 +452,7 @@ def parse_table(
         *[m.alias(name) for name, m, *_ in fails + warns],
         *exprs,
     )
+    parsed = _slow_dates(parsed, to_raw, fails + warns, serials)
     for name, _m, col, reason, src in fails + warns:
         value = pl.lit(WITHHELD) if col.personal else pl.col(src)
         action = "warning" if name.startswith("_warn_") else "rejected"
