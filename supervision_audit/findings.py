@@ -140,16 +140,17 @@ class AuditResult:
         """The findings with exactly the contract's keys, in the contract's order."""
         return sort_findings(self.findings).select(FINDING_KEYS)
 
-    def to_json_obj(self) -> dict[str, Any]:
-        """The JSON document: the contract's top-level keys, dates as ISO strings."""
+    def to_json_obj(self, rows: bool = True) -> dict[str, Any]:
+        """The JSON document: the contract's top-level keys, dates as ISO strings.
+        rows=False leaves the findings and data issues empty (report/jsonout.py fills them)."""
         return {
             "tool_version": self.tool_version,
             "ruleset": {"name": self.ruleset_name, "version": self.ruleset_version},
             "as_of": self.as_of.isoformat(),
             "from": self.from_date.isoformat() if self.from_date else None,
             "summary": self.summary,
-            "findings": _records(self.findings_contract()),
-            "data_issues": _records(self.data_issues.select(list(ISSUE_SCHEMA))),
+            "findings": _records(self.findings_contract()) if rows else [],
+            "data_issues": _records(self.data_issues.select(list(ISSUE_SCHEMA))) if rows else [],
             "not_evaluated": [n.to_dict() for n in self.not_evaluated],
         }
 
