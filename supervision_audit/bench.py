@@ -115,7 +115,9 @@ def run_size(children: int, ruleset: str, mem: PeakRSS, reference: bool) -> list
     results: list[dict[str, Any]] = []
     size = sum(f.stat().st_size for f in files)
     print(f"\n{children:,} children: {len(files)} CSV files, {size / 2**20:,.0f} MiB", flush=True)
-    total_rows = sum(pl.scan_csv(f, infer_schema=False).select(pl.len()).collect().item() for f in files)
+    total_rows = sum(
+        pl.scan_csv(f, infer_schema=False).select(pl.len()).collect().item() for f in files
+    )
     with stage("bare Polars read_csv", total_rows, results, mem):
         frames = [pl.read_csv(f, infer_schema=False) for f in files]
     del frames
