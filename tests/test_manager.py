@@ -1,0 +1,158 @@
+"""`due` and `explain` on the hand-computed fixture (tests/fixtures/small, Devon's policy):
+they read the audit's own clock frames, so they must agree with it exactly."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from supervision_audit.audit import AuditOptions, run_audit
+from supervision_audit.cli import app
+from supervision_audit.durations import Interval
+from supervision_audit.manager import due_list, explain_subject
+
+SMALL = Path(__file__).parent / "fixtures" / "small"
+SAMPLE = Path(__file__).parents[1] / "sample_data"
+COMMON = [
+    "--data",
+    str(SMALL),
+    "--ruleset",
+    "devon",
+    "--as-of",
+    "2024-06-30",
+    "--history-from",
+    "2024-01-01",
+    "--scope",
+    "children",
+]
+
+
+@pytest.fixture(autouse=True)
+def reraise(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SUPERVISION_AUDIT_RERAISE", "1")
+
+
+def devon_run():
+    return run_audit(
+        AuditOptions(
+            data=SMALL,
+            ruleset="devon",
+            as_of=dt.date(2024, 6, 30),
+            history_from=dt.date(2024, 1, 1),
+            scope="children",
+        )
+    )
+
+
+def test_due_within_14_days_lists_only_the_overdue() -> None:
+    frame = due_list(devon_run(), Interval.parse("14d"))
+    # C002 is next due 25 Jul and C003 30 Jul: after 14 Jul, so not listed yet
+    assert frame.select("subject_id", "due_date", "days_until_due", "status").rows() == [
+        ("C001", dt.date(2024, 5, 10), -51, "overdue by 51 days"),
+        ("F001", dt.date(2024, 4, 10), -81, "overdue by 81 days"),
+    ]
+
+
+def test_due_window_includes_its_last_day() -> None:
+    frame = due_list(devon_run(), Interval.parse("30d"))  # window ends 30 Jul
+    got = dict(frame.select("subject_id", "due_date").rows())
+    assert got["C002"] == dt.date(2024, 7, 25)
+    assert got["C003"] == dt.date(2024, 7, 30)  # exactly on the window's last day
+    frame = due_list(devon_run(), Interval.parse("29d"))
+    assert "C003" not in frame["subject_id"].to_list()
+
+
+def test_due_command_json() -> None:
+    result = CliRunner().invoke(
+        app, ["due", *COMMON, "--within", "30d", "--format", "json"], catch_exceptions=False
+    )
+    assert result.exit_code == 0, result.stderr
+    doc = json.loads(result.stdout)
+    assert [r["subject_id"] for r in doc["rows"]] == ["C001", "C002", "C003", "F001"]
+    assert doc["within"] == "30d"
+
+
+def test_explain_shows_how_each_due_date_was_reached() -> None:
+    info = explain_subject(devon_run(), "C001")
+    (rule,) = info["rules"]
+    assert rule["rule"] == "DEV-C1"
+    assert [(c["anchor"], c["due_date"]) for c in rule["cycles"]] == [
+        ("2024-01-01", "2024-02-01"),
+        ("2024-01-25", "2024-02-25"),
+        ("2024-04-10", "2024-05-10"),
+    ]
+    events = {(e["date"], e["kind"]): (e["counted"], e["why_not"]) for e in rule["events"]}
+    assert events[("2024-03-01", "GROUP_SUPERVISION")] == (
+        False,
+        "GROUP_SUPERVISION does not count for this rule",
+    )
+    assert events[("2024-06-20", "MANAGEMENT_OVERSIGHT")][0] is False
+    assert events[("2024-01-25", "CASE_SUPERVISION")] == (True, None)
+    assert "late by 45 days" in " ".join(rule["cycles"][1]["steps"])
+    assert [(f["due_date"], f["days_overdue"]) for f in rule["findings"]] == [
+        ("2024-02-25", 45),
+        ("2024-05-10", 51),
+    ]
+
+
+def test_explain_shows_the_history_date_and_requirement_changes(tmp_path: Path) -> None:
+    (tmp_path / "episodes.csv").write_text(
+        "person_id,category,start_date,end_date,team,worker_id\n"
+        "K1,CIN,2023-05-01,2024-01-31,T,W\nK1,CP,2024-02-01,,T,W\n"
+    )
+    (tmp_path / "case_events.csv").write_text(
+        "person_id,date,kind\nK1,2024-01-10,CASE_SUPERVISION\n"
+    )
+    run = run_audit(
+        AuditOptions(
+            data=tmp_path,
+            ruleset="dorset",
+            as_of=dt.date(2024, 3, 20),
+            history_from=dt.date(2024, 1, 1),
+            scope="children",
+        )
+    )
+    (rule,) = explain_subject(run, "K1")["rules"]
+    assert rule["periods"][0]["note"] == "treated as opening on the history date"
+    steps = " ".join(rule["cycles"][1]["steps"])
+    # 10 Jan under 8 weeks: due 6 Mar; CP plan from 1 Feb: max(7 Feb, min(6 Mar, 29 Feb)) = 29 Feb
+    assert "due 06/03/2024 became 29/02/2024" in steps
+    assert [f["due_date"] for f in rule["findings"]] == ["2024-02-29"]
+
+
+def test_explain_agrees_with_audit_for_every_subject() -> None:
+    run = run_audit(
+        AuditOptions(data=SAMPLE, ruleset="dorset", as_of=dt.date(2026, 10, 31), scope="children")
+    )
+    findings = run.result.findings
+    for sid in findings["subject_id"].unique().sort().head(40).to_list():
+        info = explain_subject(run, sid)
+        explained = sorted(
+            (r["rule"], f["due_date"], f["days_overdue"])
+            for r in info["rules"]
+            for f in r["findings"]
+        )
+        audited = sorted(
+            (r, d.isoformat(), n)
+            for r, d, n in findings.filter(findings["subject_id"] == sid)
+            .select("rule", "due_date", "days_overdue")
+            .rows()
+        )
+        assert explained == audited, sid
+        cycle_dues = {c["due_date"] for r in info["rules"] for c in r["cycles"]}
+        assert {d for _, d, _ in audited} <= cycle_dues
+
+
+def test_explain_unknown_subject_is_a_clear_error() -> None:
+    result = CliRunner().invoke(app, ["explain", "NOBODY", *COMMON], catch_exceptions=False)
+    assert result.exit_code == 2 and "NOBODY" in result.stderr
+
+
+def test_explain_command_renders() -> None:
+    result = CliRunner().invoke(app, ["explain", "C003", *COMMON], catch_exceptions=False)
+    assert result.exit_code == 0, result.stderr
+    assert "DEV-C1" in result.stdout and "Rory" not in result.stdout
