@@ -298,7 +298,7 @@ def build_summary(
         "rules_evaluated": evaluated,
         "caveats": caveats or [],
     }
-    if "children" in scopes:
+    if "children" in scopes and ruleset.rules_for("children"):
         child_findings = findings.filter(pl.col("scope") == "children")
         summary["children"] = {
             **_headline(covered, "child"),

@@ -22,6 +22,7 @@ SCHEMA_VERSION = 1
 RULE_ID = re.compile(r"^[A-Z]{2,5}-[A-Z]{1,3}[0-9]{1,3}[a-z]?$")
 PARAM_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
 PARAM_REF = re.compile(r"^\$\{([a-z][a-z0-9_]*)\}$")
+PARAM_INLINE = re.compile(r"\$\{([a-z][a-z0-9_]*)\}")
 SCOPES = ("children", "staff")
 PARAM_TYPES = ("interval", "integer", "number", "string")
 
@@ -628,11 +629,19 @@ def _substitute(ctx: Ctx, node: Any, values: dict[str, Any]) -> Any:
                 raise RulesetError(
                     f"unknown parameter '${{{m.group(1)}}}'", file=ctx.source, rule=ctx.rule
                 )
-            return (
-                _param_text(values[m.group(1)])
-                if isinstance(values[m.group(1)], Interval)
-                else values[m.group(1)]
-            )
+            value = values[m.group(1)]
+            return _param_text(value) if isinstance(value, Interval) else value
+        if "${" in node:
+
+            def inline(match: re.Match[str]) -> str:
+                name = match.group(1)
+                if name not in values:
+                    raise RulesetError(f"unknown parameter '${{{name}}}'", file=ctx.source,
+                                       rule=ctx.rule)
+                value = values[name]
+                return value.words() if isinstance(value, Interval) else str(value)
+
+            return PARAM_INLINE.sub(inline, node)
     return node
 
 
