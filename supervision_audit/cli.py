@@ -246,9 +246,11 @@ def apply_privacy(run: Any, key: bytes | None, no_names: bool) -> Any:
 
 def render(result: Any, output_format: str, limit: int) -> None:
     if output_format == "json":
-        from .report.jsonout import render_json
+        from .report.jsonout import write_json_to
 
-        sys.stdout.write(render_json(result))
+        sys.stdout.flush()
+        write_json_to(result, sys.stdout.buffer)
+        sys.stdout.buffer.flush()
     elif output_format == "csv":
         from .report.csvout import render_csv
 

@@ -636,8 +636,9 @@ def _substitute(ctx: Ctx, node: Any, values: dict[str, Any]) -> Any:
             def inline(match: re.Match[str]) -> str:
                 name = match.group(1)
                 if name not in values:
-                    raise RulesetError(f"unknown parameter '${{{name}}}'", file=ctx.source,
-                                       rule=ctx.rule)
+                    raise RulesetError(
+                        f"unknown parameter '${{{name}}}'", file=ctx.source, rule=ctx.rule
+                    )
                 value = values[name]
                 return value.words() if isinstance(value, Interval) else str(value)
 
