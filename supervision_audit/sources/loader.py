@@ -21,6 +21,7 @@ from typing import Any
 
 import polars as pl
 
+from ..durations import COLLECT_ENGINE
 from ..errors import InputError
 from ..findings import ISSUE_SCHEMA, empty_issues
 from .schema import TABLES, Column, TableSpec
@@ -286,7 +287,11 @@ def _parse_column(
     present = text.is_not_null() & (text.str.strip_chars() != "")
     if col.kind == "id":
         s = text.str.strip_chars()
-        value = pl.when(s.str.contains(r"^\d+\.0+$")).then(s.str.replace(r"\.0+$", "")).otherwise(s)
+        value = (
+            pl.when(s.str.ends_with(".0") & s.str.contains(r"^\d+\.0+$"))
+            .then(s.str.replace(r"\.0+$", ""))
+            .otherwise(s)
+        )
         return pl.when(present).then(value), None, ""
     if col.kind == "text":
         return pl.when(present).then(text.str.strip_chars()), None, ""
@@ -446,11 +451,16 @@ def parse_table(
                 fails.append((f"_bad_{col.name}", bad, col, reason, src))
             else:
                 warns.append((f"_warn_{col.name}", bad, col, f"{reason}; value ignored", src))
-    parsed = frame.select(
-        pl.col(ROW),
-        *[pl.col(c) for c in to_raw.values()],
-        *[m.alias(name) for name, m, *_ in fails + warns],
-        *exprs,
+    # Lazy, so Polars computes each shared sub-expression (a stripped column, say) once.
+    parsed = (
+        frame.lazy()
+        .select(
+            pl.col(ROW),
+            *[pl.col(c) for c in to_raw.values()],
+            *[m.alias(name) for name, m, *_ in fails + warns],
+            *exprs,
+        )
+        .collect(engine=COLLECT_ENGINE)
     )
     parsed = _slow_dates(parsed, to_raw, fails + warns, serials)
     for name, _m, col, reason, src in fails + warns:
