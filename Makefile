@@ -21,8 +21,8 @@ $(STAMP): $(BIN)/python pyproject.toml
 
 install: $(STAMP) ## Create .venv and install the package with its dev tools (idempotent)
 
-demo: install ## Audit the bundled sample data with the Dorset ruleset
-	$(BIN)/supervision-audit audit --data sample_data --ruleset dorset --as-of $(AS_OF)
+demo: install ## Audit the bundled sample authority (children and staff) with the Lambeth ruleset
+	$(BIN)/supervision-audit audit --data sample_data --ruleset lambeth --as-of $(AS_OF) --limit 15
 
 lint: install ## ruff check, ruff format --check, import-linter
 	$(BIN)/ruff check supervision_audit tests

@@ -272,7 +272,10 @@ def generate(
     order = np.lexsort((start, child))
     child, cat, start, end = child[order], cat[order], start[order], end[order]
     last = np.append(child[1:] != child[:-1], True)
-    open_last = last & (rng.random(len(child)) < 0.78)
+    # Most journeys are still open at as_of, but an assessment is not left open for months.
+    open_last = (
+        last & (rng.random(len(child)) < 0.78) & ((cat != CAT["ASSESSMENT"]) | (start > asof - 50))
+    )
     end = np.where(open_last | (end > asof), -1, end)
     # Re-referrals: a gap then a new child-in-need or early-help episode.
     closed_last = last & (end >= 0) & (end < asof - 60) & (rng.random(len(child)) < 0.25)
