@@ -325,4 +325,45 @@ def build_summary(
         }
         summary["staff_by_team"] = _breakdown(covered, "team", "staff")
         summary["staff_by_supervisor"] = _breakdown(covered, "supervisor_id", "staff")
+        board = supervisor_scorecard(covered, ctx.tables.get("workers"))
+        summary["supervisor_scorecard"] = board.to_dicts() if board.height else []
     return summary
+
+
+def supervisor_scorecard(
+    covered: pl.DataFrame | None, workers: pl.DataFrame | None
+) -> pl.DataFrame:
+    """Per supervisor: supervisees active at as_of and how many have no outstanding breach of
+    their own supervision; and the children on those supervisees' caseloads, likewise."""
+    if covered is None or workers is None or covered.height == 0:
+        return pl.DataFrame()
+    staff = (
+        covered.filter(pl.col("scope") == "staff")
+        .group_by("subject_id")
+        .agg(pl.col("supervisor_id").first(), pl.col("outstanding").any())
+    )
+    own = staff.group_by("supervisor_id").agg(
+        supervisees=pl.len(), supervisees_compliant=(~pl.col("outstanding")).sum()
+    )
+    cases = (
+        covered.filter(pl.col("scope") == "children")
+        .group_by("subject_id")
+        .agg(pl.col("worker_id").first(), pl.col("outstanding").any())
+        .join(workers.select("worker_id", "supervisor_id"), on="worker_id", how="inner")
+    )
+    case = cases.group_by("supervisor_id").agg(
+        cases=pl.len(), cases_compliant=(~pl.col("outstanding")).sum()
+    )
+    board = own.join(case, on="supervisor_id", how="full", coalesce=True).fill_null(0)
+    return (
+        board.filter(pl.col("supervisor_id").is_not_null())
+        .with_columns(
+            supervisees_compliance_pct=pl.when(pl.col("supervisees") > 0).then(
+                (100 * pl.col("supervisees_compliant") / pl.col("supervisees")).round(1)
+            ),
+            cases_compliance_pct=pl.when(pl.col("cases") > 0).then(
+                (100 * pl.col("cases_compliant") / pl.col("cases")).round(1)
+            ),
+        )
+        .sort("supervisor_id")
+    )

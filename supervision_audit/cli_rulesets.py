@@ -167,7 +167,7 @@ def validate_cmd(
     if not result.ok:
         con.print(f"error: {result.message}", markup=False)
         raise typer.Exit(2)
-    out_console().print(result.message, markup=False)
+    out_console().print(result.message, markup=False, soft_wrap=True)
 
 
 @rulesets_app.command("new")

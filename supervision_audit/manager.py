@@ -442,40 +442,8 @@ def _cycles(clock: ClockResult, code: int, labels: pl.DataFrame) -> list[dict[st
 def scorecard(run: AuditRun) -> pl.DataFrame:
     """Per supervisor: their supervisees' own supervision compliance, and the compliance of
     the children and carers on their supervisees' caseloads, at as_of."""
-    workers = run.context.tables.get("workers")
-    if workers is None:
-        return pl.DataFrame()
+    from .audit import supervisor_scorecard
+
     covered = [o.covered for o in run.outcomes if o.covered.height]
-    if not covered:
-        return pl.DataFrame()
-    cov = pl.concat(covered, how="vertical_relaxed")
-    staff = (
-        cov.filter(pl.col("scope") == "staff")
-        .group_by("subject_id")
-        .agg(pl.col("supervisor_id").first(), pl.col("outstanding").any())
-    )
-    own = staff.group_by("supervisor_id").agg(
-        supervisees=pl.len(), supervisees_compliant=(~pl.col("outstanding")).sum()
-    )
-    cases = (
-        cov.filter(pl.col("scope") == "children")
-        .group_by("subject_id")
-        .agg(pl.col("worker_id").first(), pl.col("outstanding").any())
-        .join(workers.select("worker_id", "supervisor_id"), on="worker_id", how="inner")
-    )
-    case = cases.group_by("supervisor_id").agg(
-        cases=pl.len(), cases_compliant=(~pl.col("outstanding")).sum()
-    )
-    board = own.join(case, on="supervisor_id", how="full", coalesce=True).fill_null(0)
-    return (
-        board.filter(pl.col("supervisor_id").is_not_null())
-        .with_columns(
-            supervisees_compliance_pct=pl.when(pl.col("supervisees") > 0).then(
-                (100 * pl.col("supervisees_compliant") / pl.col("supervisees")).round(1)
-            ),
-            cases_compliance_pct=pl.when(pl.col("cases") > 0).then(
-                (100 * pl.col("cases_compliant") / pl.col("cases")).round(1)
-            ),
-        )
-        .sort("supervisor_id")
-    )
+    cov = pl.concat(covered, how="vertical_relaxed") if covered else None
+    return supervisor_scorecard(cov, run.context.tables.get("workers"))

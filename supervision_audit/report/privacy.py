@@ -101,6 +101,11 @@ def pseudonymise_result(result: Any, key: bytes) -> Any:
             }
             for row in summary["staff_by_supervisor"]
         ]
+    if summary.get("supervisor_scorecard"):
+        summary["supervisor_scorecard"] = [
+            {**row, "supervisor_id": token(key, row["supervisor_id"])}
+            for row in summary["supervisor_scorecard"]
+        ]
     if summary.get("filters", {}).get("worker"):
         summary["filters"] = {
             **summary["filters"],

@@ -117,6 +117,31 @@ def _breakdown(result: Any, con: Console, key: str, label: str, title: str) -> N
     con.print(table)
 
 
+def _scorecard(result: Any, con: Console) -> None:
+    rows = result.summary.get("supervisor_scorecard") or []
+    if not rows:
+        return
+    table = Table(
+        title="Supervisors: their supervisees' own supervision, and their caseloads",
+        title_justify="left",
+        box=box.SIMPLE_HEAD,
+    )
+    table.add_column("supervisor", overflow="fold")
+    for col in ("staff", "no breach", "%", "children", "no breach", "%"):
+        table.add_column(col, justify="right")
+    for r in rows:
+        table.add_row(
+            str(r["supervisor_id"]),
+            str(r["supervisees"]),
+            str(r["supervisees_compliant"]),
+            _pct_text(r["supervisees_compliance_pct"]),
+            str(r["cases"]),
+            str(r["cases_compliant"]),
+            _pct_text(r["cases_compliance_pct"]),
+        )
+    con.print(table)
+
+
 def _findings(result: Any, con: Console, limit: int) -> None:
     f = result.findings
     if f.height == 0:
@@ -227,6 +252,7 @@ def render_terminal(result: Any, console: Console | None = None, *, limit: int =
     _breakdown(result, con, "by_category", "category", "Children and carers by category")
     _breakdown(result, con, "by_team", "team", "Children and carers by team")
     _breakdown(result, con, "staff_by_team", "team", "Staff by team")
+    _scorecard(result, con)
     _findings(result, con, limit)
     _not_evaluated(result, con)
     _data(result, con)
