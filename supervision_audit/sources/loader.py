@@ -110,34 +110,57 @@ def _decode(data: bytes, shown: str) -> bytes:
         ) from None
 
 
+def _sha256(path: Path) -> str:
+    with open(path, "rb") as fh:
+        return hashlib.file_digest(fh, "sha256").hexdigest()
+
+
+def _polars_csv(source: Any, names: list[str]) -> pl.DataFrame:
+    return pl.read_csv(
+        source,
+        has_header=False,
+        skip_rows=1,
+        new_columns=names,
+        schema={n: pl.String for n in names},
+        truncate_ragged_lines=True,
+        infer_schema=False,
+    )
+
+
 def read_csv_raw(path: Path) -> RawTable:
+    """Plain UTF-8 (with or without BOM) goes straight from the file to Polars, which refuses
+    invalid UTF-8; anything else (UTF-16, Windows-1252) is converted first, never replaced."""
     shown = str(path)
     try:
-        data = path.read_bytes()
+        size = path.stat().st_size
+        with open(path, "rb") as fh:
+            head = fh.read(65536)
     except OSError as exc:
         raise InputError(f"cannot read ({exc.strerror})", file=shown) from None
-    digest = hashlib.sha256(data).hexdigest()
-    size = len(data)
-    text = _decode(data, shown)
-    if not text.strip():
+    if not head.strip(b"\xef\xbb\xbf \r\n\t"):
         raise InputError("the file is empty (no header row)", file=shown)
-    first_line = text.split(b"\n", 1)[0].decode("utf-8").rstrip("\r")
-    headers = next(csv.reader([first_line]))
-    names = [f"c{i}" for i in range(len(headers))]
-    try:
-        frame = pl.read_csv(
-            io.BytesIO(text),
-            has_header=False,
-            skip_rows=1,
-            new_columns=names,
-            schema={n: pl.String for n in names},
-            truncate_ragged_lines=True,
-            infer_schema=False,
-        )
-    except pl.exceptions.PolarsError as exc:
-        raise InputError(f"not a readable CSV file ({type(exc).__name__})", file=shown) from None
+    frame = None
+    if not head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        first = head.removeprefix(b"\xef\xbb\xbf").split(b"\n", 1)[0].rstrip(b"\r")
+        try:
+            headers = next(csv.reader([first.decode("utf-8")]))
+            names = [f"c{i}" for i in range(len(headers))]
+            frame = _polars_csv(path, names)
+        except (UnicodeDecodeError, pl.exceptions.PolarsError):
+            frame = None  # not plain UTF-8 (or not readable as such): the careful path below
+    if frame is None:
+        text = _decode(path.read_bytes(), shown)
+        first_line = text.split(b"\n", 1)[0].decode("utf-8").rstrip("\r")
+        headers = next(csv.reader([first_line]))
+        names = [f"c{i}" for i in range(len(headers))]
+        try:
+            frame = _polars_csv(io.BytesIO(text), names)
+        except pl.exceptions.PolarsError as exc:
+            raise InputError(
+                f"not a readable CSV file ({type(exc).__name__})", file=shown
+            ) from None
     frame = frame.with_row_index(ROW, offset=2).with_columns(pl.col(ROW).cast(pl.Int64))
-    return RawTable(shown, headers, frame, size, digest)
+    return RawTable(shown, headers, frame, size, _sha256(path))
 
 
 def xlsx_sheets(path: Path) -> dict[str, str]:
@@ -420,6 +443,24 @@ def _slow_dates(
     return parsed
 
 
+def _confirm_duplicates(parsed: pl.DataFrame, raw_cols: list[str]) -> pl.DataFrame:
+    """Keep the duplicate flag only where every raw cell equals the first row's."""
+    cand = parsed.filter(pl.col("_chk_same"))
+    if cand.height == 0:
+        return parsed
+    firsts = parsed.filter(pl.col(ROW).is_in(cand["_first"].implode())).select(
+        pl.col(ROW).alias("_first"), *[pl.col(c).alias(f"_f_{c}") for c in raw_cols]
+    )
+    same = cand.join(firsts, on="_first").select(
+        ROW, _same=pl.all_horizontal(pl.col(c).eq_missing(pl.col(f"_f_{c}")) for c in raw_cols)
+    )
+    return (
+        parsed.join(same, on=ROW, how="left")
+        .with_columns(_chk_same=pl.col("_chk_same") & pl.col("_same").fill_null(False))
+        .drop("_same")
+    )
+
+
 def parse_table(
     raw: RawTable,
     spec: TableSpec,
@@ -541,10 +582,14 @@ def parse_table(
         parsed = parsed.with_columns(_rejected=pl.col("_rejected") | pl.col("_chk_dup"))
     if spec.dedupe:
         raw_cols = list(to_raw.values())
-        first = pl.col(ROW).min().over(raw_cols + ["_rejected"])
+        # One 64-bit hash per row instead of a window over every text column; a duplicate
+        # is then confirmed cell by cell, so a hash collision can never drop a row.
+        parsed = parsed.with_columns(_hash=pl.struct(raw_cols).hash())
+        first = pl.col(ROW).min().over("_hash", "_rejected")
         parsed = parsed.with_columns(_first=first).with_columns(
             _chk_same=~pl.col("_rejected") & (pl.col(ROW) != pl.col("_first"))
         )
+        parsed = _confirm_duplicates(parsed, raw_cols)
         issues.append(
             _issue_frame(
                 parsed,
