@@ -19,6 +19,7 @@ import polars as pl
 from .audit import AuditRun
 from .durations import Interval
 from .engine import ClockResult
+from .findings import _records
 from .rules.interval import IntervalSpec, _rank_expr, labels_frame
 
 DUE_SCHEMA = {
@@ -229,11 +230,6 @@ _FINDING_VIEW = (
     "message",
     "citation",
 )
-
-
-def _records(frame: pl.DataFrame) -> list[dict[str, Any]]:
-    dates = [c for c, t in frame.schema.items() if t == pl.Date]
-    return frame.with_columns(pl.col(c).dt.strftime("%Y-%m-%d") for c in dates).to_dicts()
 
 
 def _started_before(run: AuditRun, scope: str, subject_id: str, hist: dt.date) -> bool:

@@ -232,5 +232,5 @@ def test_leaver_with_overdue_supervision_ends_unmet(tmp_path: Path) -> None:
     )
     # due 2 Feb; left 15 Feb: 13 days, unmet; not active at as_of so not in the headline
     assert rows(out) == [("W8", D(2024, 2, 2), None, 13, "All staff: every 4 weeks")]
-    assert "leaving" in out.findings["message"][0]
+    assert "left employment on 15/02/2024" in out.findings["message"][0]
     assert out.covered.height == 0

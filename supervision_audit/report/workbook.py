@@ -14,12 +14,9 @@ temporary file beside the target, renamed into place only when complete.
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
-import os
 import platform
 import shlex
-import tempfile
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
@@ -35,6 +32,7 @@ from openpyxl.worksheet.table import TableStyleInfo  # noqa: F401  (kept for use
 
 from .. import __version__
 from ..findings import FINDING_KEYS, worst_first
+from .atomic import staged
 from .safe_text import XLSX_MAX_CHARS, clean_text_expr, needs_quote_prefix_expr
 
 MAX_DATA_ROWS = 1_048_576 - 1
@@ -725,17 +723,7 @@ def add_trend_sheet(path: Path, rows: list[dict[str, Any]]) -> Path:
 
 
 def _save_atomic(wb: Workbook, path: Path) -> None:
-    """Save to a temporary file beside the target, then rename; on failure the previous file
-    is untouched and no temporary file remains."""
-    path = Path(path)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
-    try:
+    """Save beside the target and rename (report/atomic.py): on failure the previous file is
+    untouched and no temporary file remains."""
+    with staged(Path(path)) as tmp:
         wb.save(tmp)
-        with open(tmp, "rb") as fh:
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
-        raise

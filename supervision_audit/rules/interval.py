@@ -380,6 +380,52 @@ def labels_frame(spec: IntervalSpec, rule: Rule) -> pl.DataFrame:
     )
 
 
+def _uk(column: str) -> pl.Expr:
+    return pl.col(column).dt.strftime("%d/%m/%Y")
+
+
+def finding_message(noun: str, as_of: Any, ended: str) -> pl.Expr:
+    """The finding's sentence, from the clock's columns: late, still outstanding, ended by a
+    supervisor change, or ended by closure (`ended` names the closure: "case closed" or
+    "leaving"); plus an absence move and the limit when they apply."""
+
+    def say(template: str, *cols: Any) -> pl.Expr:
+        return pl.format(template, "requirement", pl.lit(noun), *cols, "days_overdue")
+
+    message = (
+        pl.when(pl.col("met_date").is_not_null())
+        .then(say("{}: {} due {}, held {} ({} days late)", _uk("due_date"), _uk("met_date")))
+        .when(pl.col("outstanding"))
+        .then(
+            say(
+                "{}: {} due {}, none recorded by {} ({} days overdue)",
+                _uk("due_date"),
+                pl.lit(as_of.strftime("%d/%m/%Y")),
+            )
+        )
+        .when(pl.col("ended_by_restart"))
+        .then(
+            say(
+                "{}: {} due {}, none before the change of supervisor on {} ({} days overdue)",
+                _uk("due_date"),
+                _uk("span_end"),
+            )
+        )
+        .otherwise(
+            say(
+                "{}: {} due {}, " + ended + " {} without one ({} days overdue)",
+                _uk("due_date"),
+                _uk("span_end"),
+            )
+        )
+    )
+    moved = pl.when(pl.col("absence_moved")).then(pl.lit(" (due date moved for an absence)"))
+    limit = pl.when((pl.col("severity") == "red") & pl.col("_has_limit")).then(
+        pl.format("; past the limit ({}, {})", "_limit_words", _uk("limit_date"))
+    )
+    return message + moved.otherwise(pl.lit("")) + limit.otherwise(pl.lit(""))
+
+
 def _children_findings(
     ctx: EvalContext, rule: Rule, spec: IntervalSpec, clock: ClockResult, rows: pl.DataFrame
 ) -> pl.DataFrame:
@@ -387,37 +433,6 @@ def _children_findings(
     if f.height == 0:
         return empty_findings()
     at_due = _row_at(rows, f, "due_date", "cycle")
-    noun = spec.event_noun
-    d = lambda c: pl.col(c).dt.strftime("%d/%m/%Y")  # noqa: E731
-    late = pl.format(
-        "{}: {} due {}, held {} ({} days late)",
-        "requirement",
-        pl.lit(noun),
-        d("due_date"),
-        d("met_date"),
-        "days_overdue",
-    )
-    outstanding = pl.format(
-        "{}: {} due {}, none recorded by {} ({} days overdue)",
-        "requirement",
-        pl.lit(noun),
-        d("due_date"),
-        pl.lit(ctx.as_of.strftime("%d/%m/%Y")),
-        "days_overdue",
-    )
-    closed = pl.format(
-        "{}: {} due {}, case closed {} without one ({} days overdue)",
-        "requirement",
-        pl.lit(noun),
-        d("due_date"),
-        d("span_end"),
-        "days_overdue",
-    )
-    limit_note = (
-        pl.when((pl.col("severity") == "red") & pl.col("_has_limit"))
-        .then(pl.format("; past the limit ({}, {})", "_limit_words", d("limit_date")))
-        .otherwise(pl.lit(""))
-    )
     out = (
         f.join(at_due, on="cycle", how="left")
         .join(labels_frame(spec, rule), on="due_rank", how="left")
@@ -431,14 +446,7 @@ def _children_findings(
             scope=pl.lit("children"),
             supervisor_id=pl.lit(None, pl.String),
         )
-        .with_columns(
-            message=pl.when(pl.col("met_date").is_not_null())
-            .then(late)
-            .when(pl.col("outstanding"))
-            .then(outstanding)
-            .otherwise(closed)
-            + limit_note
-        )
+        .with_columns(message=finding_message(spec.event_noun, ctx.as_of, "case closed"))
     )
     return out.select(
         [pl.col(c).cast(t) for c, t in {**FINDING_SCHEMA, **FINDING_EXTRA_SCHEMA}.items()]

@@ -15,7 +15,13 @@ from ..context import EvalContext, RuleOutcome, empty_covered
 from ..durations import COLLECT_ENGINE, Interval, add_interval_expr
 from ..engine import run_clock
 from ..findings import FINDING_EXTRA_SCHEMA, FINDING_SCHEMA, NotEvaluated, empty_findings
-from .interval import IntervalSpec, Requirement, labels_frame, requirements_frame
+from .interval import (
+    IntervalSpec,
+    Requirement,
+    finding_message,
+    labels_frame,
+    requirements_frame,
+)
 from .model import Rule
 
 
@@ -166,50 +172,6 @@ def _findings(
 ) -> pl.DataFrame:
     if f.height == 0:
         return empty_findings()
-    d = lambda c: pl.col(c).dt.strftime("%d/%m/%Y")  # noqa: E731
-    noun = pl.lit(spec.event_noun)
-    late = pl.format(
-        "{}: {} due {}, held {} ({} days late)",
-        "requirement",
-        noun,
-        d("due_date"),
-        d("met_date"),
-        "days_overdue",
-    )
-    outstanding = pl.format(
-        "{}: {} due {}, none recorded by {} ({} days overdue)",
-        "requirement",
-        noun,
-        d("due_date"),
-        pl.lit(ctx.as_of.strftime("%d/%m/%Y")),
-        "days_overdue",
-    )
-    restart = pl.format(
-        "{}: {} due {}, none before the change of supervisor on {} ({} days overdue)",
-        "requirement",
-        noun,
-        d("due_date"),
-        d("span_end"),
-        "days_overdue",
-    )
-    left = pl.format(
-        "{}: {} due {}, none before leaving on {} ({} days overdue)",
-        "requirement",
-        noun,
-        d("due_date"),
-        d("span_end"),
-        "days_overdue",
-    )
-    moved = (
-        pl.when(pl.col("absence_moved"))
-        .then(pl.lit(" (due date moved for an absence)"))
-        .otherwise(pl.lit(""))
-    )
-    limit_note = (
-        pl.when((pl.col("severity") == "red") & pl.col("_has_limit"))
-        .then(pl.format("; past the limit ({}, {})", "_limit_words", d("limit_date")))
-        .otherwise(pl.lit(""))
-    )
     out = (
         f.join(info, on="subject", how="left")
         .join(labels_frame(spec, rule), on="due_rank", how="left")
@@ -220,15 +182,7 @@ def _findings(
             subject_id=pl.col("worker_id"),
             category=pl.col("role"),
             scope=pl.lit("staff"),
-            message=pl.when(pl.col("met_date").is_not_null())
-            .then(late)
-            .when(pl.col("outstanding"))
-            .then(outstanding)
-            .when(pl.col("ended_by_restart"))
-            .then(restart)
-            .otherwise(left)
-            + moved
-            + limit_note,
+            message=finding_message(spec.event_noun, ctx.as_of, "left employment on"),
         )
     )
     return out.select(
