@@ -231,13 +231,23 @@ def run_clock(
             )
         )
         sources.append(rs)
-    # One anchor a day: an event beats a restart, which beats the period's own start.
+    # One anchor a day: an event beats a restart, which beats the period's own start; of two
+    # restarts the same day, the one due sooner (the stricter) wins.
     same_day_as_prev = (pl.col(SUBJECT) == pl.col(SUBJECT).shift(1)) & (
         pl.col("anchor") == pl.col("anchor").shift(1)
     )
+    anchors = pl.concat(sources, how="diagonal_relaxed")
+    if restarts is not None:
+        anchors = anchors.with_columns(
+            _r_len=pl.coalesce(
+                pl.col("r_days").cast(pl.Float64), pl.col("r_months") * (365.2425 / 12)
+            )
+        )
+    else:
+        anchors = anchors.with_columns(_r_len=pl.lit(None, pl.Float64))
     anchors = (
-        pl.concat(sources, how="diagonal_relaxed")
-        .sort(SUBJECT, "anchor", "anchor_type")
+        anchors.sort(SUBJECT, "anchor", "anchor_type", "_r_len", nulls_last=True)
+        .drop("_r_len")
         .filter(~same_day_as_prev.fill_null(False))
         .join(
             periods.select("period", "period_end", "open_at_as_of"),

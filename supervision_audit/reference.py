@@ -68,7 +68,11 @@ def reference_clock(
     rs_by_subject: dict[int, dict[dt.date, Req]] = defaultdict(dict)
     for subject, day, days, months in restarts:
         if day <= as_of:
-            rs_by_subject[subject][day] = Req(days, months)
+            new = Req(days, months)
+            old = rs_by_subject[subject].get(day)
+            # two restarts the same day: the one due sooner (the stricter) wins
+            if old is None or _nominal(new) < _nominal(old):
+                rs_by_subject[subject][day] = new
     ab_by_subject: dict[int, list[tuple[dt.date, dt.date]]] = defaultdict(list)
     for subject, start, end in absences:
         ab_by_subject[subject].append((start, end))
@@ -185,3 +189,10 @@ def _subject(
                     )
                 )
     return found
+
+
+def _nominal(req: Req) -> float:
+    """A restart's length in days (a month counts 365.2425 / 12), to compare strictness."""
+    if req.every_days is not None:
+        return float(req.every_days)
+    return (req.every_months or 0) * 365.2425 / 12

@@ -34,7 +34,7 @@ def register(kind: RuleKind) -> RuleKind:
 
 
 def _load_kinds() -> None:
-    from . import interval  # noqa: F401  (registers itself)
+    from . import count, duration, interval, ratio, reschedule, timeliness  # noqa: F401
 
 
 _load_kinds()

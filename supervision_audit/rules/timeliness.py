@@ -1,0 +1,264 @@
+"""Rule kind `timeliness`: a record written up no later than N working days after the event.
+
+Staff rules check `worker_sessions` (HELD sessions, their `recorded_date`); children's rules
+check `case_events` of the kinds listed in `counts`. Working days skip weekends and England
+and Wales bank holidays (see workdays.py). The deadline is the N-th working day after the
+event; a record written on or before it is on time.
+
+How the finding's dates are filled:
+- due_date = limit_date = the deadline;
+- written late: met_date = recorded_date, days_overdue = recorded_date - deadline;
+- not written (blank recorded_date, or written after --as-of): outstanding once the deadline
+  has passed, days_overdue = as_of - deadline; before the deadline, nothing is owed yet.
+Events after --as-of are ignored. `days_overdue` is calendar days, like every other kind.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import polars as pl
+
+from ..context import EvalContext, RuleOutcome, empty_covered
+from ..vocab import CARER_CATEGORIES, CASE_EVENT_KINDS
+from ..workdays import add_working_days, year_span
+from .common import (
+    covered_workers,
+    finalise,
+    missing_column,
+    not_evaluated,
+    severity,
+    uk,
+    uk_date,
+    worker_info,
+    workers_active,
+)
+from .model import Ctx, Rule
+from .registry import RuleKind, register
+from .yamlio import LineDict
+
+FIELDS = {
+    "working_days": "the record is due this many working days after the event (e.g. 2)",
+    "counts": "children: the case_events kinds whose records are checked (staff: HELD sessions)",
+    "label": "how the requirement reads in a finding, e.g. 'Recorded within 2 working days'",
+    "severity": "red (default) or amber",
+}
+
+
+@dataclass(frozen=True)
+class TimelinessSpec:
+    working_days: int
+    counts: tuple[str, ...]
+    label: str
+    severity: str
+
+
+def validate(ctx: Ctx, data: LineDict, rule: Rule) -> TimelinessSpec:
+    n = ctx.integer(data, "working_days", minimum=1)
+    assert n is not None
+    if n > 60:
+        raise ctx.fail(data, "working_days", "more than 60 working days is not a plausible limit")
+    if rule.scope == "children":
+        counts = ctx.string_list(data, "counts", CASE_EVENT_KINDS, required=True) or ()
+    else:
+        if "counts" in data:
+            raise ctx.fail(data, "counts", "staff timeliness always checks HELD worker_sessions")
+        counts = ("SESSION",)
+    default = f"Recorded within {n} working day{'s' if n != 1 else ''}"
+    return TimelinessSpec(
+        n, counts, ctx.string(data, "label", required=False, default=default), severity(ctx, data)
+    )
+
+
+def describe(rule: Rule) -> list[dict[str, str]]:
+    spec: TimelinessSpec = rule.spec
+    what = "held sessions" if rule.scope == "staff" else ", ".join(spec.counts)
+    return [
+        {
+            "applies_to": what,
+            "requirement": f"recorded_date within {spec.working_days} working days",
+            "label": spec.label,
+            "counts": what,
+        }
+    ]
+
+
+def _late(ctx: EvalContext, events: pl.DataFrame, n: int, noun: str) -> pl.DataFrame:
+    """The events whose record is late or missing at as_of, with the finding's dates."""
+    as_of = ctx.as_of
+    events = events.filter(pl.col("date") <= pl.lit(as_of))
+    if events.height == 0:
+        return events.with_columns(
+            due_date=pl.col("date"), met_date=pl.col("date"), outstanding=pl.lit(True)
+        )
+    years = year_span(events["date"].min(), as_of)
+    recorded = pl.when(pl.col("recorded_date") <= pl.lit(as_of)).then(pl.col("recorded_date"))
+    out = (
+        events.with_columns(due_date=add_working_days(pl.col("date"), n, years), met_date=recorded)
+        .filter(
+            pl.when(pl.col("met_date").is_null())
+            .then(pl.col("due_date") < pl.lit(as_of))
+            .otherwise(pl.col("met_date") > pl.col("due_date"))
+        )
+        .with_columns(
+            limit_date=pl.col("due_date"),
+            outstanding=pl.col("met_date").is_null(),
+            span_end=pl.col("met_date").fill_null(pl.lit(as_of)),
+        )
+        .with_columns(
+            days_overdue=(pl.col("span_end") - pl.col("due_date")).dt.total_days(),
+        )
+    )
+    late = pl.format(
+        "{} on {}: record due by {}, written {} ({} days late)",
+        pl.lit(noun),
+        uk("date"),
+        uk("due_date"),
+        uk("met_date"),
+        "days_overdue",
+    )
+    missing = pl.format(
+        "{} on {}: record due by {}, none written by {} ({} days overdue)",
+        pl.lit(noun),
+        uk("date"),
+        uk("due_date"),
+        pl.lit(uk_date(as_of)),
+        "days_overdue",
+    )
+    return out.with_columns(message=pl.when(pl.col("outstanding")).then(missing).otherwise(late))
+
+
+def evaluate(ctx: EvalContext, rule: Rule) -> RuleOutcome:
+    spec: TimelinessSpec = rule.spec
+    if rule.scope == "staff":
+        return _staff(ctx, rule, spec)
+    return _children(ctx, rule, spec)
+
+
+def _staff(ctx: EvalContext, rule: Rule, spec: TimelinessSpec) -> RuleOutcome:
+    reason = missing_column(ctx, "worker_sessions", "recorded_date")
+    if reason:
+        return not_evaluated(rule, reason)
+    sessions = ctx.tables["worker_sessions"].filter(pl.col("status") == "HELD")
+    late = _late(
+        ctx,
+        sessions.select("worker_id", "date", "recorded_date"),
+        spec.working_days,
+        "Supervision session",
+    )
+    info = worker_info(ctx)
+    findings = finalise(
+        late.join(info, on="worker_id", how="left").with_columns(
+            subject_type=pl.lit("worker"), subject_id=pl.col("worker_id"), category=pl.col("role")
+        ),
+        rule,
+        requirement=spec.label,
+        severity=spec.severity,
+    )
+    covered = (
+        covered_workers(workers_active(ctx), findings) if ctx.has("workers") else empty_covered()
+    )
+    return RuleOutcome(rule.id, rule.scope, findings, covered)
+
+
+def _children(ctx: EvalContext, rule: Rule, spec: TimelinessSpec) -> RuleOutcome:
+    reason = missing_column(ctx, "case_events", "recorded_date")
+    if reason:
+        return not_evaluated(rule, reason)
+    events = ctx.tables["case_events"].filter(pl.col("kind").is_in(list(spec.counts)))
+    if events.height == 0:
+        return not_evaluated(rule, f"case_events holds no {', '.join(spec.counts)} events")
+    noun = "Case supervision" if spec.counts == ("CASE_SUPERVISION",) else "Case record"
+    cols = ["person_id", "date", "recorded_date", "worker_id"]
+    late = _late(ctx, events.select(cols).with_row_index("_event"), spec.working_days, noun)
+    late = late.join(_episode_at_event(ctx, late), on="_event", how="left").with_columns(
+        worker_id=pl.coalesce("worker_id", "_ep_worker")
+    )
+    findings = finalise(
+        late.with_columns(
+            subject_type=_subject_type(), subject_id=pl.col("person_id"), supervisor_id=None
+        ),
+        rule,
+        requirement=spec.label,
+        severity=spec.severity,
+    )
+    return RuleOutcome(rule.id, rule.scope, findings, _children_covered(ctx, findings))
+
+
+def _subject_type() -> pl.Expr:
+    return (
+        pl.when(pl.col("category").is_in(list(CARER_CATEGORIES)))
+        .then(pl.lit("carer"))
+        .otherwise(pl.lit("child"))
+    )
+
+
+def _episode_at_event(ctx: EvalContext, late: pl.DataFrame) -> pl.DataFrame:
+    """The episode row open on each event's date (latest start wins): category, team, worker."""
+    schema = {
+        "_event": pl.UInt32,
+        "category": pl.String,
+        "team": pl.String,
+        "_ep_worker": pl.String,
+    }
+    if not ctx.has("episodes") or late.height == 0:
+        return pl.DataFrame(schema=schema)
+    return (
+        late.select("_event", "person_id", "date")
+        .join(ctx.tables["episodes"], on="person_id")
+        .filter(
+            (pl.col("start_date") <= pl.col("date"))
+            & (pl.col("end_date").is_null() | (pl.col("end_date") >= pl.col("date")))
+        )
+        .sort("_event", "start_date", descending=[False, True])
+        .unique(subset=["_event"], keep="first")
+        .select("_event", "category", "team", pl.col("worker_id").alias("_ep_worker"))
+    )
+
+
+def _children_covered(ctx: EvalContext, findings: pl.DataFrame) -> pl.DataFrame:
+    """Children (and carers) with an episode open at as_of; breached if a record is missing."""
+    if not ctx.has("episodes"):
+        return empty_covered()
+    as_of = pl.lit(ctx.as_of)
+    open_now = (
+        ctx.tables["episodes"]
+        .filter(
+            (pl.col("start_date") <= as_of)
+            & (pl.col("end_date").is_null() | (pl.col("end_date") >= as_of))
+        )
+        .sort("person_id", "start_date", descending=[False, True])
+        .unique(subset=["person_id"], keep="first")
+    )
+    if open_now.height == 0:
+        return empty_covered()
+    breached = (
+        findings.filter(pl.col("outstanding"))
+        .select("subject_id")
+        .unique()
+        .with_columns(outstanding=pl.lit(True))
+    )
+    return open_now.join(breached, left_on="person_id", right_on="subject_id", how="left").select(
+        scope=pl.lit("children"),
+        subject_type=_subject_type(),
+        subject_id=pl.col("person_id"),
+        category=pl.col("category"),
+        team=pl.col("team"),
+        worker_id=pl.col("worker_id"),
+        supervisor_id=pl.lit(None, pl.String),
+        outstanding=pl.col("outstanding").fill_null(False),
+    )
+
+
+KIND = register(
+    RuleKind(
+        name="timeliness",
+        summary="A record written up within N working days of the session (bank holidays skipped).",
+        fields=FIELDS,
+        scopes=("staff", "children"),
+        default_scope="staff",
+        validate=validate,
+        evaluate=evaluate,
+        describe=describe,
+    )
+)
