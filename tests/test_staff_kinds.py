@@ -262,6 +262,11 @@ def test_two_observations_in_the_twelve_months_to_the_audit(tmp_path: Path) -> N
         ("W1", D(2026, 10, 13), None, 18, True),
         ("W4", D(2026, 3, 31), None, 214, True),
     ]
+    w1 = result.findings.filter(pl.col("subject_id") == "W1")["message"][0]
+    assert w1 == (
+        "1 OBSERVATION event(s) in the 12 months to 31/10/2026 (at least 2 required); "
+        "last met on 13/10/2026"
+    )
     covered = result.covered.filter(pl.col("subject_type") == "worker")
     assert sorted(covered["subject_id"]) == ["W1", "W2", "W4"]
 

@@ -208,7 +208,7 @@ def _workers(ctx: EvalContext, rule: Rule, spec: CountSpec) -> RuleOutcome:
             subject_id=pl.col("worker_id"),
             category=pl.col("role"),
             message=pl.format(
-                "{} {} event(s){} in the {} to {} (at least {} required); short since {}",
+                "{} {} event(s){} in the {} to {} (at least {} required); last met on {}",
                 "in_window",
                 pl.lit(spec.event),
                 pl.lit(f" {noun}" if noun else ""),
