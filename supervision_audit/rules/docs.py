@@ -6,9 +6,11 @@ reference; a test fails when the two differ (`make docs` rewrites it).
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 from ..vocab import CASE_CATEGORIES, CASE_EVENT_KINDS, CASE_FLAGS, WORKER_EVENT_KINDS
+from .common import STAFF_FILTER_KEYS
 from .model import NOT_AUDITABLE_KEYS, PARAM_TYPES, RULE_COMMON_KEYS, TOP_KEYS
 from .registry import RULE_KINDS
 
@@ -46,6 +48,9 @@ def generate_reference() -> str:
             "",
         ]
         out += _table(kind.fields)
+        doc = (sys.modules[kind.evaluate.__module__].__doc__ or "").strip().split("\n", 1)
+        if name != "interval" and len(doc) > 1:
+            out += ["", doc[1].strip()]
         if name == "interval":
             out += ["", "Each entry of `requirements`:", ""] + _table(interval.REQUIREMENT_KEYS)
             out += ["", "`when` for children's rules:", ""] + _table(interval.WHEN_KEYS)
@@ -60,6 +65,10 @@ def generate_reference() -> str:
         f"- Case flags: {', '.join(CASE_FLAGS)}",
         f"- Case event kinds: {', '.join(CASE_EVENT_KINDS)}",
         f"- Worker event kinds: {', '.join(WORKER_EVENT_KINDS)}",
+        "- `when` / `supervisees` for the other staff kinds: "
+        + "; ".join(f"`{k}`: {v}" for k, v in STAFF_FILTER_KEYS.items()),
+        "- Working days: weekends and England and Wales bank holidays, from the `holidays` "
+        "package, are skipped.",
         "- Intervals: a whole number and a unit: `d` days, `w` weeks, `m` calendar months, "
         "`y` years (`28d`, `4w`, `1m`, `2m`, `1y`).",
     ]

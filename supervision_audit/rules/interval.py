@@ -15,7 +15,7 @@ import polars as pl
 from ..context import EvalContext, RuleOutcome, empty_covered
 from ..durations import COLLECT_ENGINE, Interval
 from ..engine import ClockResult, run_clock
-from ..findings import FINDING_EXTRA_SCHEMA, FINDING_SCHEMA, NotEvaluated, empty_findings
+from ..findings import FINDING_EXTRA_SCHEMA, FINDING_SCHEMA, empty_findings
 from ..vocab import (
     CARER_CATEGORIES,
     CASE_CATEGORIES,
@@ -23,6 +23,7 @@ from ..vocab import (
     CASE_FLAGS,
     WORKER_EVENT_KINDS,
 )
+from .common import not_evaluated
 from .model import Ctx, Rule
 from .registry import RuleKind, register
 from .yamlio import LineDict
@@ -306,25 +307,15 @@ def evaluate(ctx: EvalContext, rule: Rule) -> RuleOutcome:
     return evaluate_staff(ctx, rule)
 
 
-def _not_evaluated(rule: Rule, reason: str) -> RuleOutcome:
-    return RuleOutcome(
-        rule.id,
-        rule.scope,
-        empty_findings(),
-        empty_covered(),
-        [NotEvaluated(rule.id, rule.scope, reason)],
-    )
-
-
 def evaluate_children(ctx: EvalContext, rule: Rule) -> RuleOutcome:
     spec: IntervalSpec = rule.spec
     for table in ("episodes", "case_events"):
         if not ctx.has(table):
-            return _not_evaluated(rule, f"no {table} table in the data")
+            return not_evaluated(rule, f"no {table} table in the data")
     kinds = ", ".join(spec.counts)
     events = ctx.tables["case_events"].filter(pl.col("kind").is_in(list(spec.counts)))
     if events.height == 0:
-        return _not_evaluated(
+        return not_evaluated(
             rule,
             f"case_events holds no {kinds} events, so every case would look overdue; "
             "check how the export's note types were mapped",

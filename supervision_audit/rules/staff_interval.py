@@ -14,7 +14,8 @@ import polars as pl
 from ..context import EvalContext, RuleOutcome, empty_covered
 from ..durations import COLLECT_ENGINE, Interval, add_interval_expr
 from ..engine import run_clock
-from ..findings import FINDING_EXTRA_SCHEMA, FINDING_SCHEMA, NotEvaluated, empty_findings
+from ..findings import FINDING_EXTRA_SCHEMA, FINDING_SCHEMA, empty_findings
+from .common import not_evaluated
 from .interval import (
     IntervalSpec,
     Requirement,
@@ -67,16 +68,6 @@ def _requirement_rows(workers: pl.LazyFrame, q: Requirement, rank: int) -> pl.La
     )
 
 
-def _not_evaluated(rule: Rule, reason: str) -> RuleOutcome:
-    return RuleOutcome(
-        rule.id,
-        rule.scope,
-        empty_findings(),
-        empty_covered(),
-        [NotEvaluated(rule.id, rule.scope, reason)],
-    )
-
-
 def _counting_events(
     ctx: EvalContext, spec: IntervalSpec
 ) -> tuple[pl.DataFrame | None, str | None]:
@@ -111,10 +102,10 @@ def _counting_events(
 def evaluate_staff(ctx: EvalContext, rule: Rule) -> RuleOutcome:
     spec: IntervalSpec = rule.spec
     if not ctx.has("workers"):
-        return _not_evaluated(rule, "no workers table in the data")
+        return not_evaluated(rule, "no workers table in the data")
     events, reason = _counting_events(ctx, spec)
     if events is None:
-        return _not_evaluated(rule, reason or "no events")
+        return not_evaluated(rule, reason or "no events")
     as_of = ctx.as_of
     hist = ctx.history_from.get("staff") or events["date"].min()
     codes = worker_codes(ctx)
