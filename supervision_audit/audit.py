@@ -39,6 +39,8 @@ class AuditOptions:
     team: str | None = None
     worker: str | None = None
     params: dict[str, str] = field(default_factory=dict)
+    source: str = "auto"
+    """canonical, auto, an export profile name (mosaic, eclipse, ssd, hr) or a .yaml path."""
 
 
 @dataclass
@@ -76,9 +78,7 @@ def prepare(opts: AuditOptions) -> tuple[Ruleset, LoadedData, EvalContext, tuple
             required += CHILD_TABLES
     if "staff" in scopes:
         wanted += STAFF_TABLES
-    data = load_canonical(
-        opts.data, tables=wanted, required=required, value_maps=ruleset.value_maps()
-    )
+    data = load_data(opts, wanted, required, ruleset.value_maps())
     if not data.tables:
         names = ", ".join(f"{t}.csv" for t in wanted)
         raise InputError(f"no input tables found (looked for {names})", file=str(opts.data))
@@ -95,6 +95,31 @@ def prepare(opts: AuditOptions) -> tuple[Ruleset, LoadedData, EvalContext, tuple
     _settle_history(ctx, opts, "children", "case_events", "date", "earliest case event")
     _settle_history(ctx, opts, "staff", "worker_sessions", "date", "earliest worker session")
     return ruleset, data, ctx, scopes
+
+
+def load_data(
+    opts: AuditOptions, wanted: list[str], required: list[str], value_maps: dict
+) -> LoadedData:
+    """The canonical tables, read directly or through the export profile --source picks."""
+    from .sources.profiles import choose_profile, load_with_profile
+
+    root = Path(opts.data)
+    profile, why = choose_profile(root, opts.source)
+    if profile is None:
+        data = load_canonical(root, tables=wanted, required=required, value_maps=value_maps)
+        data.source = f"canonical ({why})"
+        return data
+    data, report = load_with_profile(
+        root,
+        profile,
+        tables=wanted,
+        required=required,
+        value_maps=value_maps,
+        chosen_because=why,
+    )
+    data.source = f"{profile.name} profile ({why})"
+    data.mapping = report
+    return data
 
 
 def _settle_history(
@@ -196,6 +221,7 @@ def assemble(
             }
             for t in data.tables.values()
         ],
+        source_note=data.source,
         ruleset_path=str(ruleset.path),
         ruleset_sha256=ruleset.sha256,
         covered=covered,
@@ -293,6 +319,7 @@ def build_summary(
         "filters": {"team": opts.team, "worker": opts.worker},
         "findings": _counts(findings),
         "by_rule": by_rule.to_dicts(),
+        "source": data.source,
         "tables": data.reconciliation(),
         "data_issues": data.issues.height,
         "rules_evaluated": evaluated,

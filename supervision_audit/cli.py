@@ -113,6 +113,14 @@ def parse_params(items: list[str] | None) -> dict[str, str]:
 DataOpt = Annotated[
     Path, typer.Option("--data", help="Folder of CSV files, or one .xlsx workbook.")
 ]
+SourceOpt = Annotated[
+    str,
+    typer.Option(
+        "--source",
+        help="How to read --data: auto (by the files' headers), canonical, mosaic, eclipse, "
+        "ssd, hr, or an export profile .yaml.",
+    ),
+]
 RulesetOpt = Annotated[
     str, typer.Option("--ruleset", help="Ruleset name (dorset, devon, ...) or a .yaml file.")
 ]
@@ -194,6 +202,7 @@ def audit(
     pseudonymise: PseudoOpt = False,
     key_file: KeyFileOpt = None,
     no_names: NoNamesOpt = False,
+    source: SourceOpt = "auto",
     debug: DebugOpt = False,
 ) -> None:
     """Find every child, carer and worker outside their required supervision interval."""
@@ -212,6 +221,7 @@ def audit(
         team=team,
         worker=worker,
         params=parse_params(param),
+        source=source,
     )
     key = None
     if pseudonymise:
@@ -292,9 +302,12 @@ def sample_data(
 
 def _register_groups() -> None:
     from .cli_manager import due_cmd, explain_cmd
+    from .cli_profiles import inspect_cmd, profiles_app
     from .cli_rulesets import rulesets_app
 
     app.add_typer(rulesets_app, name="rulesets")
+    app.add_typer(profiles_app, name="profiles")
+    app.command("inspect")(handle_errors(inspect_cmd))
     app.command("due")(handle_errors(due_cmd))
     app.command("explain")(handle_errors(explain_cmd))
 

@@ -40,6 +40,8 @@ def _title(result: Any, con: Console) -> None:
         markup=False,
         highlight=False,
     )
+    if result.source_note and not result.source_note.startswith("canonical"):
+        con.print(f"Data: {result.source_note}", markup=False, highlight=False)
     for scope, h in result.history_from.items():
         date = h.get("date")
         when = _d(date) if date else "none"

@@ -636,6 +636,7 @@ def _about(wb: Workbook, result: Any, argv: Sequence[str] | None) -> None:
         ("Command line", redact_argv(argv, bool(result.summary.get("pseudonymised")))),
         ("Run at (UTC)", dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M:%S")),
         ("Python / Polars", f"{platform.python_version()} / {pl.__version__}"),
+        ("Data read as", result.source_note or ""),
         ("Ruleset file", result.ruleset_path or ""),
         ("Ruleset SHA-256", result.ruleset_sha256 or ""),
     ]
@@ -683,12 +684,26 @@ def write_workbook(
     _by_worker(wb, run, result, with_names)
     _by_supervisor(wb, run, result)
     _data_issues(wb, result)
+    _mapping(wb, run, result)
     _rules(wb, run, result)
     if trend:
         _trend(wb, result, trend)
     _about(wb, result, argv)
     _save_atomic(wb, path)
     return path
+
+
+def _mapping(wb: Workbook, run: Any, result: Any) -> None:
+    """How an export profile read the files (only when one did)."""
+    report = getattr(getattr(run, "data", None), "mapping", None)
+    if report is None:
+        return
+    from ..sources.profiles import mapping_frame
+
+    sheet = Sheet(wb, "Mapping", result.as_of)
+    sheet.append([sheet.cell(f"Source: {result.source_note}", font=BOLD)])
+    frame = mapping_frame(report)
+    _plain_table(sheet, frame, frame.columns)
 
 
 def _trend(wb: Workbook, result: Any, rows: list[dict[str, Any]]) -> None:

@@ -351,8 +351,20 @@ def _row_at(rows: pl.DataFrame, probes: pl.DataFrame, date_col: str, key: str) -
         .select(key, "subject", date_col)
         .join(rows.lazy(), on="subject")
         .filter((pl.col("start") <= pl.col(date_col)) & (pl.col(date_col) <= pl.col("end")))
-        .sort(key, "rank", "start", descending=[False, False, True])
-        .unique(subset=[key], keep="first")
+        # strictest rank, then the latest start; the rest only make ties independent of
+        # the input's row order
+        .sort(
+            key,
+            "rank",
+            "start",
+            "end",
+            "category",
+            "team",
+            "worker_id",
+            descending=[False, False, True, True, False, False, False],
+            nulls_last=True,
+        )
+        .unique(subset=[key], keep="first", maintain_order=True)
         .select(key, "person_id", "category", "team", "worker_id")
         .collect(engine=COLLECT_ENGINE)
     )

@@ -172,7 +172,7 @@ def _children(ctx: EvalContext, rule: Rule, spec: TimelinessSpec) -> RuleOutcome
     cols = ["person_id", "date", "recorded_date", "worker_id"]
     late = _late(ctx, events.select(cols).with_row_index("_event"), spec.working_days, noun)
     late = late.join(_episode_at_event(ctx, late), on="_event", how="left").with_columns(
-        worker_id=pl.coalesce("worker_id", "_ep_worker")
+        worker_id=pl.coalesce("_ep_worker", "worker_id")
     )
     findings = finalise(
         late.with_columns(
@@ -194,7 +194,9 @@ def _subject_type() -> pl.Expr:
 
 
 def _episode_at_event(ctx: EvalContext, late: pl.DataFrame) -> pl.DataFrame:
-    """The episode row open on each event's date (latest start wins): category, team, worker."""
+    """The episode row open on each event's date (latest start wins): category, team and the
+    allocated worker, as interval findings report them (the event's own worker_id is only a
+    fallback)."""
     schema = {
         "_event": pl.UInt32,
         "category": pl.String,
@@ -210,8 +212,17 @@ def _episode_at_event(ctx: EvalContext, late: pl.DataFrame) -> pl.DataFrame:
             (pl.col("start_date") <= pl.col("date"))
             & (pl.col("end_date").is_null() | (pl.col("end_date") >= pl.col("date")))
         )
-        .sort("_event", "start_date", descending=[False, True])
-        .unique(subset=["_event"], keep="first")
+        .sort(
+            "_event",
+            "start_date",
+            "end_date",
+            "category",
+            "team",
+            "worker_id",
+            descending=[False, True, True, False, False, False],
+            nulls_last=True,
+        )
+        .unique(subset=["_event"], keep="first", maintain_order=True)
         .select("_event", "category", "team", pl.col("worker_id").alias("_ep_worker"))
     )
 
@@ -227,8 +238,16 @@ def _children_covered(ctx: EvalContext, findings: pl.DataFrame) -> pl.DataFrame:
             (pl.col("start_date") <= as_of)
             & (pl.col("end_date").is_null() | (pl.col("end_date") >= as_of))
         )
-        .sort("person_id", "start_date", descending=[False, True])
-        .unique(subset=["person_id"], keep="first")
+        .sort(
+            "person_id",
+            "start_date",
+            "category",
+            "team",
+            "worker_id",
+            descending=[False, True, False, False, False],
+            nulls_last=True,
+        )
+        .unique(subset=["person_id"], keep="first", maintain_order=True)
     )
     if open_now.height == 0:
         return empty_covered()

@@ -28,6 +28,11 @@ from .schema import TABLES, Column, TableSpec
 
 WITHHELD = "[withheld: personal data]"
 ROW = "_row"
+FILE_COL = "_file"
+SRC_ROW = "_src_row"
+PROVENANCE = (ROW, FILE_COL, SRC_ROW)
+"""Profile-mapped tables carry each row's own file and line (rows from several files are
+concatenated, so _row is then only a unique key)."""
 TRUE_WORDS = ("y", "yes", "true", "t", "1")
 FALSE_WORDS = ("n", "no", "false", "f", "0")
 ISO_DATE = r"^(\d{4})-(\d{1,2})-(\d{1,2})(?:[ T]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?$"
@@ -60,6 +65,10 @@ class LoadedData:
     path: str
     tables: dict[str, LoadedTable] = field(default_factory=dict)
     issues: pl.DataFrame = field(default_factory=empty_issues)
+    source: str = "canonical"
+    """Which export profile read the files, and why (--source)."""
+    mapping: Any = None
+    """The profile's MappingReport (None for canonical tables)."""
 
     def reconciliation(self) -> dict[str, dict[str, Any]]:
         return {
@@ -115,11 +124,11 @@ def _sha256(path: Path) -> str:
         return hashlib.file_digest(fh, "sha256").hexdigest()
 
 
-def _polars_csv(source: Any, names: list[str]) -> pl.DataFrame:
+def _polars_csv(source: Any, names: list[str], skip: int = 1) -> pl.DataFrame:
     return pl.read_csv(
         source,
         has_header=False,
-        skip_rows=1,
+        skip_rows=skip,
         new_columns=names,
         schema={n: pl.String for n in names},
         truncate_ragged_lines=True,
@@ -405,10 +414,11 @@ def _issue_frame(
     rows = frame.filter(pl.col(mask))
     if rows.height == 0:
         return empty_issues()
+    mapped = FILE_COL in rows.columns
     return rows.select(
         table=pl.lit(table),
-        file=pl.lit(file),
-        row=pl.col(ROW),
+        file=pl.col(FILE_COL) if mapped else pl.lit(file),
+        row=pl.col(SRC_ROW) if mapped else pl.col(ROW),
         column=pl.lit(column),
         value=value.cast(pl.String),
         reason=reason if isinstance(reason, pl.Expr) else pl.lit(reason),
@@ -472,7 +482,7 @@ def parse_table(
     to_raw, header_map, extra = match_headers(raw, spec)
     frame = raw.frame
     # Rows whose every cell is empty are not data (blank lines); they are not counted.
-    cells = [pl.col(c) for c in frame.columns if c != ROW]
+    cells = [pl.col(c) for c in frame.columns if c not in PROVENANCE]
     blank = pl.all_horizontal([(c.is_null() | (c.str.strip_chars() == "")) for c in cells])
     frame = frame.filter(~blank)
     rows_read = frame.height
@@ -496,7 +506,7 @@ def parse_table(
     parsed = (
         frame.lazy()
         .select(
-            pl.col(ROW),
+            *[pl.col(c) for c in PROVENANCE if c in frame.columns],
             *[pl.col(c) for c in to_raw.values()],
             *[m.alias(name) for name, m, *_ in fails + warns],
             *exprs,
