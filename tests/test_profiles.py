@@ -332,3 +332,47 @@ def test_the_audit_workbook_has_the_mapping_sheet(tmp_path: Path) -> None:
         "UNMAPPED",
         40,
     ) in rows
+
+
+def test_one_workbook_with_many_sheets_and_real_excel_dates(tmp_path: Path) -> None:
+    """The Mosaic sample as a single .xlsx: one sheet per report, dates as real Excel dates,
+    the persons sheet with a title row above its header."""
+    import openpyxl
+
+    from supervision_audit.sources.loader import parse_date_expr
+    from supervision_audit.sources.profiles import all_wanted, read_inputs
+
+    inputs, _ = read_inputs(SAMPLE / "mosaic", all_wanted([load_profile("mosaic")]))
+    wb = openpyxl.Workbook(write_only=True)
+    for item in inputs:
+        ws = wb.create_sheet(Path(item.raw.file).stem[:31])
+        if item.raw.file == "persons.csv":
+            ws.append(["Mosaic: persons report"])
+        ws.append(item.raw.headers)
+        frame = item.raw.frame.drop("_row")
+        dated = [
+            c
+            for c, h in zip(frame.columns, item.raw.headers, strict=True)
+            if "DATE" in h.upper() or h.upper().endswith("_ON") or h in ("Manager Since",)
+        ]
+        as_dates = frame.with_columns(
+            pl.coalesce(parse_date_expr(pl.col(c), serials=False).cast(pl.String), pl.col(c)).alias(
+                c
+            )
+            for c in dated
+        )
+        for row in as_dates.rows():
+            ws.append(
+                [
+                    dt.date.fromisoformat(v)
+                    if i in {frame.columns.index(c) for c in dated}
+                    and isinstance(v, str)
+                    and len(v) == 10
+                    and v[4] == "-"
+                    else v
+                    for i, v in enumerate(row)
+                ]
+            )
+    book = tmp_path / "mosaic.xlsx"
+    wb.save(book)
+    assert findings(book, "mosaic") == findings(SAMPLE / "mosaic", "mosaic")
