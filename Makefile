@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 AS_OF  ?= 2026-10-31
 
 .DEFAULT_GOAL := help
-.PHONY: help install demo test lint format bench docs sample-exports clean
+.PHONY: help install demo test lint format bench docs sample-exports batch-demo clean
 
 help: ## List the targets
 	@grep -E '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  make %-12s %s\n", $$1, $$2}'
@@ -41,6 +41,12 @@ bench: install ## Benchmark load, audit and output on 100k and 1M generated chil
 
 docs: install ## Regenerate the schema reference in docs/rulesets.md from the code
 	$(BIN)/python -m supervision_audit.rules.docs
+
+batch-demo: install ## Run the example batch of audits (examples/batch.yaml) into out/batch/
+	mkdir -p out/batch
+	$(BIN)/supervision-audit batch examples/batch.yaml --summary out/batch/summary.json; \
+	  code=$$?; echo "batch exit code: $$code (0 passed, 1 a threshold failed, 2 an audit could not run)"; \
+	  test $$code -ne 2
 
 sample-exports: install ## Rewrite sample_data/{mosaic,eclipse,ssd} from the canonical sample
 	$(BIN)/python -m supervision_audit.exports sample_data

@@ -301,6 +301,7 @@ def sample_data(
 
 
 def _register_groups() -> None:
+    from .cli_batch import batch_cmd
     from .cli_manager import due_cmd, explain_cmd
     from .cli_profiles import inspect_cmd, profiles_app
     from .cli_rulesets import rulesets_app
@@ -310,6 +311,7 @@ def _register_groups() -> None:
     app.command("inspect")(handle_errors(inspect_cmd))
     app.command("due")(handle_errors(due_cmd))
     app.command("explain")(handle_errors(explain_cmd))
+    app.command("batch")(handle_errors(batch_cmd))
 
 
 _register_groups()
