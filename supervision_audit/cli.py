@@ -305,6 +305,7 @@ def _register_groups() -> None:
     from .cli_manager import due_cmd, explain_cmd
     from .cli_profiles import inspect_cmd, profiles_app
     from .cli_rulesets import rulesets_app
+    from .cli_sample import sample_cmd
 
     app.add_typer(rulesets_app, name="rulesets")
     app.add_typer(profiles_app, name="profiles")
@@ -312,6 +313,7 @@ def _register_groups() -> None:
     app.command("due")(handle_errors(due_cmd))
     app.command("explain")(handle_errors(explain_cmd))
     app.command("batch")(handle_errors(batch_cmd))
+    app.command("sample")(handle_errors(sample_cmd))
 
 
 _register_groups()
