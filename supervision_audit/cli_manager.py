@@ -22,6 +22,7 @@ from .cli import (
     ParamOpt,
     RulesetOpt,
     ScopeOpt,
+    SourceOpt,
     TeamOpt,
     WorkerOpt,
     err_console,
@@ -43,6 +44,7 @@ def _run(
     param: list[str] | None,
     team: str | None = None,
     worker: str | None = None,
+    source: str = "auto",
 ) -> Any:
     from .audit import AuditOptions, run_audit
 
@@ -55,6 +57,7 @@ def _run(
         params=parse_params(param),
         team=team,
         worker=worker,
+        source=source,
     )
     return run_audit(opts)
 
@@ -83,6 +86,7 @@ def due_cmd(
     param: ParamOpt = None,
     output_format: FormatOpt = "table",
     output: OutputOpt = None,
+    source: SourceOpt = "auto",
     debug: DebugOpt = False,
 ) -> None:
     """Everyone whose next supervision falls due within the window, or is already overdue."""
@@ -94,7 +98,7 @@ def due_cmd(
         window = Interval.parse(within)
     except ValueError as exc:
         raise UsageError(f"--within: {exc}") from None
-    run = _run(data, ruleset, as_of, history_from, scope, param)
+    run = _run(data, ruleset, as_of, history_from, scope, param, source=source)
     frame = due_list(run, window)
     if team:
         frame = frame.filter(pl.col("team").str.to_lowercase() == team.lower())
@@ -165,13 +169,14 @@ def explain_cmd(
     scope: ScopeOpt = "all",
     param: ParamOpt = None,
     output_format: FormatOpt = "table",
+    source: SourceOpt = "auto",
     debug: DebugOpt = False,
 ) -> None:
     """One child's or worker's whole timeline: requirements, events, due dates, findings."""
     from .manager import explain_subject
 
     _check_format(output_format)
-    run = _run(data, ruleset, as_of, history_from, scope, param)
+    run = _run(data, ruleset, as_of, history_from, scope, param, source=source)
     info = explain_subject(run, subject_id.strip())
     if output_format == "json":
         sys.stdout.write(json.dumps(info, indent=2, ensure_ascii=False) + "\n")

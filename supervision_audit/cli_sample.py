@@ -21,6 +21,7 @@ from .cli import (
     HistoryOpt,
     ParamOpt,
     RulesetOpt,
+    SourceOpt,
     err_console,
     out_console,
 )
@@ -91,6 +92,7 @@ def sample_cmd(
     param: ParamOpt = None,
     output_format: FormatOpt = "table",
     output: SampleOutputOpt = None,
+    source: SourceOpt = "auto",
     debug: DebugOpt = False,
 ) -> None:
     """Choose supervision files to audit, with an audit checklist pre-filled from the data."""
@@ -114,7 +116,7 @@ def sample_cmd(
         exclude_within=window,
     )
     check_options(opts)
-    run = _run(data, ruleset, as_of, history_from, "all", param)
+    run = _run(data, ruleset, as_of, history_from, "all", param, source=source)
     sample = sample_files(run, opts)
     about = {
         "command": "sample",

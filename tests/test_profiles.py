@@ -376,3 +376,44 @@ def test_one_workbook_with_many_sheets_and_real_excel_dates(tmp_path: Path) -> N
     book = tmp_path / "mosaic.xlsx"
     wb.save(book)
     assert findings(book, "mosaic") == findings(SAMPLE / "mosaic", "mosaic")
+
+
+def test_due_and_sample_read_exports_too() -> None:
+    runner = CliRunner()
+    canon = runner.invoke(
+        app,
+        [
+            "due",
+            "--data",
+            str(SAMPLE),
+            "--ruleset",
+            "devon",
+            "--as-of",
+            "2026-10-31",
+            "--within",
+            "7d",
+            "--format",
+            "json",
+        ],
+    )
+    export = runner.invoke(
+        app,
+        [
+            "due",
+            "--data",
+            str(SAMPLE / "eclipse"),
+            "--ruleset",
+            "devon",
+            "--as-of",
+            "2026-10-31",
+            "--within",
+            "7d",
+            "--format",
+            "json",
+            "--source",
+            "eclipse",
+        ],
+    )
+    assert canon.exit_code == 0 and export.exit_code == 0, export.output
+    rows = json.loads(canon.stdout)["rows"]
+    assert len(rows) > 10 and json.loads(export.stdout)["rows"] == rows
