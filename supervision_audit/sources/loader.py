@@ -453,22 +453,85 @@ def _slow_dates(
     return parsed
 
 
-def _confirm_duplicates(parsed: pl.DataFrame, raw_cols: list[str]) -> pl.DataFrame:
-    """Keep the duplicate flag only where every raw cell equals the first row's."""
-    cand = parsed.filter(pl.col("_chk_same"))
+def _confirm_duplicates(
+    parsed: pl.DataFrame, raw_cols: list[str], repeats: pl.DataFrame
+) -> pl.DataFrame:
+    """The later copies among rows sharing a hash (`repeats`: ROW, _hash), kept only where
+    every raw cell equals the first copy's, so a hash collision can never drop a row.
+    Returns the duplicates' provenance columns, _first (its ROW) and _first_shown (the row
+    number a reader sees: the first copy's own line in its file)."""
+    shown = SRC_ROW if SRC_ROW in parsed.columns else ROW
+    provenance = [c for c in PROVENANCE if c in parsed.columns]
+    empty = (
+        parsed.select(*provenance)
+        .clear()
+        .with_columns(_first=pl.lit(None, pl.Int64), _first_shown=pl.lit(None, pl.Int64))
+    )
+    if repeats.height == 0:
+        return empty
+    cand = repeats.with_columns(_first=pl.col(ROW).min().over("_hash")).filter(
+        pl.col(ROW) != pl.col("_first")
+    )
     if cand.height == 0:
-        return parsed
-    firsts = parsed.filter(pl.col(ROW).is_in(cand["_first"].implode())).select(
-        pl.col(ROW).alias("_first"), *[pl.col(c).alias(f"_f_{c}") for c in raw_cols]
+        return empty
+    rows = parsed.filter(pl.col(ROW).is_in(repeats[ROW].implode())).select(*provenance, *raw_cols)
+    firsts = rows.select(
+        pl.col(ROW).alias("_first"),
+        pl.col(shown).alias("_first_shown"),
+        *[pl.col(c).alias(f"_f_{c}") for c in raw_cols],
     )
-    same = cand.join(firsts, on="_first").select(
-        ROW, _same=pl.all_horizontal(pl.col(c).eq_missing(pl.col(f"_f_{c}")) for c in raw_cols)
+    same = (
+        cand.select(ROW, "_first")
+        .join(rows, on=ROW)
+        .join(firsts, on="_first")
+        .filter(pl.all_horizontal(pl.col(c).eq_missing(pl.col(f"_f_{c}")) for c in raw_cols))
     )
-    return (
-        parsed.join(same, on=ROW, how="left")
-        .with_columns(_chk_same=pl.col("_chk_same") & pl.col("_same").fill_null(False))
-        .drop("_same")
+    return same.select(*provenance, "_first", "_first_shown")
+
+
+DISTINCT_KINDS = {
+    "date": pl.Date(),
+    "enum": pl.String(),
+    "bool": pl.Boolean(),
+    "id": pl.String(),
+}
+DISTINCT_LIMIT = 2_000_000
+"""Dates, categories and flags repeat: a column of a million cells holds a few thousand
+distinct texts. Those are parsed once each and looked up per row (a hash lookup instead of
+string work on every cell)."""
+
+
+def _by_distinct(
+    frame: pl.DataFrame,
+    src: str,
+    col: Column,
+    value: pl.Expr,
+    bad: pl.Expr | None,
+    serials: bool,
+) -> tuple[pl.Expr, pl.Expr | None]:
+    """(value, bad) computed on the distinct cell texts, then looked up for every row; the
+    full date parser runs here too, since it only sees the distinct texts."""
+    distinct = frame.select(pl.col(src).unique().drop_nulls())
+    if distinct.height > min(DISTINCT_LIMIT, frame.height // 4):
+        return value, bad
+    text = pl.col(src)
+    if col.kind == "date":
+        value = pl.coalesce(fast_date_expr(text), parse_date_expr(text, serials=serials))
+        present = text.is_not_null() & (text.str.strip_chars() != "")
+        bad = present & value.is_null()
+    flag = bad if bad is not None else pl.lit(False)
+    dtype = DISTINCT_KINDS[col.kind]
+    table = distinct.select(text, _v=value.cast(dtype), _b=flag.fill_null(False))
+    on_null = pl.DataFrame({src: [None]}, schema={src: pl.String}).select(
+        _v=value.cast(dtype), _b=flag.fill_null(False)
     )
+    v_null, b_null = on_null.row(0)
+    looked = text.replace_strict(table[src], table["_v"], default=None, return_dtype=dtype)
+    new_value = pl.when(text.is_null()).then(pl.lit(v_null, dtype)).otherwise(looked)
+    if bad is None:
+        return new_value, None
+    flagged = text.replace_strict(table[src], table["_b"], default=False, return_dtype=pl.Boolean)
+    return new_value, pl.when(text.is_null()).then(pl.lit(b_null)).otherwise(flagged)
 
 
 def parse_table(
@@ -493,6 +556,8 @@ def parse_table(
             exprs.append(_empty_typed(col).alias(col.name))
             continue
         value, bad, reason = _parse_column(col, pl.col(src), value_maps, serials)
+        if col.kind in DISTINCT_KINDS:
+            value, bad = _by_distinct(frame, src, col, value, bad, serials)
         exprs.append(value.alias(col.name))
         if col.required:
             missing = pl.col(src).is_null() | (pl.col(src).str.strip_chars() == "")
@@ -594,21 +659,20 @@ def parse_table(
         raw_cols = list(to_raw.values())
         # One 64-bit hash per row instead of a window over every text column; a duplicate
         # is then confirmed cell by cell, so a hash collision can never drop a row.
-        parsed = parsed.with_columns(_hash=pl.struct(raw_cols).hash())
-        first = pl.col(ROW).min().over("_hash", "_rejected")
-        parsed = parsed.with_columns(_first=first).with_columns(
-            _chk_same=~pl.col("_rejected") & (pl.col(ROW) != pl.col("_first"))
-        )
-        parsed = _confirm_duplicates(parsed, raw_cols)
+        hashed = parsed.select(ROW, _hash=pl.struct(raw_cols).hash(), _ok=~pl.col("_rejected"))
+        # Only rows whose hash repeats among the kept rows can be duplicates: usually few.
+        repeats = hashed.filter(pl.col("_ok")).filter(pl.col("_hash").is_duplicated())
+        dups = _confirm_duplicates(parsed, raw_cols, repeats)
+        parsed = parsed.with_columns(_chk_same=pl.col(ROW).is_in(dups[ROW].implode()))
         issues.append(
             _issue_frame(
-                parsed,
+                dups.with_columns(_chk_same=pl.lit(True)),
                 "_chk_same",
                 spec.name,
                 raw.file,
                 "",
                 pl.lit(None, pl.String),
-                pl.format("exact duplicate of row {}", "_first"),
+                pl.format("exact duplicate of row {}", "_first_shown"),
                 action="counted once",
             )
         )
