@@ -3,11 +3,12 @@
     audits:
       - name: lambeth-children
         data: ../sample_data            # relative to the config file
-        source: auto                    # canonical, mosaic, eclipse, ssd, hr or a .yaml
-        ruleset: lambeth
+        source: auto                    # canonical, auto, mosaic, eclipse, ssd, hr or a .yaml
+        ruleset: lambeth                # a built-in name or a .yaml (relative to the config)
         params: {cat_review_within: 10d}
         scope: all
         as_of: last-month-end           # a date, today, last-month-end or last-week-end
+                                        # (the last Sunday strictly before today)
         outputs: [out/{name}-{as_of}.xlsx, out/{name}-{as_of}.json]
         thresholds: ["children_compliance >= 0.6", "red_findings <= 2000"]
         pseudonymise_key_file: secrets/audit.key   # optional: IDs as keyed tokens
@@ -22,10 +23,13 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 import re
 import time
+from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
+from functools import partial
 from multiprocessing import get_context
 from pathlib import Path
 from typing import Any
@@ -33,6 +37,8 @@ from typing import Any
 from .errors import AuditError, UsageError
 from .rules.yamlio import load_yaml_file
 
+SUMMARY_TOOL = "supervision-audit batch"
+"""The summary's first key: how a history folder's summaries are told from other JSON."""
 NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 THRESHOLD = re.compile(r"^\s*([a-z_]+)\s*(>=|<=|==|>|<)\s*(-?\d+(?:\.\d+)?)\s*$")
 METRICS = {
@@ -60,11 +66,15 @@ AUDIT_KEYS = {
     "pseudonymise_key_file",
 }
 TOKENS = ("today", "last-month-end", "last-week-end")
+STATUSES = ("ok", "threshold_failed", "error")
 
 
 def resolve_as_of(value: Any, today: dt.date) -> dt.date:
     """A date, or a token relative to `today`: today; last-month-end (the last day of the
-    previous calendar month); last-week-end (the last Sunday before today)."""
+    previous calendar month); last-week-end (the last Sunday strictly before today, so on a
+    Sunday the Sunday a week earlier)."""
+    if isinstance(value, dt.datetime):
+        return value.date()
     if isinstance(value, dt.date):
         return value
     text = str(value).strip().lower()
@@ -79,7 +89,7 @@ def resolve_as_of(value: Any, today: dt.date) -> dt.date:
         return dt.date.fromisoformat(text)
     except ValueError:
         raise ValueError(
-            f"as_of '{value}' is not a date (YYYY-MM-DD) or one of: {', '.join(TOKENS)}"
+            f"'{value}' is not a date (YYYY-MM-DD) or one of: {', '.join(TOKENS)}"
         ) from None
 
 
@@ -91,6 +101,7 @@ class Threshold:
     value: float
 
     def passes(self, actual: float | None) -> bool:
+        """A figure that could not be computed (None) never passes."""
         if actual is None:
             return False
         return {
@@ -103,13 +114,56 @@ class Threshold:
 
 
 def parse_threshold(text: str) -> Threshold:
+    """'metric op number', nothing else (no expressions are evaluated)."""
     m = THRESHOLD.match(str(text))
     if not m:
         raise ValueError(f"threshold '{text}' is not 'metric op number' (e.g. red_findings <= 20)")
     metric, op, number = m.groups()
     if metric not in METRICS:
         raise ValueError(f"unknown metric '{metric}' (expected one of: {', '.join(METRICS)})")
-    return Threshold(str(text).strip(), metric, op, float(number))
+    value = float(number)
+    if metric.endswith("_compliance") and not 0 <= value <= 1:
+        raise ValueError(f"threshold '{text}': compliance is a share from 0 to 1 (0.85 means 85%)")
+    return Threshold(str(text).strip(), metric, op, value)
+
+
+def check_source(value: Any, base: Path) -> str:
+    """One audit's `source:`: canonical, auto, a shipped export profile, or a profile .yaml
+    (relative to the config), checked before anything runs. New kinds of source go here."""
+    from .sources.profiles import load_profile, profile_names
+
+    text = str(value).strip()
+    if text.lower().endswith((".yaml", ".yml")):
+        path = Path(text) if Path(text).is_absolute() else base / text
+        if not path.is_file():
+            raise ValueError(f"source profile not found: {path}")
+        try:
+            load_profile(str(path))
+        except AuditError as exc:
+            raise ValueError(f"source profile is invalid: {exc}") from None
+        return str(path)
+    allowed = ["canonical", "auto", *profile_names()]
+    if text not in allowed:
+        raise ValueError(
+            f"source '{text}' is not one of: {', '.join(allowed)} (or a profile .yaml)"
+        )
+    return text
+
+
+def check_ruleset(value: Any, params: dict[str, str], base: Path) -> str:
+    """A built-in ruleset name, or a .yaml relative to the config; loaded with the audit's
+    params now, so an unknown ruleset or a missing parameter stops the batch before it runs."""
+    from .rules.model import load_ruleset
+
+    text = str(value).strip()
+    if text.lower().endswith((".yaml", ".yml")) or "/" in text:
+        path = Path(text)
+        text = str(path if path.is_absolute() else base / path)
+    try:
+        load_ruleset(text, params)
+    except AuditError as exc:
+        raise ValueError(f"ruleset: {exc}") from None
+    return text
 
 
 @dataclass
@@ -129,75 +183,120 @@ class AuditJob:
 
 
 def load_config(path: Path, today: dt.date) -> list[AuditJob]:
-    """Read and validate the whole config before any audit runs; errors name the audit and
-    the field."""
+    """Read and validate the whole config before any audit runs. Errors name the file, the
+    line, the audit and the field. Relative paths are relative to the config file."""
     try:
         raw = load_yaml_file(path)
     except AuditError as exc:
-        raise UsageError(f"batch config {path}: {exc.message}") from None
+        raise UsageError(f"batch config: {exc.message}", file=str(path), line=exc.line) from None
     if not isinstance(raw, dict) or not isinstance(raw.get("audits"), list) or not raw["audits"]:
-        raise UsageError(f"batch config {path}: expected a non-empty 'audits' list")
+        raise UsageError("batch config: expected a non-empty 'audits' list", file=str(path))
+    unknown_top = sorted(str(k) for k in raw if k != "audits")
+    if unknown_top:
+        raise UsageError(
+            f"batch config: unknown top-level field '{unknown_top[0]}' (only 'audits')",
+            file=str(path),
+        )
     base = path.parent
     jobs: list[AuditJob] = []
     seen: set[str] = set()
+    written: dict[str, str] = {}
     for i, item in enumerate(raw["audits"], 1):
 
-        def bad(message: str, i: int = i, item: Any = item) -> UsageError:
-            who = item.get("name") if isinstance(item, dict) and item.get("name") else f"#{i}"
-            return UsageError(f"batch config {path}: audit {who}: {message}")
+        def bad(message: str, key: str | None = None, i: int = i, item: Any = item) -> UsageError:
+            mapping = isinstance(item, dict)
+            who = item.get("name") if mapping and item.get("name") else f"#{i}"
+            line = getattr(item, "line", None)
+            if mapping and key is not None and hasattr(item, "line_of"):
+                line = item.line_of(key)
+            where = f"field '{key}': " if key else ""
+            return UsageError(f"audit {who}: {where}{message}", file=str(path), line=line)
 
         if not isinstance(item, dict):
-            raise bad("expected a mapping")
-        unknown = sorted(set(item) - AUDIT_KEYS)
+            raise bad("expected a mapping (name, data, ruleset, as_of, ...)")
+        unknown = sorted(str(k) for k in set(item) - AUDIT_KEYS)
         if unknown:
-            raise bad(f"unknown field {unknown[0]!r} (allowed: {', '.join(sorted(AUDIT_KEYS))})")
+            raise bad(
+                f"unknown field '{unknown[0]}' (allowed: {', '.join(sorted(AUDIT_KEYS))})",
+                unknown[0],
+            )
         for key in ("name", "data", "ruleset", "as_of"):
             if item.get(key) in (None, ""):
                 raise bad(f"'{key}' is required")
         name = str(item["name"])
         if not NAME.match(name):
-            raise bad("name may hold only letters, digits, '-', '_' and '.'")
+            raise bad("may hold only letters, digits, '-', '_' and '.'", "name")
         if name in seen:
-            raise bad("duplicate name")
+            raise bad("duplicate name", "name")
         seen.add(name)
         try:
             as_of = resolve_as_of(item["as_of"], today)
-            history = (
-                resolve_as_of(item["history_from"], today) if item.get("history_from") else None
-            )
-            thresholds = [parse_threshold(t) for t in item.get("thresholds") or []]
         except ValueError as exc:
-            raise bad(str(exc)) from None
+            raise bad(str(exc), "as_of") from None
+        history = None
+        if item.get("history_from"):
+            try:
+                history = resolve_as_of(item["history_from"], today)
+            except ValueError as exc:
+                raise bad(str(exc), "history_from") from None
+        thresholds_raw = item.get("thresholds") or []
+        if isinstance(thresholds_raw, str):
+            thresholds_raw = [thresholds_raw]
+        try:
+            thresholds = [parse_threshold(t) for t in thresholds_raw]
+        except ValueError as exc:
+            raise bad(str(exc), "thresholds") from None
         scope = str(item.get("scope", "all"))
         if scope not in ("children", "staff", "all"):
-            raise bad(f"scope must be children, staff or all (got '{scope}')")
+            raise bad(f"must be children, staff or all (got '{scope}')", "scope")
         params = item.get("params") or {}
         if not isinstance(params, dict):
-            raise bad("params must be a mapping")
+            raise bad("must be a mapping (name: value)", "params")
+        params = {str(k): str(v) for k, v in params.items()}
+        try:
+            source = check_source(item.get("source", "auto"), base)
+        except ValueError as exc:
+            raise bad(str(exc), "source") from None
+        try:
+            ruleset = check_ruleset(item["ruleset"], params, base)
+        except ValueError as exc:
+            raise bad(str(exc), "ruleset") from None
         outputs = item.get("outputs") or []
         if isinstance(outputs, str):
             outputs = [outputs]
         resolved = []
         for out in outputs:
             text = str(out).replace("{name}", name).replace("{as_of}", as_of.isoformat())
-            if "{" in text:
-                raise bad(f"output '{out}': only {{name}} and {{as_of}} can be filled in")
+            if "{" in text or "}" in text:
+                raise bad(f"'{out}': only {{name}} and {{as_of}} can be filled in", "outputs")
             if Path(text).suffix.lower() not in (".xlsx", ".json", ".csv"):
-                raise bad(f"output '{out}' must end in .xlsx, .json or .csv")
-            resolved.append(str(base / text))
+                raise bad(f"'{out}' must end in .xlsx, .json or .csv", "outputs")
+            target = Path(text) if Path(text).is_absolute() else base / text
+            key = os.path.normpath(target.absolute())
+            if key in written:
+                raise bad(f"'{out}' is also written by audit {written[key]}", "outputs")
+            written[key] = name
+            resolved.append(str(target))
         key_file = item.get("pseudonymise_key_file")
         if key_file is not None:
+            from .report.privacy import read_key
+
             key_path = Path(str(key_file))
-            key_file = str(key_path if key_path.is_absolute() else base / key_path)
+            key_path = key_path if key_path.is_absolute() else base / key_path
+            try:
+                read_key(key_path)
+            except AuditError as exc:
+                raise bad(exc.message, "pseudonymise_key_file") from None
+            key_file = str(key_path)
         data = Path(str(item["data"]))
         jobs.append(
             AuditJob(
                 name=name,
                 data=str(data if data.is_absolute() else base / data),
-                ruleset=str(item["ruleset"]),
+                ruleset=ruleset,
                 as_of=as_of,
-                source=str(item.get("source", "auto")),
-                params={str(k): str(v) for k, v in params.items()},
+                source=source,
+                params=params,
                 scope=scope,
                 history_from=history,
                 outputs=resolved,
@@ -227,13 +326,27 @@ def _figures(summary: dict[str, Any], not_evaluated: int) -> dict[str, float | i
     }
 
 
-def run_job(job: AuditJob) -> dict[str, Any]:
-    """Run one audit and write its outputs; never raises (a failure is in the result)."""
-    from .audit import AuditOptions, run_audit
-    from .report.outputs import write_output
+def open_finding_keys(findings: Any) -> list[str]:
+    """'rule|subject_id' of every finding still outstanding, sorted and distinct: what the
+    next run's trend is matched on (no names, no dates; pseudonymised IDs when keyed)."""
+    import polars as pl
 
-    start = time.perf_counter()
-    out: dict[str, Any] = {
+    return (
+        findings.filter(pl.col("outstanding"))
+        .select(
+            pl.concat_str(
+                [pl.col("rule").fill_null(""), pl.col("subject_id").fill_null("")], separator="|"
+            ).alias("key")
+        )
+        .unique()
+        .sort("key")
+        .get_column("key")
+        .to_list()
+    )
+
+
+def _blank(job: AuditJob) -> dict[str, Any]:
+    return {
         "name": job.name,
         "ruleset": job.ruleset,
         "as_of": job.as_of.isoformat(),
@@ -245,10 +358,19 @@ def run_job(job: AuditJob) -> dict[str, Any]:
         "outputs": [],
         "open_findings": [],
     }
+
+
+def run_job(job: AuditJob, reraise: bool = False) -> dict[str, Any]:
+    """Run one audit and write its outputs; never raises unless `reraise` (--debug) asks
+    (a failure is in the result)."""
+    from .audit import AuditOptions, run_audit
+    from .report.outputs import write_output
+
+    start = time.perf_counter()
+    out = _blank(job)
     try:
         for target in job.outputs:
-            if not Path(target).parent.exists():
-                Path(target).parent.mkdir(parents=True, exist_ok=True)
+            Path(target).parent.mkdir(parents=True, exist_ok=True)
         run = run_audit(
             AuditOptions(
                 data=Path(job.data),
@@ -283,33 +405,72 @@ def run_job(job: AuditJob) -> dict[str, Any]:
             }
             for t in job.thresholds
         ]
-        opened = result.findings.filter(result.findings["outstanding"])
-        out["open_findings"] = sorted(
-            {f"{r}|{s}" for r, s in zip(opened["rule"], opened["subject_id"], strict=True)}
-        )
+        out["open_findings"] = open_finding_keys(result.findings)
         for target in job.outputs:
             write_output(run, Path(target), argv=["supervision-audit", "batch", job.name])
             out["outputs"].append(target)
         failed = [t for t in out["thresholds"] if not t["passed"]]
         out["status"] = "threshold_failed" if failed else "ok"
     except AuditError as exc:
+        if reraise:
+            raise
         out["error"] = str(exc)
     except Exception as exc:  # one audit's crash must not stop the batch
-        out["error"] = f"internal error ({type(exc).__name__}); rerun it alone with --debug"
+        if reraise or os.environ.get("SUPERVISION_AUDIT_RERAISE"):
+            raise
+        # The exception text may quote input values (personal data): name its type only.
+        out["error"] = f"internal error ({type(exc).__name__}); run the batch with --debug"
     out["duration_seconds"] = round(time.perf_counter() - start, 2)
     return out
 
 
-def run_batch(jobs: list[AuditJob], workers: int) -> list[dict[str, Any]]:
+def run_batch(
+    jobs: list[AuditJob],
+    workers: int,
+    each: Callable[[dict[str, Any]], None] | None = None,
+    reraise: bool = False,
+) -> list[dict[str, Any]]:
     """Every job, in parallel processes (spawned: Polars' threads do not survive a fork),
-    returned in the config's order."""
-    if workers <= 1 or len(jobs) <= 1:
-        return [run_job(j) for j in jobs]
-    with ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn")) as pool:
-        return list(pool.map(run_job, jobs))
+    returned in the config's order; `each` sees every result in that order as soon as it and
+    those before it are done. A process that dies fails its own audit, not the batch."""
+    results: list[dict[str, Any]] = []
+
+    def done(r: dict[str, Any]) -> None:
+        results.append(r)
+        if each is not None:
+            each(r)
+
+    pool = None
+    if workers > 1 and len(jobs) > 1:
+        try:
+            pool = ProcessPoolExecutor(
+                max_workers=min(workers, len(jobs)), mp_context=get_context("spawn")
+            )
+        except (NotImplementedError, OSError):  # no process support here: run them in turn
+            pool = None
+    if pool is None:
+        for job in jobs:
+            done(run_job(job, reraise))
+        return results
+    with pool:
+        futures = [pool.submit(partial(run_job, job, reraise)) for job in jobs]
+        for job, future in zip(jobs, futures, strict=True):
+            try:
+                r = future.result()
+            except Exception as exc:
+                if reraise or os.environ.get("SUPERVISION_AUDIT_RERAISE"):
+                    raise
+                r = {
+                    **_blank(job),
+                    "error": f"the audit's process failed ({type(exc).__name__})",
+                    "duration_seconds": 0.0,
+                }
+            done(r)
+    return results
 
 
 def exit_code(results: list[dict[str, Any]]) -> int:
+    """2 if an audit could not run (outranks 1), 1 if a threshold failed, else 0."""
     if any(r["status"] == "error" for r in results):
         return 2
     if any(r["status"] == "threshold_failed" for r in results):
@@ -322,10 +483,12 @@ def exit_code(results: list[dict[str, Any]]) -> int:
 
 
 def load_previous(path: Path) -> dict[str, Any] | None:
-    """A previous summary JSON, or the newest *.json summary in a history folder."""
+    """A previous summary JSON, or the newest batch summary in a history folder (by
+    modification time, then name); None for a folder with no summary in it yet."""
     if path.is_dir():
         candidates = sorted(
-            (p for p in path.glob("*.json") if _is_summary(p)), key=lambda p: p.stat().st_mtime
+            (p for p in path.glob("*.json") if _looks_like_summary(p)),
+            key=lambda p: (p.stat().st_mtime, p.name),
         )
         if not candidates:
             return None
@@ -334,30 +497,34 @@ def load_previous(path: Path) -> dict[str, Any] | None:
         raise UsageError(f"--previous: not found: {path}")
     try:
         doc = json.loads(path.read_text(encoding="utf-8"))
-    except (ValueError, UnicodeDecodeError):
+    except (OSError, ValueError, UnicodeDecodeError):
         raise UsageError(f"--previous: not a batch summary JSON: {path}") from None
-    if not isinstance(doc, dict) or "audits" not in doc:
+    if not isinstance(doc, dict) or not isinstance(doc.get("audits"), list):
         raise UsageError(f"--previous: not a batch summary JSON: {path}")
+    doc["path"] = str(path)
     return doc
 
 
-def _is_summary(path: Path) -> bool:
+def _looks_like_summary(path: Path) -> bool:
+    """Only the start of each file is read: the folder may also hold large audit JSONs."""
     try:
-        return "audits" in json.loads(path.read_text(encoding="utf-8"))
-    except (ValueError, UnicodeDecodeError):
+        with path.open("rb") as fh:
+            head = fh.read(512).decode("utf-8", errors="replace")
+    except OSError:
         return False
+    return re.search(r'"tool"\s*:\s*"' + re.escape(SUMMARY_TOOL) + '"', head) is not None
 
 
 def trend(current: dict[str, Any], previous: dict[str, Any] | None) -> dict[str, Any] | None:
     """Change since the previous run of the same audit (matched by name): compliance deltas
     and findings new / resolved / still open, matched by rule and subject (pseudonymised IDs
-    match too when the same key was used)."""
+    match too when the same key was used). None when either run has no result."""
     if previous is None or current["status"] == "error" or previous.get("status") == "error":
         return None
     now, before = set(current["open_findings"]), set(previous.get("open_findings") or [])
     deltas = {}
     for metric in ("children_compliance", "carers_compliance", "staff_compliance"):
-        a, b = previous.get("figures", {}).get(metric), current["figures"].get(metric)
+        a, b = (previous.get("figures") or {}).get(metric), current["figures"].get(metric)
         deltas[metric] = None if a is None or b is None else round(b - a, 4)
     return {
         "previous_as_of": previous.get("as_of"),
