@@ -44,7 +44,7 @@ docs: install ## Regenerate the schema reference in docs/rulesets.md from the co
 
 batch-demo: install ## Run the example batch of audits (examples/batch.yaml) into out/batch/
 	mkdir -p out/batch
-	$(BIN)/supervision-audit batch examples/batch.yaml --summary out/batch/summary.json; \
+	$(BIN)/supervision-audit batch examples/batch.yaml --summary out/batch/summary.json --previous out/batch/; \
 	  code=$$?; echo "batch exit code: $$code (0 passed, 1 a threshold failed, 2 an audit could not run)"; \
 	  test $$code -ne 2
 
