@@ -345,26 +345,27 @@ def evaluate_children(ctx: EvalContext, rule: Rule) -> RuleOutcome:
 
 
 def _row_at(rows: pl.DataFrame, probes: pl.DataFrame, date_col: str, key: str) -> pl.DataFrame:
-    """For each probe (subject, date), the episode row in force that day (strictest rank)."""
+    """For each probe (subject, date), the episode row in force that day: the strictest rank,
+    then the latest start. Ties are broken by a fixed order of the rows (end, category, team,
+    worker), computed once, so the answer never depends on the input's row order."""
+    ordered = rows.sort(
+        "subject",
+        "rank",
+        "start",
+        "end",
+        "category",
+        "team",
+        "worker_id",
+        descending=[False, False, True, True, False, False, False],
+        nulls_last=True,
+    ).with_row_index("_ord")
     return (
         probes.lazy()
         .select(key, "subject", date_col)
-        .join(rows.lazy(), on="subject")
+        .join(ordered.lazy(), on="subject")
         .filter((pl.col("start") <= pl.col(date_col)) & (pl.col(date_col) <= pl.col("end")))
-        # strictest rank, then the latest start; the rest only make ties independent of
-        # the input's row order
-        .sort(
-            key,
-            "rank",
-            "start",
-            "end",
-            "category",
-            "team",
-            "worker_id",
-            descending=[False, False, True, True, False, False, False],
-            nulls_last=True,
-        )
-        .unique(subset=[key], keep="first", maintain_order=True)
+        .group_by(key)
+        .agg(pl.all().sort_by("_ord").first())
         .select(key, "person_id", "category", "team", "worker_id")
         .collect(engine=COLLECT_ENGINE)
     )
