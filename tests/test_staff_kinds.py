@@ -143,7 +143,7 @@ W1,2026-10-20,HELD,2026-11-05
     messages = result.findings.filter(pl.col("subject_id") == "W2")["message"]
     assert messages[0] == (
         "Supervision session on 17/04/2025: record due by 23/04/2025, written 24/04/2025 "
-        "(1 days late)"
+        "(1 day late)"
     )
     assert set(result.findings["kind"]) == {"timeliness"}
     assert set(result.findings["subject_type"]) == {"worker"}

@@ -37,6 +37,15 @@ def uk(column: str) -> pl.Expr:
     return pl.col(column).dt.strftime("%d/%m/%Y")
 
 
+def days_text(column: str = "days_overdue") -> pl.Expr:
+    """'1 day', '12 days': a count of calendar days as a finding's message writes it."""
+    return (
+        pl.when(pl.col(column) == 1)
+        .then(pl.lit("1 day"))
+        .otherwise(pl.format("{} days", pl.col(column)))
+    )
+
+
 def uk_date(day: dt.date) -> str:
     return day.strftime("%d/%m/%Y")
 

@@ -23,7 +23,7 @@ from ..vocab import (
     CASE_FLAGS,
     WORKER_EVENT_KINDS,
 )
-from .common import not_evaluated
+from .common import days_text, not_evaluated
 from .model import Ctx, Rule
 from .registry import RuleKind, register
 from .yamlio import LineDict
@@ -394,15 +394,15 @@ def finding_message(noun: str, as_of: Any, ended: str) -> pl.Expr:
     "leaving"); plus an absence move and the limit when they apply."""
 
     def say(template: str, *cols: Any) -> pl.Expr:
-        return pl.format(template, "requirement", pl.lit(noun), *cols, "days_overdue")
+        return pl.format(template, "requirement", pl.lit(noun), *cols, days_text())
 
     message = (
         pl.when(pl.col("met_date").is_not_null())
-        .then(say("{}: {} due {}, held {} ({} days late)", _uk("due_date"), _uk("met_date")))
+        .then(say("{}: {} due {}, held {} ({} late)", _uk("due_date"), _uk("met_date")))
         .when(pl.col("outstanding"))
         .then(
             say(
-                "{}: {} due {}, none recorded by {} ({} days overdue)",
+                "{}: {} due {}, none recorded by {} ({} overdue)",
                 _uk("due_date"),
                 pl.lit(as_of.strftime("%d/%m/%Y")),
             )
@@ -410,14 +410,14 @@ def finding_message(noun: str, as_of: Any, ended: str) -> pl.Expr:
         .when(pl.col("ended_by_restart"))
         .then(
             say(
-                "{}: {} due {}, none before the change of supervisor on {} ({} days overdue)",
+                "{}: {} due {}, none before the change of supervisor on {} ({} overdue)",
                 _uk("due_date"),
                 _uk("span_end"),
             )
         )
         .otherwise(
             say(
-                "{}: {} due {}, " + ended + " {} without one ({} days overdue)",
+                "{}: {} due {}, " + ended + " {} without one ({} overdue)",
                 _uk("due_date"),
                 _uk("span_end"),
             )

@@ -23,6 +23,7 @@ from ..context import EvalContext, RuleOutcome, empty_covered
 from ..durations import Interval
 from .common import (
     covered_workers,
+    days_text,
     finalise,
     not_evaluated,
     severity,
@@ -132,20 +133,20 @@ def evaluate(ctx: EvalContext, rule: Rule) -> RuleOutcome:
         pl.when(pl.col("outstanding"))
         .then(
             pl.format(
-                "Session cancelled {}: a held session was due by {}, none by {} ({} days overdue)",
+                "Session cancelled {}: a held session was due by {}, none by {} ({} overdue)",
                 uk("date"),
                 uk("due_date"),
                 pl.lit(uk_date(ctx.as_of)),
-                "days_overdue",
+                days_text(),
             )
         )
         .otherwise(
             pl.format(
-                "Session cancelled {}: a held session was due by {}, held {} ({} days late)",
+                "Session cancelled {}: a held session was due by {}, held {} ({} late)",
                 uk("date"),
                 uk("due_date"),
                 uk("met_date"),
-                "days_overdue",
+                days_text(),
             )
         )
     )

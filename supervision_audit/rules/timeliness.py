@@ -24,6 +24,7 @@ from ..vocab import CARER_CATEGORIES, CASE_EVENT_KINDS
 from ..workdays import add_working_days, year_span
 from .common import (
     covered_workers,
+    days_text,
     finalise,
     missing_column,
     not_evaluated,
@@ -110,20 +111,20 @@ def _late(ctx: EvalContext, events: pl.DataFrame, n: int, noun: str) -> pl.DataF
         )
     )
     late = pl.format(
-        "{} on {}: record due by {}, written {} ({} days late)",
+        "{} on {}: record due by {}, written {} ({} late)",
         pl.lit(noun),
         uk("date"),
         uk("due_date"),
         uk("met_date"),
-        "days_overdue",
+        days_text(),
     )
     missing = pl.format(
-        "{} on {}: record due by {}, none written by {} ({} days overdue)",
+        "{} on {}: record due by {}, none written by {} ({} overdue)",
         pl.lit(noun),
         uk("date"),
         uk("due_date"),
         pl.lit(uk_date(as_of)),
-        "days_overdue",
+        days_text(),
     )
     return out.with_columns(message=pl.when(pl.col("outstanding")).then(missing).otherwise(late))
 
