@@ -102,6 +102,8 @@ def _render(report: dict[str, Any]) -> None:
             for col, formats in f["date_formats"].items():
                 seen = ", ".join(f"{k}: {v:,}" for k, v in formats.items())
                 con.print(f"  {col} date formats: {seen}", markup=False)
+        for note in mapping.get("notes", []):
+            con.print(f"Note: {note}", markup=False)
         missing = {t: c for t, c in mapping["missing_columns"].items() if c}
         for table, cols in missing.items():
             con.print(f"{table}: no file supplies {', '.join(cols)}", markup=False)

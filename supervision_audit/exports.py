@@ -94,15 +94,16 @@ def _write(
         Path(tmp).write_bytes(text)
 
 
-def _staff(src: Path, out: Path) -> None:
-    """Staff in the HR layout (the hr profile), shared by every export."""
+def _staff(src: Path, out: Path, *, teams: bool = True) -> None:
+    """Staff in the HR layout (the hr profile), shared by every export. teams=False leaves
+    the team out of the staff list (the case system's worker list supplies it)."""
     w = _read(src, "workers")
     _write(
         w.select(
             pl.col("worker_id").alias("Employee Number"),
             pl.col("name").alias("Full Name"),
             pl.col("role").alias("Job Title"),
-            pl.col("team").alias("Team"),
+            *([pl.col("team").alias("Team")] if teams else []),
             pl.col("supervisor_id").alias("Manager Employee Number"),
             pl.col("supervisor_since").alias("Manager Since"),
             _uk_datetime("start_date").alias("Start Date"),
@@ -296,7 +297,16 @@ def write_mosaic(src: Path, out: Path) -> None:
         out / "case notes.csv",
         title="Mosaic report: case notes by type",
     )
-    _staff(src, out)
+    _write(
+        _read(src, "workers").select(
+            pl.col("worker_id").alias("WORKER_ID"),
+            pl.col("name").alias("FULL_NAME"),
+            pl.col("role").alias("JOB_TITLE"),
+            pl.col("team").alias("TEAM"),
+        ),
+        out / "Mosaic workers.csv",
+    )
+    _staff(src, out, teams=False)
 
 
 def write_eclipse(src: Path, out: Path) -> None:
@@ -480,6 +490,15 @@ def write_ssd(src: Path, out: Path) -> None:
             pl.col("_status").alias("status"),
         ),
         out / "case notes.csv",
+    )
+    _write(
+        _read(src, "workers").select(
+            pl.col("worker_id").alias("prof_professional_id"),
+            pl.col("name").alias("prof_professional_name"),
+            pl.col("role").alias("prof_professional_job_title"),
+            pl.col("team").alias("prof_professional_team"),
+        ),
+        out / "ssd_professionals.csv",
     )
     _staff(src, out)
 

@@ -417,3 +417,19 @@ def test_due_and_sample_read_exports_too() -> None:
     assert canon.exit_code == 0 and export.exit_code == 0, export.output
     rows = json.loads(canon.stdout)["rows"]
     assert len(rows) > 10 and json.loads(export.stdout)["rows"] == rows
+
+
+def test_a_case_system_worker_list_alone_cannot_make_the_staff_table(tmp_path: Path) -> None:
+    d = tmp_path / "w"
+    write(
+        d,
+        "workers view.csv",
+        "WORKER_ID,FULL_NAME,JOB_TITLE,TEAM\nW1,A Worker,Social Worker,North\n",
+    )
+    write(d, "cin.csv", "PERSON_ID,REFERRAL_DATE,CLOSURE_DATE\n1,2025-01-01,\n")
+    data, report = load(d, "mosaic")
+    assert "workers" not in data.tables
+    assert report.notes and "no staff list with employment start dates" in report.notes[0]
+    run = run_audit(AuditOptions(data=d, ruleset="lambeth", as_of=AS_OF, source="mosaic"))
+    reasons = {n.rule: n.reason for n in run.result.not_evaluated}
+    assert reasons["LAM-S1"] == "no workers table in the data"

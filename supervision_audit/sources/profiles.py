@@ -45,8 +45,9 @@ from .loader import (
 from .schema import TABLES
 
 PROFILE_DIR = Path(__file__).resolve().parent.parent / "data" / "profiles"
-LOOKUPS = ("persons", "allocations")
+LOOKUPS = ("persons", "allocations", "staff_details")
 LOOKUP_COLUMNS = {
+    "staff_details": ("worker_id", "name", "role", "team"),
     "persons": ("person_id", "person_name", "date_of_birth"),
     "allocations": ("person_id", "worker_id", "team", "start_date", "end_date"),
 }
@@ -316,6 +317,8 @@ class MappingReport:
     files: list[SourceReport]
     missing_columns: dict[str, list[str]] = field(default_factory=dict)
     """canonical table -> optional columns no source supplied."""
+    notes: list[str] = field(default_factory=list)
+    """Anything else the reader must know about how the files were combined."""
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -324,6 +327,7 @@ class MappingReport:
             "chosen_because": self.chosen_because,
             "files": [f.__dict__ for f in self.files],
             "missing_columns": self.missing_columns,
+            "notes": self.notes,
         }
 
 
@@ -349,6 +353,10 @@ def mapping_frame(report: MappingReport) -> pl.DataFrame:
         for col, formats in f.date_formats.items():
             for fmt, n in formats.items():
                 add("date format", col, fmt, n)
+    for note in report.notes:
+        rows.append(
+            {"file": "", "read as": "", "feeds": "", "what": "note", "item": note, "detail": ""}
+        )
     schema = {
         "file": pl.String,
         "read as": pl.String,
@@ -569,6 +577,38 @@ def _apply_lookups(
     tables["episodes"] = episodes
 
 
+def _apply_staff_details(
+    merged: dict[str, pl.DataFrame], details: pl.DataFrame | None, report: MappingReport
+) -> None:
+    """A case system's worker list (Mosaic's workers view, SSD's ssd_professionals) fills the
+    name, role and team the HR staff list leaves blank. It has no employment dates, so on its
+    own it cannot make the workers table: the report says so."""
+    if details is None or details.height == 0:
+        return
+    workers = merged.get("workers")
+    if workers is None:
+        report.notes.append(
+            f"{details.height:,} workers were read from the case system's worker list, but no "
+            "staff list with employment start dates was found (see the hr profile), so staff "
+            "rules cannot be evaluated"
+        )
+        return
+    cols = [c for c in ("name", "role", "team") if c in details.columns]
+    extra = details.select(
+        _id_key(pl.col("worker_id")).alias("_wid"), *[pl.col(c).alias(f"_d_{c}") for c in cols]
+    ).unique(subset=["_wid"], keep="first", maintain_order=True)
+    joined = workers.with_columns(_wid=_id_key(pl.col("worker_id"))).join(
+        extra, on="_wid", how="left"
+    )
+    for c in cols:
+        base = pl.col(c) if c in joined.columns else pl.lit(None, pl.String)
+        joined = joined.with_columns(pl.coalesce(base, pl.col(f"_d_{c}")).alias(c))
+    merged["workers"] = joined.drop(["_wid", *[f"_d_{c}" for c in cols]])
+    report.notes.append(
+        "the case system's worker list filled blank names, roles and teams in the staff list"
+    )
+
+
 def _drop_persons(merged: dict[str, pl.DataFrame], gone: list[str], report: MappingReport) -> None:
     """Episodes and case events of persons the persons file marks for dropping (duplicate,
     test or deleted records) are left out, and counted on the file they came from."""
@@ -587,6 +627,20 @@ def _drop_persons(merged: dict[str, pl.DataFrame], gone: list[str], report: Mapp
         merged[name] = frame.filter(~hit)
 
 
+def _canonical_header(path: Path) -> bool:
+    """Whether a file named like a canonical table (workers.csv) has that table's required
+    columns in its first line: an export that happens to share the name does not."""
+    spec = TABLES[path.stem.lower()]
+    try:
+        with open(path, "rb") as fh:
+            first = fh.readline(65536)
+    except OSError:
+        return True  # let the canonical loader report it
+    text = _decode(first, path.name).decode("utf-8", errors="replace")
+    headers = {norm_header(h) for h in next(csv.reader([text.strip()]), [])}
+    return all(norm_header(c) in headers for c in spec.required)
+
+
 def choose_profile(root: Path, source: str) -> tuple[Profile | None, str]:
     """(profile or None for canonical, why). `auto` chooses by the files' headers."""
     if source == "canonical":
@@ -595,10 +649,13 @@ def choose_profile(root: Path, source: str) -> tuple[Profile | None, str]:
         return load_profile(source), f"--source {source}"
     canonical_names = {f"{t}.csv" for t in TABLES}
     if root.is_dir():
-        names = {p.name.lower() for p in root.iterdir() if p.is_file()}
-        if names & canonical_names:
-            found = ", ".join(sorted(names & canonical_names))
-            return None, f"auto: canonical file names found ({found})"
+        found = sorted(
+            p.name
+            for p in root.iterdir()
+            if p.is_file() and p.name.lower() in canonical_names and _canonical_header(p)
+        )
+        if found:
+            return None, f"auto: canonical file names found ({', '.join(found)})"
     elif (
         root.suffix.lower() in (".xlsx", ".xlsm")
         and root.exists()
@@ -683,6 +740,7 @@ def load_with_profile(
         _drop_persons(merged, gone, report)
     lookups = {name: merged.pop(name) for name in LOOKUPS if name in merged}
     _apply_lookups(merged, lookups, serials)
+    _apply_staff_details(merged, lookups.get("staff_details"), report)
     wanted = [t for t in TABLES if t in set(tables)]
     for name in required:
         if name not in merged:
