@@ -97,12 +97,40 @@ def build_segments(timeline: pl.LazyFrame, n_ranks: int) -> pl.LazyFrame:
     return segments
 
 
-def _add(date: pl.Expr, prefix: str, months: bool = True) -> pl.Expr:
-    """date + the rank's interval; `months=False` when no rank uses calendar months, which
-    spares the month arithmetic on every row."""
-    if not months:
-        return date + pl.duration(days=pl.col(f"{prefix}_days"))
-    return add_interval_expr(date, pl.col(f"{prefix}_days"), pl.col(f"{prefix}_months"))
+class _Intervals:
+    """Each rank's target and limit as literals, so adding an interval is one native
+    operation per rank (days: plus a duration; months: Polars' offset_by, which clamps to
+    the month's end exactly as durations.add_months does) instead of per-row arithmetic."""
+
+    def __init__(self, requirements: pl.DataFrame) -> None:
+        self.rows = []
+        for r in requirements.to_dicts():
+            no_limit = r["limit_days"] is None and r["limit_months"] is None
+            self.rows.append(
+                {
+                    "rank": r["rank"],
+                    "every": (r["every_days"], r["every_months"]),
+                    "limit": (r["every_days"], r["every_months"])
+                    if no_limit
+                    else (r["limit_days"], r["limit_months"]),
+                }
+            )
+
+    def add(self, date: pl.Expr, rank: pl.Expr, which: str) -> pl.Expr:
+        """date + the `which` ('every' or 'limit') interval of the row's rank."""
+        branches = []
+        for r in self.rows:
+            days, months = r[which]
+            if days is not None:
+                value = date + pl.duration(days=days)
+            elif months is not None:
+                value = date.dt.offset_by(f"{months}mo")
+            else:
+                continue
+            branches.append(pl.when(rank == r["rank"]).then(value))
+        if not branches:
+            return pl.lit(None, DATE)
+        return pl.coalesce(branches) if len(branches) > 1 else branches[0]
 
 
 def run_clock(
@@ -131,21 +159,6 @@ def run_clock(
     absences: subject, start, end (inclusive): a due or limit date inside an absence moves to
     the absence's end plus `grace_days`, again while it lands in another absence.
     """
-    reqs = requirements.lazy().select(
-        pl.col("rank").cast(pl.Int32),
-        pl.col("every_days").cast(pl.Int32),
-        pl.col("every_months").cast(pl.Int32),
-        pl.when(pl.col("limit_days").is_null() & pl.col("limit_months").is_null())
-        .then(pl.col("every_days"))
-        .otherwise(pl.col("limit_days"))
-        .cast(pl.Int32)
-        .alias("limit_days"),
-        pl.when(pl.col("limit_days").is_null() & pl.col("limit_months").is_null())
-        .then(pl.col("every_months"))
-        .otherwise(pl.col("limit_months"))
-        .cast(pl.Int32)
-        .alias("limit_months"),
-    )
     n_ranks = requirements.height
     timeline = timeline.select(
         pl.col(SUBJECT), pl.col("start"), pl.col("end"), pl.col("rank").cast(pl.Int32)
@@ -268,25 +281,21 @@ def run_clock(
     )
     if not repeat:
         cycles = cycles.filter(~pl.col("is_event"))
-    months = bool(
-        requirements["every_months"].is_not_null().any()
-        or requirements["limit_months"].is_not_null().any()
-    )
-    due = _add(pl.col("anchor"), "every", months)
-    lim = _add(pl.col("anchor"), "limit", months)
+    intervals = _Intervals(requirements)
+    due = intervals.add(pl.col("anchor"), pl.col("rank"), "every")
+    lim = intervals.add(pl.col("anchor"), pl.col("rank"), "limit")
     if restarts is not None:
         forced = add_interval_expr(pl.col("anchor"), pl.col("r_days"), pl.col("r_months"))
         due = pl.when(pl.col("anchor_type") == 1).then(forced).otherwise(due)
         lim = pl.when(pl.col("anchor_type") == 1).then(forced).otherwise(lim)
     cycles = (
         cycles.with_row_index("cycle")
-        .join(reqs, on="rank", how="left", maintain_order="left")
         .with_columns(due_date=due, limit_date=lim, due_rank=pl.col("rank"))
-        .drop("every_days", "every_months", "limit_days", "limit_months", "r_days", "r_months")
+        .drop("r_days", "r_months")
         .collect(engine=COLLECT_ENGINE)
     )
 
-    cycles, changes = _apply_changes(cycles, seg_lazy, reqs, months)
+    cycles, changes = _apply_changes(cycles, seg_lazy, intervals)
     if absences is not None:
         cycles = _apply_absences(cycles, absences, grace_days)
     else:
@@ -302,7 +311,7 @@ def run_clock(
 
 
 def _apply_changes(
-    cycles: pl.DataFrame, segments: pl.LazyFrame, reqs: pl.LazyFrame, months: bool = True
+    cycles: pl.DataFrame, segments: pl.LazyFrame, intervals: _Intervals
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
     """Fold every requirement change inside a cycle into its due and limit dates.
 
@@ -331,12 +340,11 @@ def _apply_changes(
             check_sortedness=False,
         )
         .filter(pl.col("cycle").is_not_null())
-        .join(reqs.rename({"rank": "new_rank"}), on="new_rank", how="left")
         .with_columns(
-            a_new=_add(pl.col("anchor"), "every", months),
-            c_new=_add(pl.col("change"), "every", months),
-            a_new_limit=_add(pl.col("anchor"), "limit", months),
-            c_new_limit=_add(pl.col("change"), "limit", months),
+            a_new=intervals.add(pl.col("anchor"), pl.col("new_rank"), "every"),
+            c_new=intervals.add(pl.col("change"), pl.col("new_rank"), "every"),
+            a_new_limit=intervals.add(pl.col("anchor"), pl.col("new_rank"), "limit"),
+            c_new_limit=intervals.add(pl.col("change"), pl.col("new_rank"), "limit"),
         )
         .select("cycle", "change", "new_rank", "a_new", "c_new", "a_new_limit", "c_new_limit")
         .sort("cycle", "change")
