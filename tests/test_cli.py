@@ -341,3 +341,19 @@ def test_outputs_written_by_extension(tmp_path: Path) -> None:
         assert target.exists() and target.stat().st_size > 0
     code, _, err = invoke(*BASE, "--ruleset", "dorset", "--output", str(tmp_path / "audit.txt"))
     assert code == 2 and ".json, .csv, .xlsx" in err
+
+
+def test_csv_streamed_in_slices_equals_the_whole(tmp_path: Path, monkeypatch) -> None:
+    import datetime as dt
+
+    from supervision_audit.audit import AuditOptions, run_audit
+    from supervision_audit.report import csvout
+
+    run = run_audit(
+        AuditOptions(data=FIXTURE, ruleset="devon", as_of=dt.date(2024, 6, 30), scope="children")
+    )
+    assert run.result.findings.height > 3
+    monkeypatch.setattr(csvout, "SLICE", 2)
+    csvout.write_csv(run.result, tmp_path / "a.csv")
+    whole = (csvout.BOM + csvout.render_csv(run.result)).encode("utf-8")
+    assert (tmp_path / "a.csv").read_bytes() == whole

@@ -12,7 +12,7 @@ from typing import Any
 
 import polars as pl
 
-from .atomic import atomic_write_text
+from .atomic import staged
 from .safe_text import neutralise_expr
 
 BOM = "\ufeff"
@@ -20,11 +20,17 @@ BOM = "\ufeff"
 
 def safe_csv(frame: pl.DataFrame) -> str:
     """Any frame as CSV text with neutralised String columns and ISO dates."""
-    out = frame.with_columns(
+    return _safe(frame).write_csv()
+
+
+SLICE = 100_000
+
+
+def _safe(frame: pl.DataFrame) -> pl.DataFrame:
+    return frame.with_columns(
         [neutralise_expr(pl.col(c)).alias(c) for c, t in frame.schema.items() if t == pl.String]
         + [pl.col(c).dt.strftime("%Y-%m-%d") for c, t in frame.schema.items() if t == pl.Date]
     )
-    return out.write_csv()
 
 
 def render_csv(result: Any) -> str:
@@ -32,4 +38,12 @@ def render_csv(result: Any) -> str:
 
 
 def write_csv(result: Any, path: Path) -> Path:
-    return atomic_write_text(path, BOM + render_csv(result))
+    """Streamed in slices of 100,000 findings, so memory stays flat however many there are."""
+    findings = result.findings_contract()
+    with staged(Path(path)) as tmp, open(tmp, "wb") as fh:
+        fh.write(BOM.encode("utf-8"))
+        if findings.height == 0:
+            _safe(findings).write_csv(fh)
+        for i, part in enumerate(findings.iter_slices(SLICE)):
+            _safe(part).write_csv(fh, include_header=i == 0)
+    return Path(path)
