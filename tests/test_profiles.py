@@ -433,3 +433,47 @@ def test_a_case_system_worker_list_alone_cannot_make_the_staff_table(tmp_path: P
     run = run_audit(AuditOptions(data=d, ruleset="lambeth", as_of=AS_OF, source="mosaic"))
     reasons = {n.rule: n.reason for n in run.result.not_evaluated}
     assert reasons["LAM-S1"] == "no workers table in the data"
+
+
+def test_ssd_extract_to_canonical_tables(tmp_path: Path) -> None:
+    d = tmp_path / "s"
+    write(
+        d,
+        "ssd_person.csv",
+        "pers_person_id,pers_forename,pers_dob\n7,Sam,2010-05-05\n8,Ali,2012-01-01\n",
+    )
+    write(
+        d,
+        "ssd_care_leavers.csv",
+        "clea_person_id,clea_care_leaver_start_date,clea_care_leaver_end_date,"
+        "clea_care_leaver_accommodation_suitable\n"
+        "7,2025-01-01,,Unsuitable\n8,2025-02-01,,Suitable\n",
+    )
+    write(
+        d,
+        "ssd_involvements.csv",
+        "invo_person_id,invo_professional_id,invo_professional_team,"
+        "invo_involvement_start_date,invo_involvement_end_date\n"
+        "7,W9,Leaving Care,2025-01-01,\n8,W9,Leaving Care,2025-02-01,\n",
+    )
+    write(
+        d,
+        "notes.csv",
+        "person_id,note_type,note_date,created_on,created_by,status\n"
+        "7,Case Supervision,2025-03-01,2025-03-03,M1,complete\n"
+        "8,Case Supervision,2025-03-01,,M1,draft\n",
+    )
+    data, report = load(d, "ssd")
+    ep = data.tables["episodes"].frame.sort("person_id")
+    assert ep.select(
+        "person_id", "category", "flags", "worker_id", "team", "person_name"
+    ).rows() == [
+        ("7", "CARE_LEAVER", ["UNSUITABLE_ACCOMMODATION"], "W9", "Leaving Care", "Sam"),
+        ("8", "CARE_LEAVER", [], "W9", "Leaving Care", "Ali"),
+    ]
+    ev = data.tables["case_events"].frame
+    assert ev.select("person_id", "kind", "recorded_date").rows() == [
+        ("7", "CASE_SUPERVISION", dt.date(2025, 3, 3))
+    ]
+    notes = next(f for f in report.files if f.file == "notes.csv")
+    assert notes.excluded == {"note not completed": 1}
