@@ -188,6 +188,8 @@ def _findings(result: Any, con: Console, limit: int) -> None:
 def _not_evaluated(result: Any, con: Console) -> None:
     caveats = result.summary.get("caveats") or []
     if not result.not_evaluated and not caveats:
+        n = len(result.rules_evaluated)
+        con.print(f"Rules: all {n} evaluated, none left out.", markup=False, highlight=False)
         return
     table = Table(
         title="Not evaluated (never counted as compliant)",
