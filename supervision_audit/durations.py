@@ -88,6 +88,17 @@ class Interval:
             return day + dt.timedelta(days=self.days)
         return add_months(day, self.months or 0)
 
+    def sub(self, day: dt.date) -> dt.date:
+        """day minus the interval (months clamped to the month's end, as in add)."""
+        if self.days is not None:
+            return day - dt.timedelta(days=self.days)
+        return add_months(day, -(self.months or 0))
+
+    def window_start(self, end: dt.date) -> dt.date:
+        """The first day of a window of this length that ends on `end` (both included):
+        the 12 months to 31/10/2026 start on 01/11/2025."""
+        return self.sub(end) + dt.timedelta(days=1)
+
     def __str__(self) -> str:
         return self.code()
 

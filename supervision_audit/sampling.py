@@ -127,9 +127,7 @@ def new_seed() -> int:
 
 def window_start(as_of: dt.date, window: Interval) -> dt.date:
     """The first day of the window that ends on as_of (as_of minus the interval)."""
-    if window.days is not None:
-        return as_of - dt.timedelta(days=window.days)
-    return add_months(as_of, -(window.months or 0))
+    return window.sub(as_of)
 
 
 # ---------------------------------------------------------------------------------------

@@ -496,3 +496,12 @@ def test_kind_fields_are_validated(tmp_path: Path, kind: str, body: str, message
 
     with pytest.raises(RulesetError, match=message):
         audit(tmp_path, rule("KX-S9", kind, body), {"workers": WORKERS}, D(2026, 10, 31))
+
+
+def test_window_start_counts_back_whole_months_and_days() -> None:
+    from supervision_audit.durations import Interval
+
+    assert Interval.parse("12m").window_start(D(2026, 10, 31)) == D(2025, 11, 1)
+    assert Interval.parse("1m").window_start(D(2026, 3, 31)) == D(2026, 3, 1)  # 28/2 + 1 day
+    assert Interval.parse("28d").window_start(D(2026, 10, 31)) == D(2026, 10, 4)
+    assert Interval.parse("1m").sub(D(2024, 3, 31)) == D(2024, 2, 29)

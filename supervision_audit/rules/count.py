@@ -142,12 +142,6 @@ def _history(ctx: EvalContext, table: str) -> dt.date | None:
     return frame["date"].min() if frame.height else None  # type: ignore[return-value]
 
 
-def _minus(day: dt.date, iv: Interval) -> pl.Expr:
-    """The first day of the window of length `iv` that ends on `day`."""
-    offset = f"-{iv.days}d" if iv.days is not None else f"-{iv.months}mo"
-    return pl.lit(day).dt.offset_by(offset) + pl.duration(days=1)
-
-
 def _workers(ctx: EvalContext, rule: Rule, spec: CountSpec) -> RuleOutcome:
     for table in ("workers", "worker_events"):
         if not ctx.has(table):
@@ -155,7 +149,7 @@ def _workers(ctx: EvalContext, rule: Rule, spec: CountSpec) -> RuleOutcome:
     window = spec.window
     assert window is not None
     as_of = ctx.as_of
-    start = pl.select(_minus(as_of, window)).item()
+    start = window.window_start(as_of)
     hist = _history(ctx, "worker_events")
     if hist is None or hist > start:
         begun = f"starts on {uk_date(hist)}" if hist else "is empty"
