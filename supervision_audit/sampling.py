@@ -33,7 +33,8 @@ import polars as pl
 from .audit import AuditRun
 from .durations import Interval, add_months
 from .errors import InputError, UsageError
-from .vocab import CARER_CATEGORIES
+from .rules.common import open_on
+from .vocab import subject_type_expr
 
 STRATEGIES = ("random", "risk")
 RISK_WEIGHTS = {"outstanding": 3, "recent": 1, "high_risk": 2}
@@ -139,12 +140,8 @@ def staff_candidates(run: AuditRun) -> pl.DataFrame:
     workers = run.context.tables.get("workers")
     if workers is None:
         return pl.DataFrame(schema=CANDIDATE_SCHEMA)
-    as_of = pl.lit(run.result.as_of)
-    active = (pl.col("start_date") <= as_of) & (
-        pl.col("end_date").is_null() | (pl.col("end_date") >= as_of)
-    )
     return (
-        workers.filter(active)
+        workers.filter(open_on(day=run.result.as_of))
         .select(
             file=pl.lit("staff"),
             subject_type=pl.lit("worker"),
@@ -170,12 +167,8 @@ def case_candidates(run: AuditRun) -> pl.DataFrame:
     episodes = run.context.tables.get("episodes")
     if episodes is None:
         return pl.DataFrame(schema=CANDIDATE_SCHEMA)
-    as_of = pl.lit(run.result.as_of)
-    open_now = (pl.col("start_date") <= as_of) & (
-        pl.col("end_date").is_null() | (pl.col("end_date") >= as_of)
-    )
     current = (
-        episodes.filter(open_now)
+        episodes.filter(open_on(day=run.result.as_of))
         .with_columns(
             high_risk=pl.col("flags")
             .list.contains("HIGH_RISK")
@@ -194,9 +187,7 @@ def case_candidates(run: AuditRun) -> pl.DataFrame:
         current = current.with_columns(worker_supervisor=pl.lit(None, pl.String))
     return current.select(
         file=pl.lit("case"),
-        subject_type=pl.when(pl.col("category").is_in(list(CARER_CATEGORIES)))
-        .then(pl.lit("carer"))
-        .otherwise(pl.lit("child")),
+        subject_type=subject_type_expr(),
         subject_id=pl.col("person_id"),
         team=pl.col("team"),
         worker_id=pl.col("worker_id"),

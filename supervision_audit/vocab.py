@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import polars as pl
+
 CASE_CATEGORIES: tuple[str, ...] = (
     "EARLY_HELP",
     "ASSESSMENT",
@@ -44,3 +46,12 @@ CARER_CATEGORIES: frozenset[str] = frozenset({"FOSTER_CARER"})
 def subject_type_for(category: str) -> str:
     """A FOSTER_CARER episode makes a 'carer' subject; every other category a 'child'."""
     return "carer" if category in CARER_CATEGORIES else "child"
+
+
+def subject_type_expr(category: str = "category") -> pl.Expr:
+    """subject_type_for over a whole column: 'carer' for FOSTER_CARER, else 'child'."""
+    return (
+        pl.when(pl.col(category).is_in(list(CARER_CATEGORIES)))
+        .then(pl.lit("carer"))
+        .otherwise(pl.lit("child"))
+    )

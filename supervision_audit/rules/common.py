@@ -11,6 +11,7 @@ import polars as pl
 
 from ..context import EvalContext, RuleOutcome, empty_covered
 from ..findings import FINDING_EXTRA_SCHEMA, FINDING_SCHEMA, NotEvaluated, empty_findings
+from ..vocab import subject_type_expr
 from .model import Ctx, Rule
 from .yamlio import LineDict
 
@@ -114,11 +115,7 @@ def staff_filter(ctx: Ctx, data: LineDict, key: str = "when") -> StaffFilter:
 
 def workers_active(ctx: EvalContext, on: Any = None) -> pl.DataFrame:
     """Workers employed on `on` (default as_of): start_date <= day <= end_date (open if blank)."""
-    day = on or ctx.as_of
-    return ctx.tables["workers"].filter(
-        (pl.col("start_date") <= pl.lit(day))
-        & (pl.col("end_date").is_null() | (pl.col("end_date") >= pl.lit(day)))
-    )
+    return ctx.tables["workers"].filter(open_on(day=on or ctx.as_of))
 
 
 def worker_info(ctx: EvalContext) -> pl.DataFrame:
@@ -154,6 +151,69 @@ def covered_workers(active: pl.DataFrame, findings: pl.DataFrame) -> pl.DataFram
         team=pl.col("team"),
         worker_id=pl.col("worker_id"),
         supervisor_id=pl.col("supervisor_id"),
+        outstanding=pl.col("outstanding").fill_null(False),
+    )
+
+
+def covered_active_workers(
+    ctx: EvalContext, findings: pl.DataFrame, when: StaffFilter | None = None
+) -> pl.DataFrame:
+    """covered_workers over the workers active at as_of (that `when` selects); empty without
+    a workers table."""
+    if not ctx.has("workers"):
+        return empty_covered()
+    active = workers_active(ctx)
+    return covered_workers(when.filter(active) if when else active, findings)
+
+
+def open_on(start: str = "start_date", end: str = "end_date", day: Any = None) -> pl.Expr:
+    """A row open on `day` (a date or a date column): start <= day <= end, a blank end open."""
+    on = pl.col(day) if isinstance(day, str) else pl.lit(day)
+    return (pl.col(start) <= on) & (pl.col(end).is_null() | (pl.col(end) >= on))
+
+
+def episode_on(episodes: pl.DataFrame, probes: pl.DataFrame, day: str, key: str) -> pl.DataFrame:
+    """For each probe (key, person_id, day), the episode open that day: the latest start,
+    ties broken by a fixed order so the answer never depends on the input's row order.
+    Returns key, category, team, worker_id."""
+    return (
+        probes.select(key, "person_id", day)
+        .join(episodes, on="person_id")
+        .filter(open_on(day=day))
+        .sort(
+            key,
+            "start_date",
+            "end_date",
+            "category",
+            "team",
+            "worker_id",
+            descending=[False, True, True, False, False, False],
+            nulls_last=True,
+        )
+        .unique(subset=[key], keep="first", maintain_order=True)
+        .select(key, "category", "team", "worker_id")
+    )
+
+
+def covered_children(at: pl.DataFrame, findings: pl.DataFrame) -> pl.DataFrame:
+    """Coverage: children and carers open at as_of (`at`: person_id, category, team,
+    worker_id, one row each), and whether each has an outstanding finding under the rule."""
+    if at.height == 0:
+        return empty_covered()
+    breached = (
+        findings.filter(pl.col("outstanding"))
+        .select("subject_id")
+        .unique()
+        .with_columns(outstanding=pl.lit(True))
+    )
+    return at.join(breached, left_on="person_id", right_on="subject_id", how="left").select(
+        scope=pl.lit("children"),
+        subject_type=subject_type_expr(),
+        subject_id=pl.col("person_id"),
+        category=pl.col("category"),
+        team=pl.col("team"),
+        worker_id=pl.col("worker_id"),
+        supervisor_id=pl.lit(None, pl.String),
         outstanding=pl.col("outstanding").fill_null(False),
     )
 

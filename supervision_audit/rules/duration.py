@@ -21,10 +21,11 @@ from dataclasses import dataclass
 
 import polars as pl
 
-from ..context import EvalContext, RuleOutcome, empty_covered
+from ..context import EvalContext, RuleOutcome
 from ..durations import Interval
 from .common import (
     StaffFilter,
+    covered_active_workers,
     covered_workers,
     finalise,
     missing_column,
@@ -146,12 +147,9 @@ def _maximum(ctx: EvalContext, rule: Rule, spec: DurationSpec) -> RuleOutcome:
         allowed = spec.when.filter(ctx.tables["workers"]).select("worker_id")
         rows = rows.join(allowed, on="worker_id")
     findings = finalise(rows, rule, requirement=spec.label, severity=spec.severity)
-    covered = (
-        covered_workers(spec.when.filter(workers_active(ctx)), findings)
-        if ctx.has("workers")
-        else empty_covered()
+    return RuleOutcome(
+        rule.id, rule.scope, findings, covered_active_workers(ctx, findings, spec.when)
     )
-    return RuleOutcome(rule.id, rule.scope, findings, covered)
 
 
 def _minimum(ctx: EvalContext, rule: Rule, spec: DurationSpec) -> RuleOutcome:

@@ -17,13 +17,13 @@ from ..durations import COLLECT_ENGINE, Interval
 from ..engine import ClockResult, run_clock
 from ..findings import FINDING_EXTRA_SCHEMA, FINDING_SCHEMA, empty_findings
 from ..vocab import (
-    CARER_CATEGORIES,
     CASE_CATEGORIES,
     CASE_EVENT_KINDS,
     CASE_FLAGS,
     WORKER_EVENT_KINDS,
+    subject_type_expr,
 )
-from .common import days_text, not_evaluated
+from .common import covered_children, days_text, not_evaluated
 from .model import Ctx, Rule
 from .registry import RuleKind, register
 from .yamlio import LineDict
@@ -443,9 +443,7 @@ def _children_findings(
         .with_columns(
             rule=pl.lit(rule.id),
             kind=pl.lit("interval"),
-            subject_type=pl.when(pl.col("category").is_in(list(CARER_CATEGORIES)))
-            .then(pl.lit("carer"))
-            .otherwise(pl.lit("child")),
+            subject_type=subject_type_expr(),
             subject_id=pl.col("person_id"),
             scope=pl.lit("children"),
             supervisor_id=pl.lit(None, pl.String),
@@ -467,25 +465,7 @@ def _children_covered(
     )
     if open_now.height == 0:
         return empty_covered()
-    at = _row_at(rows, open_now, "as_of", "probe")
-    breached = findings.filter(pl.col("outstanding")).select("subject_id").unique()
-    return at.join(
-        breached.with_columns(outstanding=pl.lit(True)),
-        left_on="person_id",
-        right_on="subject_id",
-        how="left",
-    ).select(
-        scope=pl.lit("children"),
-        subject_type=pl.when(pl.col("category").is_in(list(CARER_CATEGORIES)))
-        .then(pl.lit("carer"))
-        .otherwise(pl.lit("child")),
-        subject_id=pl.col("person_id"),
-        category=pl.col("category"),
-        team=pl.col("team"),
-        worker_id=pl.col("worker_id"),
-        supervisor_id=pl.lit(None, pl.String),
-        outstanding=pl.col("outstanding").fill_null(False),
-    )
+    return covered_children(_row_at(rows, open_now, "as_of", "probe"), findings)
 
 
 KIND = register(

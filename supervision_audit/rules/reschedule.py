@@ -19,10 +19,10 @@ from dataclasses import dataclass
 
 import polars as pl
 
-from ..context import EvalContext, RuleOutcome, empty_covered
+from ..context import EvalContext, RuleOutcome
 from ..durations import Interval
 from .common import (
-    covered_workers,
+    covered_active_workers,
     days_text,
     finalise,
     not_evaluated,
@@ -30,7 +30,6 @@ from .common import (
     uk,
     uk_date,
     worker_info,
-    workers_active,
 )
 from .model import Ctx, Rule
 from .registry import RuleKind, register
@@ -161,10 +160,7 @@ def evaluate(ctx: EvalContext, rule: Rule) -> RuleOutcome:
         requirement=spec.label,
         severity=spec.severity,
     )
-    covered = (
-        covered_workers(workers_active(ctx), findings) if ctx.has("workers") else empty_covered()
-    )
-    return RuleOutcome(rule.id, rule.scope, findings, covered)
+    return RuleOutcome(rule.id, rule.scope, findings, covered_active_workers(ctx, findings))
 
 
 KIND = register(

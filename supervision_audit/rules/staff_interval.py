@@ -11,11 +11,11 @@ from __future__ import annotations
 
 import polars as pl
 
-from ..context import EvalContext, RuleOutcome, empty_covered
+from ..context import EvalContext, RuleOutcome
 from ..durations import COLLECT_ENGINE, Interval, add_interval_expr
 from ..engine import run_clock
 from ..findings import FINDING_EXTRA_SCHEMA, FINDING_SCHEMA, empty_findings
-from .common import not_evaluated
+from .common import covered_workers, not_evaluated
 from .interval import (
     IntervalSpec,
     Requirement,
@@ -149,7 +149,8 @@ def evaluate_staff(ctx: EvalContext, rule: Rule) -> RuleOutcome:
         .join(codes, on="worker_id")
     )
     findings = _findings(ctx, rule, spec, clock.findings, info)
-    covered = _covered(clock.periods, info, findings)
+    active = clock.periods.filter(pl.col("open_at_as_of")).select("subject").unique()
+    covered = covered_workers(active.join(info, on="subject"), findings)
     outcome = RuleOutcome(rule.id, rule.scope, findings, covered, [], detail=clock)
     if spec.absence_grace is not None and not ctx.has("absences"):
         outcome.caveats.append(
@@ -178,30 +179,4 @@ def _findings(
     )
     return out.select(
         [pl.col(c).cast(t) for c, t in {**FINDING_SCHEMA, **FINDING_EXTRA_SCHEMA}.items()]
-    )
-
-
-def _covered(periods: pl.DataFrame, info: pl.DataFrame, findings: pl.DataFrame) -> pl.DataFrame:
-    active = periods.filter(pl.col("open_at_as_of")).select("subject").unique()
-    if active.height == 0:
-        return empty_covered()
-    breached = findings.filter(pl.col("outstanding")).select("subject_id").unique()
-    return (
-        active.join(info, on="subject")
-        .join(
-            breached.with_columns(outstanding=pl.lit(True)),
-            left_on="worker_id",
-            right_on="subject_id",
-            how="left",
-        )
-        .select(
-            scope=pl.lit("staff"),
-            subject_type=pl.lit("worker"),
-            subject_id=pl.col("worker_id"),
-            category=pl.col("role"),
-            team=pl.col("team"),
-            worker_id=pl.col("worker_id"),
-            supervisor_id=pl.col("supervisor_id"),
-            outstanding=pl.col("outstanding").fill_null(False),
-        )
     )

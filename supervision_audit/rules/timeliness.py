@@ -20,19 +20,21 @@ from dataclasses import dataclass
 import polars as pl
 
 from ..context import EvalContext, RuleOutcome, empty_covered
-from ..vocab import CARER_CATEGORIES, CASE_EVENT_KINDS
+from ..vocab import CASE_EVENT_KINDS, subject_type_expr
 from ..workdays import add_working_days, year_span
 from .common import (
-    covered_workers,
+    covered_active_workers,
+    covered_children,
     days_text,
+    episode_on,
     finalise,
     missing_column,
     not_evaluated,
+    open_on,
     severity,
     uk,
     uk_date,
     worker_info,
-    workers_active,
 )
 from .model import Ctx, Rule
 from .registry import RuleKind, register
@@ -156,10 +158,7 @@ def _staff(ctx: EvalContext, rule: Rule, spec: TimelinessSpec) -> RuleOutcome:
         requirement=spec.label,
         severity=spec.severity,
     )
-    covered = (
-        covered_workers(workers_active(ctx), findings) if ctx.has("workers") else empty_covered()
-    )
-    return RuleOutcome(rule.id, rule.scope, findings, covered)
+    return RuleOutcome(rule.id, rule.scope, findings, covered_active_workers(ctx, findings))
 
 
 def _children(ctx: EvalContext, rule: Rule, spec: TimelinessSpec) -> RuleOutcome:
@@ -177,7 +176,7 @@ def _children(ctx: EvalContext, rule: Rule, spec: TimelinessSpec) -> RuleOutcome
     )
     findings = finalise(
         late.with_columns(
-            subject_type=_subject_type(), subject_id=pl.col("person_id"), supervisor_id=None
+            subject_type=subject_type_expr(), subject_id=pl.col("person_id"), supervisor_id=None
         ),
         rule,
         requirement=spec.label,
@@ -186,45 +185,20 @@ def _children(ctx: EvalContext, rule: Rule, spec: TimelinessSpec) -> RuleOutcome
     return RuleOutcome(rule.id, rule.scope, findings, _children_covered(ctx, findings))
 
 
-def _subject_type() -> pl.Expr:
-    return (
-        pl.when(pl.col("category").is_in(list(CARER_CATEGORIES)))
-        .then(pl.lit("carer"))
-        .otherwise(pl.lit("child"))
-    )
-
-
 def _episode_at_event(ctx: EvalContext, late: pl.DataFrame) -> pl.DataFrame:
-    """The episode row open on each event's date (latest start wins): category, team and the
-    allocated worker, as interval findings report them (the event's own worker_id is only a
-    fallback)."""
-    schema = {
-        "_event": pl.UInt32,
-        "category": pl.String,
-        "team": pl.String,
-        "_ep_worker": pl.String,
-    }
+    """The episode open on each event's date: category, team and the allocated worker, as
+    interval findings report them (the event's own worker_id is only a fallback)."""
     if not ctx.has("episodes") or late.height == 0:
-        return pl.DataFrame(schema=schema)
-    return (
-        late.select("_event", "person_id", "date")
-        .join(ctx.tables["episodes"], on="person_id")
-        .filter(
-            (pl.col("start_date") <= pl.col("date"))
-            & (pl.col("end_date").is_null() | (pl.col("end_date") >= pl.col("date")))
+        return pl.DataFrame(
+            schema={
+                "_event": pl.UInt32,
+                "category": pl.String,
+                "team": pl.String,
+                "_ep_worker": pl.String,
+            }
         )
-        .sort(
-            "_event",
-            "start_date",
-            "end_date",
-            "category",
-            "team",
-            "worker_id",
-            descending=[False, True, True, False, False, False],
-            nulls_last=True,
-        )
-        .unique(subset=["_event"], keep="first", maintain_order=True)
-        .select("_event", "category", "team", pl.col("worker_id").alias("_ep_worker"))
+    return episode_on(ctx.tables["episodes"], late, "date", "_event").rename(
+        {"worker_id": "_ep_worker"}
     )
 
 
@@ -232,42 +206,15 @@ def _children_covered(ctx: EvalContext, findings: pl.DataFrame) -> pl.DataFrame:
     """Children (and carers) with an episode open at as_of; breached if a record is missing."""
     if not ctx.has("episodes"):
         return empty_covered()
-    as_of = pl.lit(ctx.as_of)
-    open_now = (
-        ctx.tables["episodes"]
-        .filter(
-            (pl.col("start_date") <= as_of)
-            & (pl.col("end_date").is_null() | (pl.col("end_date") >= as_of))
-        )
-        .sort(
-            "person_id",
-            "start_date",
-            "category",
-            "team",
-            "worker_id",
-            descending=[False, True, False, False, False],
-            nulls_last=True,
-        )
-        .unique(subset=["person_id"], keep="first", maintain_order=True)
-    )
-    if open_now.height == 0:
-        return empty_covered()
-    breached = (
-        findings.filter(pl.col("outstanding"))
-        .select("subject_id")
+    episodes = ctx.tables["episodes"]
+    people = (
+        episodes.filter(open_on(day=ctx.as_of))
+        .select("person_id")
         .unique()
-        .with_columns(outstanding=pl.lit(True))
+        .with_columns(_on=pl.lit(ctx.as_of))
     )
-    return open_now.join(breached, left_on="person_id", right_on="subject_id", how="left").select(
-        scope=pl.lit("children"),
-        subject_type=_subject_type(),
-        subject_id=pl.col("person_id"),
-        category=pl.col("category"),
-        team=pl.col("team"),
-        worker_id=pl.col("worker_id"),
-        supervisor_id=pl.lit(None, pl.String),
-        outstanding=pl.col("outstanding").fill_null(False),
-    )
+    at = episode_on(episodes, people.with_columns(_key=pl.col("person_id")), "_on", "_key")
+    return covered_children(at.rename({"_key": "person_id"}), findings)
 
 
 KIND = register(
