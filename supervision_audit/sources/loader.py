@@ -313,19 +313,24 @@ def fast_date_expr(text: pl.Expr) -> pl.Expr:
     )
 
 
+def id_expr(text: pl.Expr) -> pl.Expr:
+    """An ID as text: trimmed, and '123.0' (a number stored by Excel) read as '123'; leading
+    zeros are kept."""
+    s = text.str.strip_chars()
+    return (
+        pl.when(s.str.ends_with(".0") & s.str.contains(r"^\d+\.0+$"))
+        .then(s.str.replace(r"\.0+$", ""))
+        .otherwise(s)
+    )
+
+
 def _parse_column(
     col: Column, text: pl.Expr, value_maps: dict[str, dict[str, str]], serials: bool
 ) -> tuple[pl.Expr, pl.Expr | None, str]:
     """(parsed value, failure mask (present but unparseable), reason)."""
     present = text.is_not_null() & (text.str.strip_chars() != "")
     if col.kind == "id":
-        s = text.str.strip_chars()
-        value = (
-            pl.when(s.str.ends_with(".0") & s.str.contains(r"^\d+\.0+$"))
-            .then(s.str.replace(r"\.0+$", ""))
-            .otherwise(s)
-        )
-        return pl.when(present).then(value), None, ""
+        return pl.when(present).then(id_expr(text)), None, ""
     if col.kind == "text":
         return pl.when(present).then(text.str.strip_chars()), None, ""
     if col.kind == "date":

@@ -37,6 +37,7 @@ from .loader import (
     _polars_csv,
     _reason,
     _sha256,
+    id_expr,
     norm_header,
     parse_date_expr,
     parse_table,
@@ -480,7 +481,7 @@ def map_source(
     if source.feeds == "persons" and "person_id" in mapped.columns:
         report.dropped_ids = (
             mapped.filter(pl.col("_dropped").is_not_null())
-            .select(_id_key(pl.col("person_id")))["person_id"]
+            .select(id_expr(pl.col("person_id")))["person_id"]
             .drop_nulls()
             .unique()
             .to_list()
@@ -505,12 +506,6 @@ def map_source(
     return kept, report
 
 
-def _id_key(expr: pl.Expr) -> pl.Expr:
-    """An ID as the loader reads it: trimmed, and '123.0' (a number stored by Excel) is '123'."""
-    t = expr.str.strip_chars()
-    return pl.when(t.str.contains(r"^\d+\.0+$")).then(t.str.replace(r"\.0+$", "")).otherwise(t)
-
-
 def _apply_lookups(
     tables: dict[str, pl.DataFrame], lookups: dict[str, pl.DataFrame], serials: bool
 ) -> None:
@@ -523,14 +518,14 @@ def _apply_lookups(
     persons = lookups.get("persons")
     if persons is not None and persons.height:
         people = persons.select(
-            _id_key(pl.col("person_id")).alias("_pid"),
+            id_expr(pl.col("person_id")).alias("_pid"),
             *[
                 pl.col(c).alias(f"_p_{c}")
                 for c in ("person_name", "date_of_birth")
                 if c in persons.columns
             ],
         ).unique(subset=["_pid"], keep="first")
-        episodes = episodes.with_columns(_pid=_id_key(pl.col("person_id"))).join(
+        episodes = episodes.with_columns(_pid=id_expr(pl.col("person_id"))).join(
             people, on="_pid", how="left"
         )
         for c in ("person_name", "date_of_birth"):
@@ -542,7 +537,7 @@ def _apply_lookups(
     if alloc is not None and alloc.height and "start_date" in alloc.columns:
         a = (
             alloc.select(
-                _id_key(pl.col("person_id")).alias("_pid"),
+                id_expr(pl.col("person_id")).alias("_pid"),
                 parse_date_expr(pl.col("start_date"), serials=serials).alias("_astart"),
                 *[pl.col(c).alias(f"_a_{c}") for c in ("worker_id", "team") if c in alloc.columns],
             )
@@ -550,7 +545,7 @@ def _apply_lookups(
             .sort("_astart")
         )
         e = episodes.with_columns(
-            _pid=_id_key(pl.col("person_id")),
+            _pid=id_expr(pl.col("person_id")),
             _estart=parse_date_expr(pl.col("start_date"), serials=serials),
             _order=pl.int_range(pl.len()),
         )
@@ -595,9 +590,9 @@ def _apply_staff_details(
         return
     cols = [c for c in ("name", "role", "team") if c in details.columns]
     extra = details.select(
-        _id_key(pl.col("worker_id")).alias("_wid"), *[pl.col(c).alias(f"_d_{c}") for c in cols]
+        id_expr(pl.col("worker_id")).alias("_wid"), *[pl.col(c).alias(f"_d_{c}") for c in cols]
     ).unique(subset=["_wid"], keep="first", maintain_order=True)
-    joined = workers.with_columns(_wid=_id_key(pl.col("worker_id"))).join(
+    joined = workers.with_columns(_wid=id_expr(pl.col("worker_id"))).join(
         extra, on="_wid", how="left"
     )
     for c in cols:
@@ -618,7 +613,7 @@ def _drop_persons(merged: dict[str, pl.DataFrame], gone: list[str], report: Mapp
         frame = merged.get(name)
         if frame is None or "person_id" not in frame.columns:
             continue
-        hit = _id_key(pl.col("person_id")).is_in(gone)
+        hit = id_expr(pl.col("person_id")).is_in(gone)
         counts = frame.filter(hit).group_by(FILE_COL).len()
         for file, n in zip(counts[FILE_COL].to_list(), counts["len"].to_list(), strict=True):
             rep = by_file[file]
