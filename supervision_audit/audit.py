@@ -22,7 +22,8 @@ from .findings import (
 )
 from .rules.model import Ruleset, load_ruleset
 from .rules.registry import RULE_KINDS
-from .sources.loader import LoadedData, load_canonical
+from .sources.loader import LoadedData
+from .sources.profiles import load_data
 from .sources.schema import CHILD_TABLES, STAFF_TABLES
 
 SCOPES = ("children", "staff", "all")
@@ -78,7 +79,7 @@ def prepare(opts: AuditOptions) -> tuple[Ruleset, LoadedData, EvalContext, tuple
             required += CHILD_TABLES
     if "staff" in scopes:
         wanted += STAFF_TABLES
-    data = load_data(opts, wanted, required, ruleset.value_maps())
+    data = load_data(opts.data, opts.source, wanted, required, ruleset.value_maps())
     if not data.tables:
         names = ", ".join(f"{t}.csv" for t in wanted)
         raise InputError(f"no input tables found (looked for {names})", file=str(opts.data))
@@ -95,31 +96,6 @@ def prepare(opts: AuditOptions) -> tuple[Ruleset, LoadedData, EvalContext, tuple
     _settle_history(ctx, opts, "children", "case_events", "date", "earliest case event")
     _settle_history(ctx, opts, "staff", "worker_sessions", "date", "earliest worker session")
     return ruleset, data, ctx, scopes
-
-
-def load_data(
-    opts: AuditOptions, wanted: list[str], required: list[str], value_maps: dict
-) -> LoadedData:
-    """The canonical tables, read directly or through the export profile --source picks."""
-    from .sources.profiles import choose_profile, load_with_profile
-
-    root = Path(opts.data)
-    profile, why = choose_profile(root, opts.source)
-    if profile is None:
-        data = load_canonical(root, tables=wanted, required=required, value_maps=value_maps)
-        data.source = f"canonical ({why})"
-        return data
-    data, report = load_with_profile(
-        root,
-        profile,
-        tables=wanted,
-        required=required,
-        value_maps=value_maps,
-        chosen_because=why,
-    )
-    data.source = f"{profile.name} profile ({why})"
-    data.mapping = report
-    return data
 
 
 def _settle_history(

@@ -20,13 +20,12 @@ profiles_app = typer.Typer(
 
 def inspect_report(data: Path, source: str, ruleset: str | None) -> dict[str, Any]:
     """The mapping report as JSON-ready data (library call, used by the command and tests)."""
-    from .audit import AuditOptions, load_data
     from .rules.model import load_ruleset
+    from .sources.profiles import load_data
     from .sources.schema import TABLES
 
     maps = load_ruleset(ruleset).value_maps() if ruleset else {}
-    opts = AuditOptions(data=data, ruleset=ruleset or "", as_of=None, source=source)  # type: ignore[arg-type]
-    loaded = load_data(opts, list(TABLES), [], maps)
+    loaded = load_data(data, source, list(TABLES), (), maps)
     issues = (
         loaded.issues.group_by("table", "column", "reason", "action")
         .len()

@@ -38,6 +38,7 @@ from .loader import (
     _reason,
     _sha256,
     id_expr,
+    load_canonical,
     norm_header,
     parse_date_expr,
     parse_table,
@@ -781,3 +782,31 @@ def load_with_profile(
     if issue_frames:
         data.issues = pl.concat(issue_frames, how="vertical").sort("table", "file", "row", "column")
     return data, report
+
+
+def load_data(
+    data: Path,
+    source: str,
+    tables: Any,
+    required: Any = (),
+    value_maps: dict[str, dict[str, str]] | None = None,
+) -> LoadedData:
+    """The canonical tables at `data`, read directly or through the export profile `source`
+    picks (auto: by the files' headers); `.source` says which and why, `.mapping` how."""
+    root = Path(data)
+    profile, why = choose_profile(root, source)
+    if profile is None:
+        loaded = load_canonical(root, tables=tables, required=required, value_maps=value_maps)
+        loaded.source = f"canonical ({why})"
+        return loaded
+    loaded, report = load_with_profile(
+        root,
+        profile,
+        tables=tables,
+        required=required,
+        value_maps=value_maps,
+        chosen_because=why,
+    )
+    loaded.source = f"{profile.name} profile ({why})"
+    loaded.mapping = report
+    return loaded
