@@ -133,6 +133,19 @@ class _Intervals:
         return pl.coalesce(branches) if len(branches) > 1 else branches[0]
 
 
+def _in_segment(dated: pl.LazyFrame, segments: pl.LazyFrame) -> pl.LazyFrame:
+    """Rows (subject, date; sorted) inside a segment, with that segment's period and rank;
+    rows on no open day are dropped."""
+    return dated.join_asof(
+        segments.sort(SUBJECT, "seg_start"),
+        left_on="date",
+        right_on="seg_start",
+        by=SUBJECT,
+        strategy="backward",
+        check_sortedness=False,
+    ).filter(pl.col("seg_end").is_not_null() & (pl.col("date") <= pl.col("seg_end")))
+
+
 def run_clock(
     timeline: pl.LazyFrame,
     events: pl.LazyFrame,
@@ -190,17 +203,8 @@ def run_clock(
             ).fill_null(False)
         )
     )
-    ev = (
-        ev.join_asof(
-            seg_lazy.sort(SUBJECT, "seg_start"),
-            left_on="date",
-            right_on="seg_start",
-            by=SUBJECT,
-            strategy="backward",
-            check_sortedness=False,
-        )
-        .filter(pl.col("seg_end").is_not_null() & (pl.col("date") <= pl.col("seg_end")))
-        .select(SUBJECT, "period", pl.col("date").alias("anchor"), "rank", is_event=pl.lit(True))
+    ev = _in_segment(ev, seg_lazy).select(
+        SUBJECT, "period", pl.col("date").alias("anchor"), "rank", is_event=pl.lit(True)
     )
     starts = periods.select(
         SUBJECT,
@@ -223,15 +227,7 @@ def run_clock(
             )
             .filter(pl.col("date") <= pl.lit(as_of))
             .sort(SUBJECT, "date")
-            .join_asof(
-                seg_lazy.sort(SUBJECT, "seg_start"),
-                left_on="date",
-                right_on="seg_start",
-                by=SUBJECT,
-                strategy="backward",
-                check_sortedness=False,
-            )
-            .filter(pl.col("seg_end").is_not_null() & (pl.col("date") <= pl.col("seg_end")))
+            .pipe(_in_segment, seg_lazy)
             .select(
                 SUBJECT,
                 "period",
