@@ -15,6 +15,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import reduce
 from pathlib import Path
@@ -94,6 +95,8 @@ class RawTable:
     frame: pl.DataFrame  # one String column per header position (c0, c1, ...) + _row
     size_bytes: int
     sha256: str
+    header_line: int = 1
+    """1-based line (or sheet row) the header was read from."""
 
 
 def _decode(data: bytes, shown: str) -> bytes:
@@ -137,10 +140,27 @@ def _polars_csv(source: Any, names: list[str], skip: int = 1) -> pl.DataFrame:
     )
 
 
-def read_csv_raw(path: Path) -> RawTable:
+HEADER_SCAN = 30
+"""Report exports put titles and run dates above the header: a reader given `header_at`
+shows it the first 30 rows and reads the header from the row it picks."""
+HeaderAt = Callable[[list[list[str]]], int]
+
+
+def _top_rows(text: str, header_at: HeaderAt | None) -> tuple[int, list[str]]:
+    """(index of the header row, its cells) among the first rows of `text`."""
+    lines = text.splitlines()[: HEADER_SCAN if header_at else 1]
+    rows = list(csv.reader(lines))
+    idx = header_at(rows) if header_at and rows else 0
+    return idx, rows[idx] if rows else []
+
+
+def read_csv_raw(
+    path: Path, header_at: HeaderAt | None = None, shown: str | None = None
+) -> RawTable:
     """Plain UTF-8 (with or without BOM) goes straight from the file to Polars, which refuses
-    invalid UTF-8; anything else (UTF-16, Windows-1252) is converted first, never replaced."""
-    shown = str(path)
+    invalid UTF-8; anything else (UTF-16, Windows-1252) is converted first, never replaced.
+    The header is the first row, or the row `header_at` picks among the first 30."""
+    shown = shown or str(path)
     try:
         size = path.stat().st_size
         with open(path, "rb") as fh:
@@ -151,26 +171,27 @@ def read_csv_raw(path: Path) -> RawTable:
         raise InputError("the file is empty (no header row)", file=shown)
     frame = None
     if not head.startswith((b"\xff\xfe", b"\xfe\xff")):
-        first = head.removeprefix(b"\xef\xbb\xbf").split(b"\n", 1)[0].rstrip(b"\r")
+        body = head.removeprefix(b"\xef\xbb\xbf")
+        if len(head) == 65536 and b"\n" in body:
+            body = body[: body.rindex(b"\n")]  # a character may be cut at the end of the head
         try:
-            headers = next(csv.reader([first.decode("utf-8")]))
+            idx, headers = _top_rows(body.decode("utf-8"), header_at)
             names = [f"c{i}" for i in range(len(headers))]
-            frame = _polars_csv(path, names)
+            frame = _polars_csv(path, names, skip=idx + 1)
         except (UnicodeDecodeError, pl.exceptions.PolarsError):
             frame = None  # not plain UTF-8 (or not readable as such): the careful path below
     if frame is None:
         text = _decode(path.read_bytes(), shown)
-        first_line = text.split(b"\n", 1)[0].decode("utf-8").rstrip("\r")
-        headers = next(csv.reader([first_line]))
+        idx, headers = _top_rows(text[:262144].decode("utf-8", errors="replace"), header_at)
         names = [f"c{i}" for i in range(len(headers))]
         try:
-            frame = _polars_csv(io.BytesIO(text), names)
+            frame = _polars_csv(io.BytesIO(text), names, skip=idx + 1)
         except pl.exceptions.PolarsError as exc:
             raise InputError(
                 f"not a readable CSV file ({type(exc).__name__})", file=shown
             ) from None
-    frame = frame.with_row_index(ROW, offset=2).with_columns(pl.col(ROW).cast(pl.Int64))
-    return RawTable(shown, headers, frame, size, _sha256(path))
+    frame = frame.with_row_index(ROW, offset=idx + 2).with_columns(pl.col(ROW).cast(pl.Int64))
+    return RawTable(shown, headers, frame, size, _sha256(path), header_line=idx + 1)
 
 
 def xlsx_sheets(path: Path) -> dict[str, str]:
@@ -191,7 +212,7 @@ def _reason(exc: Exception) -> str:
     return "it is not a valid .xlsx file"
 
 
-def read_xlsx_raw(path: Path, sheet: str) -> RawTable:
+def read_xlsx_raw(path: Path, sheet: str, header_at: HeaderAt | None = None) -> RawTable:
     import fastexcel
 
     shown = f"{path.name}[{sheet}]"
@@ -206,14 +227,18 @@ def read_xlsx_raw(path: Path, sheet: str) -> RawTable:
         raise InputError("the sheet is empty (no header row)", file=shown)
     names = [f"c{i}" for i in range(frame.width)]
     frame = frame.rename(dict(zip(frame.columns, names, strict=True)))
-    headers = ["" if v is None else str(v) for v in frame.row(0)]
+    top = frame.head(HEADER_SCAN if header_at else 1).cast(pl.String).rows()
+    rows = [["" if v is None else str(v) for v in row] for row in top]
+    idx = header_at(rows) if header_at else 0
     frame = (
-        frame.slice(1)
-        .with_row_index(ROW, offset=2)
+        frame.slice(idx + 1)
+        .with_row_index(ROW, offset=idx + 2)
         .with_columns(pl.col(ROW).cast(pl.Int64))
         .with_columns(pl.col(n).cast(pl.String) for n in names)
     )
-    return RawTable(shown, headers, frame, len(data), hashlib.sha256(data).hexdigest())
+    return RawTable(
+        shown, rows[idx], frame, len(data), hashlib.sha256(data).hexdigest(), header_line=idx + 1
+    )
 
 
 # ---------------------------------------------------------------------------------------

@@ -18,7 +18,6 @@ mapped to, and every row kept keeps its own file and line for the data-issue rep
 from __future__ import annotations
 
 import csv
-import io
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -34,14 +33,13 @@ from .loader import (
     LoadedData,
     RawTable,
     _decode,
-    _polars_csv,
-    _reason,
-    _sha256,
     id_expr,
     load_canonical,
     norm_header,
     parse_date_expr,
     parse_table,
+    read_csv_raw,
+    read_xlsx_raw,
     xlsx_sheets,
 )
 from .schema import TABLES
@@ -53,8 +51,6 @@ LOOKUP_COLUMNS = {
     "persons": ("person_id", "person_name", "date_of_birth"),
     "allocations": ("person_id", "worker_id", "team", "start_date", "end_date"),
 }
-HEADER_SCAN = 30
-"""Report exports put titles and run dates above the header: the first 30 lines are searched."""
 
 
 @dataclass(frozen=True)
@@ -205,67 +201,30 @@ class InputFile:
 
 def _header_index(rows: list[list[str]], wanted: list[set[str]]) -> int:
     """The first row that holds all the headers of some source (else the first row)."""
-    for i, row in enumerate(rows[:HEADER_SCAN]):
+    for i, row in enumerate(rows):
         keys = {norm_header(c) for c in row if c and c.strip()}
         if any(w <= keys for w in wanted):
             return i
     return 0
 
 
-def _read_csv(path: Path, wanted: list[set[str]]) -> InputFile:
-    shown = path.name
-    text = _decode(path.read_bytes(), shown)
-    head = text[:262144].decode("utf-8", errors="replace").splitlines()[:HEADER_SCAN]
-    rows = list(csv.reader(head))
-    idx = _header_index(rows, wanted)
-    headers = rows[idx] if rows else []
-    names = [f"c{i}" for i in range(len(headers))]
-    try:
-        frame = _polars_csv(io.BytesIO(text), names, skip=idx + 1)
-    except pl.exceptions.PolarsError as exc:
-        raise InputError(f"not a readable CSV file ({type(exc).__name__})", file=shown) from None
-    frame = frame.with_row_index(ROW, offset=idx + 2).with_columns(pl.col(ROW).cast(pl.Int64))
-    return InputFile(RawTable(shown, headers, frame, len(text), _sha256(path)), idx + 1)
-
-
-def _read_sheet(path: Path, sheet: str, wanted: list[set[str]]) -> InputFile:
-    import fastexcel
-
-    shown = f"{path.name}[{sheet}]"
-    try:
-        loaded = fastexcel.read_excel(str(path)).load_sheet_by_name(
-            sheet, header_row=None, dtypes="string"
-        )
-        frame = loaded.to_polars()
-    except Exception as exc:
-        raise InputError(f"cannot read the sheet ({_reason(exc)})", file=shown) from None
-    names = [f"c{i}" for i in range(frame.width)]
-    frame = frame.rename(dict(zip(frame.columns, names, strict=True))).with_columns(
-        pl.col(n).cast(pl.String) for n in names
-    )
-    top = [
-        ["" if v is None else str(v) for v in frame.row(i)]
-        for i in range(min(HEADER_SCAN, frame.height))
-    ]
-    idx = _header_index(top, wanted)
-    headers = top[idx] if top else []
-    frame = (
-        frame.slice(idx + 1)
-        .with_row_index(ROW, offset=idx + 2)
-        .with_columns(pl.col(ROW).cast(pl.Int64))
-    )
-    return InputFile(RawTable(shown, headers, frame, path.stat().st_size, _sha256(path)), idx + 1)
-
-
 def read_inputs(root: Path, wanted: list[set[str]]) -> tuple[list[InputFile], bool]:
-    """Every CSV file in the folder, or every sheet of the workbook; and whether the input
-    is a workbook (whose numbers may be Excel date serials)."""
+    """Every CSV file in the folder, or every sheet of the workbook, each with its header row
+    found; and whether the input is a workbook (whose numbers may be Excel date serials)."""
+
+    def header_at(rows: list[list[str]]) -> int:
+        return _header_index(rows, wanted)
+
     if root.is_dir():
         files = sorted(p for p in root.iterdir() if p.is_file() and p.suffix.lower() == ".csv")
-        return [_read_csv(p, wanted) for p in files], False
-    if root.suffix.lower() in (".xlsx", ".xlsm"):
-        return [_read_sheet(root, s, wanted) for s in xlsx_sheets(root).values()], True
-    raise InputError("expected a folder of CSV files or an .xlsx workbook", file=str(root))
+        raws = [read_csv_raw(p, header_at, shown=p.name) for p in files]
+        workbook = False
+    elif root.suffix.lower() in (".xlsx", ".xlsm"):
+        raws = [read_xlsx_raw(root, s, header_at) for s in xlsx_sheets(root).values()]
+        workbook = True
+    else:
+        raise InputError("expected a folder of CSV files or an .xlsx workbook", file=str(root))
+    return [InputFile(raw, raw.header_line) for raw in raws], workbook
 
 
 # --------------------------------------------------------------------------------------
