@@ -94,6 +94,40 @@ def _write(
         Path(tmp).write_bytes(text)
 
 
+def _people(ep: pl.DataFrame) -> pl.DataFrame:
+    """One row per person: id, name, date of birth (the persons view every system has)."""
+    return (
+        ep.select("person_id", "person_name", "date_of_birth")
+        .unique("person_id", keep="first")
+        .sort("person_id")
+    )
+
+
+def _episodes(frame: pl.DataFrame, path: Path, headers: tuple[str, str, str, str]) -> None:
+    """Episodes as an export of person, start, end and flags under the system's headers."""
+    names = ("person_id", "start_date", "end_date", "flags")
+    _write(frame.select(pl.col(c).alias(h) for c, h in zip(names, headers, strict=True)), path)
+
+
+def _allocations(frame: pl.DataFrame, path: Path, columns: list[pl.Expr]) -> None:
+    """Allocated workers under the system's headers, one row per person and start date
+    (the first column is the person; the start is the column named like START)."""
+    out = frame.select(columns)
+    key = [out.columns[0], next(c for c in out.columns if "START" in c.upper())]
+    _write(out.unique(subset=key, keep="first", maintain_order=True), path)
+
+
+def _worker_list(src: Path, path: Path, headers: tuple[str, str, str, str]) -> None:
+    """The case system's own list of workers: id, name, job title, team."""
+    names = ("worker_id", "name", "role", "team")
+    _write(
+        _read(src, "workers").select(
+            pl.col(c).alias(h) for c, h in zip(names, headers, strict=True)
+        ),
+        path,
+    )
+
+
 def _staff(src: Path, out: Path, *, teams: bool = True) -> None:
     """Staff in the HR layout (the hr profile), shared by every export. teams=False leaves
     the team out of the staff list (the case system's worker list supplies it)."""
@@ -182,11 +216,7 @@ def _by_category(ep: pl.DataFrame, cats: list[str]) -> pl.DataFrame:
 def write_mosaic(src: Path, out: Path) -> None:
     out.mkdir(parents=True, exist_ok=True)
     ep = _read(src, "episodes")
-    people = (
-        ep.select("person_id", "person_name", "date_of_birth")
-        .unique("person_id", keep="first")
-        .sort("person_id")
-    )
+    people = _people(ep)
     people = pl.concat(
         [
             people.with_columns(IS_TEST_PERSON=pl.lit("N")),
@@ -241,23 +271,15 @@ def write_mosaic(src: Path, out: Path) -> None:
         out / "CIN referrals.csv",
         title="Mosaic report: CIN referrals",
     )
-    _write(
-        _by_category(ep, ["CP"]).select(
-            pl.col("person_id").alias("PERSON_ID"),
-            pl.col("start_date").alias("REGISTRATION_START_DATE"),
-            pl.col("end_date").alias("DEREGISTRATION_DATE"),
-            pl.col("flags").alias("FLAGS"),
-        ),
+    _episodes(
+        _by_category(ep, ["CP"]),
         out / "CP registrations.csv",
+        ("PERSON_ID", "REGISTRATION_START_DATE", "DEREGISTRATION_DATE", "FLAGS"),
     )
-    _write(
-        _by_category(ep, ["CLA"]).select(
-            pl.col("person_id").alias("PERSON_ID"),
-            pl.col("start_date").alias("START_DATE"),
-            pl.col("end_date").alias("END_DATE"),
-            pl.col("flags").alias("FLAGS"),
-        ),
+    _episodes(
+        _by_category(ep, ["CLA"]),
         out / "periods of care.csv",
+        ("PERSON_ID", "START_DATE", "END_DATE", "FLAGS"),
     )
     others = ep.filter(~pl.col("category").is_in(["CIN", "CP", "CLA"]))
     _write(
@@ -270,17 +292,16 @@ def write_mosaic(src: Path, out: Path) -> None:
         ),
         out / "involvements.csv",
     )
-    _write(
-        pl.concat([ep, test_ep], how="diagonal_relaxed")
-        .select(
+    _allocations(
+        pl.concat([ep, test_ep], how="diagonal_relaxed"),
+        out / "allocated workers.csv",
+        [
             (pl.col("person_id") + pl.lit(" ")).alias("PERSON_ID"),  # trailing spaces
             pl.col("worker_id").alias("WORKER_ID"),
             pl.col("team").alias("TEAM"),
             pl.col("start_date").alias("START_DATE"),
             pl.col("end_date").alias("END_DATE"),
-        )
-        .unique(subset=["PERSON_ID", "START_DATE"], keep="first", maintain_order=True),
-        out / "allocated workers.csv",
+        ],
     )
     ev = _read(src, "case_events").with_columns(kind_name=_named("kind", KIND_NAMES["mosaic"]))
     notes = _with_extras(ev, "Home Visit")
@@ -297,26 +318,14 @@ def write_mosaic(src: Path, out: Path) -> None:
         out / "case notes.csv",
         title="Mosaic report: case notes by type",
     )
-    _write(
-        _read(src, "workers").select(
-            pl.col("worker_id").alias("WORKER_ID"),
-            pl.col("name").alias("FULL_NAME"),
-            pl.col("role").alias("JOB_TITLE"),
-            pl.col("team").alias("TEAM"),
-        ),
-        out / "Mosaic workers.csv",
-    )
+    _worker_list(src, out / "Mosaic workers.csv", ("WORKER_ID", "FULL_NAME", "JOB_TITLE", "TEAM"))
     _staff(src, out, teams=False)
 
 
 def write_eclipse(src: Path, out: Path) -> None:
     out.mkdir(parents=True, exist_ok=True)
     ep = _read(src, "episodes")
-    people = (
-        ep.select("person_id", "person_name", "date_of_birth")
-        .unique("person_id", keep="first")
-        .sort("person_id")
-    )
+    people = _people(ep)
     dup = people.head(1).with_columns(pl.lit("DUP0001").alias("person_id"))
     people = pl.concat(
         [people.with_columns(DUPLICATED=pl.lit("No")), dup.with_columns(DUPLICATED=pl.lit("Yes"))]
@@ -348,27 +357,22 @@ def write_eclipse(src: Path, out: Path) -> None:
         out / "classifications.csv",
         encoding="cp1252",
     )
-    _write(
-        ep.filter(pl.col("category") == "CLA").select(
-            pl.col("person_id").alias("PERSONID"),
-            pl.col("start_date").alias("EOCSTARTDATE"),
-            pl.col("end_date").alias("EOCENDDATE"),
-            pl.col("flags").alias("FLAGS"),
-        ),
+    _episodes(
+        _by_category(ep, ["CLA"]),
         out / "CLA episodes.csv",
+        ("PERSONID", "EOCSTARTDATE", "EOCENDDATE", "FLAGS"),
     )
-    _write(
-        pl.concat([ep, dup_ep])
-        .select(
+    _allocations(
+        pl.concat([ep, dup_ep]),
+        out / "professional relationships.csv",
+        [
             pl.col("person_id").alias("PERSONID"),
             pl.lit("").alias("PROFESSIONALRELATIONSHIPPERSONID"),
             pl.col("worker_id").alias("ALLOCATEDWORKERCODE"),
             pl.col("start_date").alias("STARTDATE"),
             pl.col("end_date").alias("CLOSEDATE"),
             pl.col("team").alias("TEAM"),
-        )
-        .unique(subset=["PERSONID", "STARTDATE"], keep="first", maintain_order=True),
-        out / "professional relationships.csv",
+        ],
     )
     ev = _read(src, "case_events").with_columns(kind_name=_named("kind", KIND_NAMES["eclipse"]))
     forms = _with_extras(ev, "Visit Record").with_columns(
@@ -394,11 +398,7 @@ def write_eclipse(src: Path, out: Path) -> None:
 def write_ssd(src: Path, out: Path) -> None:
     out.mkdir(parents=True, exist_ok=True)
     ep = _read(src, "episodes")
-    people = (
-        ep.select("person_id", "person_name", "date_of_birth")
-        .unique("person_id", keep="first")
-        .sort("person_id")
-    )
+    people = _people(ep)
     _write(
         people.select(
             pl.col("person_id").alias("pers_person_id"),
@@ -429,15 +429,7 @@ def write_ssd(src: Path, out: Path) -> None:
         ),
     }
     for name, (cat, pid, start, end) in simple.items():
-        _write(
-            _by_category(ep, [cat]).select(
-                pl.col("person_id").alias(pid),
-                pl.col("start_date").alias(start),
-                pl.col("end_date").alias(end),
-                pl.col("flags").alias("flags"),
-            ),
-            out / f"{name}.csv",
-        )
+        _episodes(_by_category(ep, [cat]), out / f"{name}.csv", (pid, start, end, "flags"))
     leavers = _by_category(ep, ["CARE_LEAVER"])
     _write(
         leavers.select(
@@ -464,19 +456,16 @@ def write_ssd(src: Path, out: Path) -> None:
         ),
         out / "case types.csv",
     )
-    _write(
-        ep.select(
+    _allocations(
+        ep,
+        out / "ssd_involvements.csv",
+        [
             pl.col("person_id").alias("invo_person_id"),
             pl.col("worker_id").alias("invo_professional_id"),
             pl.col("team").alias("invo_professional_team"),
             pl.col("start_date").alias("invo_involvement_start_date"),
             pl.col("end_date").alias("invo_involvement_end_date"),
-        ).unique(
-            subset=["invo_person_id", "invo_involvement_start_date"],
-            keep="first",
-            maintain_order=True,
-        ),
-        out / "ssd_involvements.csv",
+        ],
     )
     ev = _read(src, "case_events").with_columns(kind_name=_named("kind", KIND_NAMES["ssd"]))
     notes = _with_extras(ev, "Home Visit").with_columns(pl.col("_status").str.to_lowercase())
@@ -491,14 +480,15 @@ def write_ssd(src: Path, out: Path) -> None:
         ),
         out / "case notes.csv",
     )
-    _write(
-        _read(src, "workers").select(
-            pl.col("worker_id").alias("prof_professional_id"),
-            pl.col("name").alias("prof_professional_name"),
-            pl.col("role").alias("prof_professional_job_title"),
-            pl.col("team").alias("prof_professional_team"),
-        ),
+    _worker_list(
+        src,
         out / "ssd_professionals.csv",
+        (
+            "prof_professional_id",
+            "prof_professional_name",
+            "prof_professional_job_title",
+            "prof_professional_team",
+        ),
     )
     _staff(src, out)
 
