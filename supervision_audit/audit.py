@@ -90,6 +90,7 @@ def prepare(opts: AuditOptions) -> tuple[Ruleset, LoadedData, EvalContext, tuple
         tables=tables,
         columns_present={name: t.columns_present for name, t in data.tables.items()},
         history_from={},
+        history_option=opts.history_from,
         params=dict(ruleset.param_values),
     )
     ctx.cache["history_source"] = {}

@@ -33,6 +33,8 @@ class EvalContext:
     columns_present: dict[str, set[str]]
     history_from: dict[str, dt.date | None]
     """Per scope ("children", "staff"): the date from which event data is complete."""
+    history_option: dt.date | None = None
+    """--history-from as given (None: each rule uses the earliest date of its own data)."""
     params: dict[str, Any] = field(default_factory=dict)
     cache: dict[str, Any] = field(default_factory=dict)
 

@@ -136,8 +136,8 @@ def evaluate(ctx: EvalContext, rule: Rule) -> RuleOutcome:
 
 def _history(ctx: EvalContext, table: str) -> dt.date | None:
     """--history-from, else the earliest date in the table (its export's first day)."""
-    if ctx.cache.get("history_source", {}).get("staff") == "--history-from":
-        return ctx.history_from.get("staff")
+    if ctx.history_option is not None:
+        return ctx.history_option
     frame = ctx.tables[table]
     return frame["date"].min() if frame.height else None  # type: ignore[return-value]
 
