@@ -52,10 +52,11 @@ def uk_date(day: dt.date) -> str:
 
 
 def finalise(
-    frame: pl.DataFrame, rule: Rule, *, requirement: str, severity: str = "red"
+    frame: pl.DataFrame, rule: Rule, *, requirement: str | None = None, severity: str = "red"
 ) -> pl.DataFrame:
     """The finding contract (plus the engine's extra columns) from a kind's working frame:
-    columns it has are cast, the rule's own fill the rest, anything else is null."""
+    columns it has are cast, the rule's own fill the rest, anything else is null. (A frame
+    with per-row requirement, citation and severity, like the interval clock's, keeps them.)"""
     if frame.height == 0:
         return empty_findings()
     own = {

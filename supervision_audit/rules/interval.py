@@ -15,7 +15,7 @@ import polars as pl
 from ..context import EvalContext, RuleOutcome, empty_covered
 from ..durations import COLLECT_ENGINE, Interval
 from ..engine import ClockResult, run_clock
-from ..findings import FINDING_EXTRA_SCHEMA, FINDING_SCHEMA, empty_findings
+from ..findings import empty_findings
 from ..vocab import (
     CASE_CATEGORIES,
     CASE_EVENT_KINDS,
@@ -23,7 +23,7 @@ from ..vocab import (
     WORKER_EVENT_KINDS,
     subject_type_expr,
 )
-from .common import covered_children, days_text, not_evaluated
+from .common import covered_children, days_text, finalise, not_evaluated
 from .model import Ctx, Rule
 from .registry import RuleKind, register
 from .yamlio import LineDict
@@ -391,7 +391,7 @@ def _uk(column: str) -> pl.Expr:
 def finding_message(noun: str, as_of: Any, ended: str) -> pl.Expr:
     """The finding's sentence, from the clock's columns: late, still outstanding, ended by a
     supervisor change, or ended by closure (`ended` names the closure: "case closed" or
-    "leaving"); plus an absence move and the limit when they apply."""
+    "left employment on"); plus an absence move and the limit when they apply."""
 
     def say(template: str, *cols: Any) -> pl.Expr:
         return pl.format(template, "requirement", pl.lit(noun), *cols, days_text())
@@ -440,19 +440,10 @@ def _children_findings(
     out = (
         f.join(at_due, on="cycle", how="left")
         .join(labels_frame(spec, rule), on="due_rank", how="left")
-        .with_columns(
-            rule=pl.lit(rule.id),
-            kind=pl.lit("interval"),
-            subject_type=subject_type_expr(),
-            subject_id=pl.col("person_id"),
-            scope=pl.lit("children"),
-            supervisor_id=pl.lit(None, pl.String),
-        )
+        .with_columns(subject_type=subject_type_expr(), subject_id=pl.col("person_id"))
         .with_columns(message=finding_message(spec.event_noun, ctx.as_of, "case closed"))
     )
-    return out.select(
-        [pl.col(c).cast(t) for c, t in {**FINDING_SCHEMA, **FINDING_EXTRA_SCHEMA}.items()]
-    )
+    return finalise(out, rule)
 
 
 def _children_covered(

@@ -14,8 +14,8 @@ import polars as pl
 from ..context import EvalContext, RuleOutcome
 from ..durations import COLLECT_ENGINE, Interval, add_interval_expr
 from ..engine import run_clock
-from ..findings import FINDING_EXTRA_SCHEMA, FINDING_SCHEMA, empty_findings
-from .common import covered_workers, not_evaluated
+from ..findings import empty_findings
+from .common import covered_workers, finalise, not_evaluated
 from .interval import (
     IntervalSpec,
     Requirement,
@@ -168,15 +168,10 @@ def _findings(
         f.join(info, on="subject", how="left")
         .join(labels_frame(spec, rule), on="due_rank", how="left")
         .with_columns(
-            rule=pl.lit(rule.id),
-            kind=pl.lit("interval"),
             subject_type=pl.lit("worker"),
             subject_id=pl.col("worker_id"),
             category=pl.col("role"),
-            scope=pl.lit("staff"),
             message=finding_message(spec.event_noun, ctx.as_of, "left employment on"),
         )
     )
-    return out.select(
-        [pl.col(c).cast(t) for c, t in {**FINDING_SCHEMA, **FINDING_EXTRA_SCHEMA}.items()]
-    )
+    return finalise(out, rule)

@@ -91,9 +91,7 @@ def _late(ctx: EvalContext, events: pl.DataFrame, n: int, noun: str) -> pl.DataF
     as_of = ctx.as_of
     events = events.filter(pl.col("date") <= pl.lit(as_of))
     if events.height == 0:
-        return events.with_columns(
-            due_date=pl.col("date"), met_date=pl.col("date"), outstanding=pl.lit(True)
-        )
+        return events  # finalise turns an empty frame into empty findings
     years = year_span(events["date"].min(), as_of)
     recorded = pl.when(pl.col("recorded_date") <= pl.lit(as_of)).then(pl.col("recorded_date"))
     out = (
