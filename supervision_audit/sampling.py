@@ -63,14 +63,7 @@ CANDIDATE_SCHEMA: dict[str, Any] = {
 }
 
 CHECKLIST_SCHEMA: dict[str, Any] = {
-    "file": pl.String,
-    "subject_type": pl.String,
-    "subject_id": pl.String,
-    "team": pl.String,
-    "worker_id": pl.String,
-    "supervisor_id": pl.String,
-    "category": pl.String,
-    "high_risk": pl.Boolean,
+    **{k: v for k, v in CANDIDATE_SCHEMA.items() if k != "group"},
     "weight": pl.Int64,
     "draw": pl.UInt32,
     "eligible_in_group": pl.UInt32,

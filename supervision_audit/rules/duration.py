@@ -119,6 +119,20 @@ def _held(ctx: EvalContext) -> pl.DataFrame:
     )
 
 
+def _dated_on(day: str) -> dict[str, pl.Expr]:
+    """A duration finding's worker and dates: a shortfall or an overlong session on `day`
+    (the session, or the window's last day), not a wait, so 0 days overdue."""
+    return {
+        "subject_type": pl.lit("worker"),
+        "subject_id": pl.col("worker_id"),
+        "category": pl.col("role"),
+        "due_date": pl.col(day),
+        "limit_date": pl.col(day),
+        "days_overdue": pl.lit(0),
+        "span_end": pl.col(day),
+    }
+
+
 def _maximum(ctx: EvalContext, rule: Rule, spec: DurationSpec) -> RuleOutcome:
     limit = spec.maximum or 0
     info = worker_info(ctx)
@@ -127,14 +141,8 @@ def _maximum(ctx: EvalContext, rule: Rule, spec: DurationSpec) -> RuleOutcome:
         .filter(pl.col("duration_minutes") > limit)
         .join(info, on="worker_id", how="left")
         .with_columns(
-            subject_type=pl.lit("worker"),
-            subject_id=pl.col("worker_id"),
-            category=pl.col("role"),
-            due_date=pl.col("date"),
-            limit_date=pl.col("date"),
-            days_overdue=pl.lit(0),
+            **_dated_on("date"),
             outstanding=pl.lit(False),
-            span_end=pl.col("date"),
             message=pl.format(
                 "Session on {} lasted {} minutes (at most {})",
                 uk("date"),
@@ -219,14 +227,8 @@ def _minimum(ctx: EvalContext, rule: Rule, spec: DurationSpec) -> RuleOutcome:
         .with_columns(pl.col("minutes").fill_null(0), pl.col("blanks").fill_null(0))
         .filter((pl.col("blanks") == 0) & (pl.col("minutes") < spec.minimum))
         .with_columns(
-            subject_type=pl.lit("worker"),
-            subject_id=pl.col("worker_id"),
-            category=pl.col("role"),
-            due_date=pl.col("w_end"),
-            limit_date=pl.col("w_end"),
-            days_overdue=pl.lit(0),
+            **_dated_on("w_end"),
             outstanding=pl.col("k") == 0,
-            span_end=pl.col("w_end"),
             message=pl.format(
                 "{} minutes of held supervision from {} to {} (at least {})",
                 "minutes",
