@@ -477,3 +477,12 @@ def test_ssd_extract_to_canonical_tables(tmp_path: Path) -> None:
     ]
     notes = next(f for f in report.files if f.file == "notes.csv")
     assert notes.excluded == {"note not completed": 1}
+
+
+def test_auto_reads_hr_files_alone_with_the_hr_profile(tmp_path: Path) -> None:
+    d = tmp_path / "hr"
+    d.mkdir()
+    for name in ("HR staff list.csv", "supervision log.csv"):
+        (d / name).write_bytes((SAMPLE / "mosaic" / name).read_bytes())
+    profile, why = choose_profile(d, "auto")
+    assert profile is not None and profile.name == "hr", why

@@ -42,7 +42,7 @@ from .loader import (
     read_xlsx_raw,
     xlsx_sheets,
 )
-from .schema import TABLES
+from .schema import STAFF_TABLES, TABLES
 
 PROFILE_DIR = Path(__file__).resolve().parent.parent / "data" / "profiles"
 LOOKUPS = ("persons", "allocations", "staff_details")
@@ -598,10 +598,18 @@ def _canonical_header(path: Path) -> bool:
 
 def choose_profile(root: Path, source: str) -> tuple[Profile | None, str]:
     """(profile or None for canonical, why). `auto` chooses by the files' headers."""
+    profile, why, _ = _choose(root, source)
+    return profile, why
+
+
+def _choose(
+    root: Path, source: str
+) -> tuple[Profile | None, str, tuple[list[InputFile], bool] | None]:
+    """choose_profile, plus the files `auto` read to decide (so they are not read twice)."""
     if source == "canonical":
-        return None, "--source canonical"
+        return None, "--source canonical", None
     if source != "auto":
-        return load_profile(source), f"--source {source}"
+        return load_profile(source), f"--source {source}", None
     canonical_names = {f"{t}.csv" for t in TABLES}
     if root.is_dir():
         found = sorted(
@@ -610,36 +618,41 @@ def choose_profile(root: Path, source: str) -> tuple[Profile | None, str]:
             if p.is_file() and p.name.lower() in canonical_names and _canonical_header(p)
         )
         if found:
-            return None, f"auto: canonical file names found ({', '.join(found)})"
+            return None, f"auto: canonical file names found ({', '.join(found)})", None
     elif (
         root.suffix.lower() in (".xlsx", ".xlsm")
         and root.exists()
         and set(xlsx_sheets(root)) & set(TABLES)
     ):
-        return None, "auto: canonical sheet names found"
+        return None, "auto: canonical sheet names found", None
     if not root.exists():
-        return None, "auto: nothing to inspect"
+        return None, "auto: nothing to inspect", None
     profiles = [load_profile(n) for n in profile_names()]
-    inputs, _ = read_inputs(root, all_wanted(profiles))
-    scores = []
-    for p in profiles:
-        hits = [i.raw.file for i in inputs if best_source(p, i.raw.headers) is not None]
-        own = [
-            i.raw.file
-            for i in inputs
-            if (s := best_source(p, i.raw.headers)) is not None
-            and s.feeds
-            not in ("workers", "worker_sessions", "worker_events", "team_events", "absences")
-        ]
-        scores.append((len(own), len(hits), p.name, p, hits))
-    scores.sort(key=lambda t: (t[0], t[1], t[2]), reverse=True)
-    best = scores[0] if scores else None
-    if best is None or best[1] == 0:
-        return None, "auto: no export profile recognised the files; reading them as canonical"
-    n_files = len(inputs)
-    return best[3], (
-        f"auto: {best[2]} recognised {best[1]} of {n_files} files by their headers "
-        f"({', '.join(best[4])})"
+    read = read_inputs(root, all_wanted(profiles))
+    inputs = read[0]
+
+    def score(p: Profile) -> tuple[int, int, list[str]]:
+        """(case-system files recognised, all files recognised, their names): every profile
+        includes the HR sources, so the case-system files decide."""
+        sources = [(i.raw.file, best_source(p, i.raw.headers)) for i in inputs]
+        hits = [f for f, s in sources if s is not None]
+        own = [f for f, s in sources if s is not None and s.feeds not in STAFF_TABLES]
+        return len(own), len(hits), hits
+
+    # ties go to the smaller profile: a folder of HR files alone is read as hr
+    scored = sorted(
+        ((*score(p), p.name, p) for p in profiles),
+        key=lambda t: (t[0], t[1], -len(t[4].sources)),
+        reverse=True,
+    )
+    _, n_hits, hits, name, best = scored[0]
+    if n_hits == 0:
+        return None, "auto: no export profile recognised the files; reading them as canonical", None
+    return (
+        best,
+        f"auto: {name} recognised {n_hits} of {len(inputs)} files by their headers "
+        f"({', '.join(hits)})",
+        read,
     )
 
 
@@ -651,6 +664,7 @@ def load_with_profile(
     required: Any = (),
     value_maps: dict[str, dict[str, str]] | None = None,
     chosen_because: str = "",
+    inputs: tuple[list[InputFile], bool] | None = None,
 ) -> tuple[LoadedData, MappingReport]:
     """Read every export file, map each recognised one, and validate the canonical tables
     with the canonical loader (so every rule about bad rows applies unchanged)."""
@@ -659,7 +673,7 @@ def load_with_profile(
             "not found (give a folder of CSV files or an .xlsx workbook)", file=str(root)
         )
     value_maps = value_maps or {}
-    inputs, serials = read_inputs(root, [set(s.recognise) for s in profile.sources])
+    files, serials = inputs or read_inputs(root, [set(s.recognise) for s in profile.sources])
     report = MappingReport(profile.name, profile.title, chosen_because, [])
     parts: dict[str, list[pl.DataFrame]] = {}
     canonical_ok = {
@@ -672,7 +686,7 @@ def load_with_profile(
         ),
         "status": TABLES["worker_sessions"].column("status").choices,
     }
-    for item in inputs:
+    for item in files:
         source = best_source(profile, item.raw.headers)
         if source is None:
             report.files.append(
@@ -753,7 +767,7 @@ def load_data(
     """The canonical tables at `data`, read directly or through the export profile `source`
     picks (auto: by the files' headers); `.source` says which and why, `.mapping` how."""
     root = Path(data)
-    profile, why = choose_profile(root, source)
+    profile, why, read = _choose(root, source)
     if profile is None:
         loaded = load_canonical(root, tables=tables, required=required, value_maps=value_maps)
         loaded.source = f"canonical ({why})"
@@ -765,6 +779,7 @@ def load_data(
         required=required,
         value_maps=value_maps,
         chosen_because=why,
+        inputs=read,
     )
     loaded.source = f"{profile.name} profile ({why})"
     loaded.mapping = report
