@@ -383,16 +383,9 @@ def run_job(job: AuditJob, reraise: bool = False) -> dict[str, Any]:
             )
         )
         if job.key_file is not None:
-            import dataclasses
+            from .report.privacy import apply_privacy, read_key
 
-            from .report.privacy import pseudonymise_result, read_key
-
-            key = read_key(Path(job.key_file))
-            run.result = pseudonymise_result(run.result, key)
-            run.result = dataclasses.replace(
-                run.result, summary={**run.result.summary, "no_names": True}
-            )
-            run.privacy_key = key
+            run = apply_privacy(run, read_key(Path(job.key_file)), no_names=True)
         result = run.result
         figures = _figures(result.summary, len(result.not_evaluated))
         out["figures"] = figures

@@ -231,27 +231,13 @@ def audit(
     elif key_file is not None:
         raise UsageError("--key-file goes with --pseudonymise")
     run = run_audit(opts)
+    from .report.privacy import apply_privacy
+
     run = apply_privacy(run, key, no_names)
     if output is not None:
         written = write_output(run, output, argv=sys.argv)
         err_console().print(f"wrote {written}", markup=False)
     render(run.result, output_format, limit)
-
-
-def apply_privacy(run: Any, key: bytes | None, no_names: bool) -> Any:
-    """Pseudonymise (every ID a keyed token) and/or drop names, for every output format."""
-    import dataclasses
-
-    result = run.result
-    if key is not None:
-        from .report.privacy import pseudonymise_result
-
-        result = pseudonymise_result(result, key)
-        run.privacy_key = key
-    if no_names or key is not None:
-        result = dataclasses.replace(result, summary={**result.summary, "no_names": True})
-    run.result = result
-    return run
 
 
 def render(result: Any, output_format: str, limit: int) -> None:

@@ -118,3 +118,18 @@ def pseudonymise_result(result: Any, key: bytes) -> Any:
     return dataclasses.replace(
         result, findings=findings, data_issues=issues, summary=summary, covered=covered
     )
+
+
+def apply_privacy(run: Any, key: bytes | None, no_names: bool) -> Any:
+    """Pseudonymise (every ID a keyed token) and/or drop names, for every output format of
+    an AuditRun; returns the run."""
+    import dataclasses
+
+    result = run.result
+    if key is not None:
+        result = pseudonymise_result(result, key)
+        run.privacy_key = key
+    if no_names or key is not None:
+        result = dataclasses.replace(result, summary={**result.summary, "no_names": True})
+    run.result = result
+    return run
