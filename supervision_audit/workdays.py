@@ -33,11 +33,7 @@ def add_working_days(date: pl.Expr, n: int, years: tuple[int, int]) -> pl.Expr:
     return date.dt.add_business_days(n, holidays=list(bank_holidays(*years)), roll="backward")
 
 
-def year_span(*dates: dt.date | None) -> tuple[int, int]:
+def year_span(first: dt.date, last: dt.date) -> tuple[int, int]:
     """(first, last) calendar year covering the dates, with a year's margin after the last,
     so a due date that crosses New Year still sees January's bank holidays."""
-    years = [d.year for d in dates if d is not None]
-    if not years:
-        today = dt.date.today().year
-        return today, today + 1
-    return min(years), max(years) + 1
+    return first.year, last.year + 1

@@ -92,7 +92,7 @@ def _late(ctx: EvalContext, events: pl.DataFrame, n: int, noun: str) -> pl.DataF
     events = events.filter(pl.col("date") <= pl.lit(as_of))
     if events.height == 0:
         return events  # finalise turns an empty frame into empty findings
-    years = year_span(events["date"].min(), as_of)
+    years = year_span(events["date"].min(), as_of)  # type: ignore[arg-type]
     recorded = pl.when(pl.col("recorded_date") <= pl.lit(as_of)).then(pl.col("recorded_date"))
     out = (
         events.with_columns(due_date=add_working_days(pl.col("date"), n, years), met_date=recorded)
