@@ -25,13 +25,13 @@ demo: install ## Audit the bundled sample authority (children and staff) with th
 	$(BIN)/supervision-audit audit --data sample_data --ruleset lambeth --as-of $(AS_OF) --limit 15
 
 lint: install ## ruff check, ruff format --check, import-linter
-	$(BIN)/ruff check supervision_audit tests
-	$(BIN)/ruff format --check supervision_audit tests
+	$(BIN)/ruff check supervision_audit tests tools
+	$(BIN)/ruff format --check supervision_audit tests tools
 	$(BIN)/lint-imports
 
 format: install ## Apply ruff's formatting and safe fixes
-	$(BIN)/ruff format supervision_audit tests
-	$(BIN)/ruff check --fix supervision_audit tests
+	$(BIN)/ruff format supervision_audit tests tools
+	$(BIN)/ruff check --fix supervision_audit tests tools
 
 test: install lint ## Lint, then run the whole test suite
 	$(BIN)/python -m pytest
