@@ -9,7 +9,7 @@ from typing import Any
 
 import polars as pl
 
-from . import __version__
+from ._version import __version__
 from .context import EvalContext, RuleOutcome, empty_covered
 from .errors import InputError, UsageError
 from .findings import (
@@ -23,8 +23,7 @@ from .findings import (
 from .rules.loading import load_ruleset
 from .rules.model import Ruleset
 from .rules.registry import RULE_KINDS
-from .sources.loader import LoadedData
-from .sources.profiles import load_data
+from .sources import LoadedData, load_data
 from .sources.schema import CHILD_TABLES, STAFF_TABLES
 
 SCOPES = ("children", "staff", "all")
