@@ -11,6 +11,7 @@ message says which outputs changed and why.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import hashlib
 import json
 import sys
@@ -44,7 +45,7 @@ def run_one(ruleset: str, source: str, output_format: str) -> bytes:
     args = [
         "audit",
         "--data",
-        str(ROOT / SOURCES[source]),
+        SOURCES[source],  # relative to ROOT: the outputs name the files, not the checkout
         "--ruleset",
         ruleset,
         "--as-of",
@@ -53,7 +54,8 @@ def run_one(ruleset: str, source: str, output_format: str) -> bytes:
         output_format,
         *RULESETS[ruleset],
     ]
-    result = CliRunner().invoke(app, args, catch_exceptions=False)
+    with contextlib.chdir(ROOT):
+        result = CliRunner().invoke(app, args, catch_exceptions=False)
     if result.exit_code != 0:
         raise SystemExit(f"{ruleset}/{source}/{output_format}: exit {result.exit_code}")
     return result.stdout_bytes
