@@ -35,7 +35,7 @@ from typing import Any
 import polars as pl
 import xlsxwriter
 
-from .. import __version__
+from .._version import __version__
 from ..findings import worst_first
 from .atomic import staged
 from .safe_text import (
