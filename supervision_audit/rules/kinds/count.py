@@ -134,14 +134,6 @@ def evaluate(ctx: EvalContext, rule: Rule) -> RuleOutcome:
     return _workers(ctx, rule, spec)
 
 
-def _history(ctx: EvalContext, table: str) -> dt.date | None:
-    """--history-from, else the earliest date in the table (its export's first day)."""
-    if ctx.history_option is not None:
-        return ctx.history_option
-    frame = ctx.tables[table]
-    return frame["date"].min() if frame.height else None  # type: ignore[return-value]
-
-
 def _workers(ctx: EvalContext, rule: Rule, spec: CountSpec) -> RuleOutcome:
     for table in ("workers", "worker_events"):
         if not ctx.has(table):
@@ -150,7 +142,7 @@ def _workers(ctx: EvalContext, rule: Rule, spec: CountSpec) -> RuleOutcome:
     assert window is not None
     as_of = ctx.as_of
     start = window.window_start(as_of)
-    hist = _history(ctx, "worker_events")
+    hist = ctx.history("worker_events")
     if hist is None or hist > start:
         begun = f"starts on {uk_date(hist)}" if hist else "is empty"
         return not_evaluated(
@@ -222,7 +214,7 @@ def _teams(ctx: EvalContext, rule: Rule, spec: CountSpec) -> RuleOutcome:
     if not ctx.has("team_events"):
         return not_evaluated(rule, "no team_events table in the data")
     as_of = ctx.as_of
-    hist = _history(ctx, "team_events")
+    hist = ctx.history("team_events")
     if hist is None:
         return not_evaluated(rule, "team_events holds no rows")
     first = hist if hist.day == 1 else (hist.replace(day=28) + dt.timedelta(days=4)).replace(day=1)

@@ -107,7 +107,7 @@ def evaluate_staff(ctx: EvalContext, rule: Rule) -> RuleOutcome:
     if events is None:
         return not_evaluated(rule, reason or "no events")
     as_of = ctx.as_of
-    hist = ctx.history_from.get("staff") or events["date"].min()
+    hist = ctx.history_from.get("staff") or ctx.history("worker_events")
     codes = worker_codes(ctx)
     workers = (
         ctx.tables["workers"]
