@@ -272,7 +272,7 @@ def build_summary(
         "authority": ruleset.authority,
         "history_from": {
             s: {
-                "date": ctx.history_from[s].isoformat() if ctx.history_from.get(s) else None,
+                "date": day.isoformat() if (day := ctx.history_from.get(s)) else None,
                 "source": ctx.cache["history_source"].get(s),
             }
             for s in scopes

@@ -34,7 +34,7 @@ from ...context import EvalContext, RuleOutcome, empty_covered
 from ...dates import Interval
 from ...vocab import TEAM_EVENT_KINDS, WORKER_EVENT_KINDS
 from ...yamlio import LineDict
-from ..model import Ctx, Rule
+from ..model import Ctx, Rule, spec_as
 from .base import (
     RuleKind,
     StaffFilter,
@@ -115,7 +115,7 @@ def validate(ctx: Ctx, data: LineDict, rule: Rule) -> CountSpec:
 
 
 def describe(rule: Rule) -> list[dict[str, str]]:
-    spec: CountSpec = rule.spec
+    spec = spec_as(rule, CountSpec)
     period = f"in the {spec.window.words()} to --as-of" if spec.window else "each calendar month"
     return [
         {
@@ -128,7 +128,7 @@ def describe(rule: Rule) -> list[dict[str, str]]:
 
 
 def evaluate(ctx: EvalContext, rule: Rule) -> RuleOutcome:
-    spec: CountSpec = rule.spec
+    spec = spec_as(rule, CountSpec)
     if spec.subject == "team":
         return _teams(ctx, rule, spec)
     return _workers(ctx, rule, spec)
