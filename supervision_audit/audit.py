@@ -23,8 +23,7 @@ from .findings import (
 from .rules.loading import load_ruleset
 from .rules.model import Ruleset
 from .rules.registry import RULE_KINDS
-from .sources.loader import LoadedData
-from .sources.profiles import load_data
+from .sources import LoadedData, load_data
 from .sources.schema import CHILD_TABLES, STAFF_TABLES
 
 SCOPES = ("children", "staff", "all")
