@@ -11,9 +11,9 @@ message says which outputs changed and why.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import hashlib
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -45,7 +45,7 @@ def run_one(ruleset: str, source: str, output_format: str) -> bytes:
     args = [
         "audit",
         "--data",
-        SOURCES[source],  # relative to ROOT: the outputs name the files, not the checkout
+        SOURCES[source],  # relative, as a user types it: outputs quote the --data path
         "--ruleset",
         ruleset,
         "--as-of",
@@ -54,8 +54,13 @@ def run_one(ruleset: str, source: str, output_format: str) -> bytes:
         output_format,
         *RULESETS[ruleset],
     ]
-    with contextlib.chdir(ROOT):
+    # run from the repository so the hashes do not depend on where the checkout lives
+    here = os.getcwd()
+    os.chdir(ROOT)
+    try:
         result = CliRunner().invoke(app, args, catch_exceptions=False)
+    finally:
+        os.chdir(here)
     if result.exit_code != 0:
         raise SystemExit(f"{ruleset}/{source}/{output_format}: exit {result.exit_code}")
     return result.stdout_bytes
