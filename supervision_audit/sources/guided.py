@@ -19,10 +19,28 @@ All matching is Polars expressions over the table of distinct values (no row loo
 
 from __future__ import annotations
 
+import copy
+import json
 import re
 from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
 
 import polars as pl
+import yaml
+
+from ..errors import InputError
+from ..rules.yamlio import load_yaml_file
+from .loader import id_expr, norm_header
+from .profiles import (
+    InputFile,
+    Profile,
+    Source,
+    all_wanted,
+    best_source,
+    load_profile,
+    read_inputs,
+)
 
 
 @dataclass(frozen=True)
@@ -183,3 +201,414 @@ def propose_roles(roles: pl.DataFrame) -> pl.DataFrame:
     """Whether each distinct involvement role is proposed as the allocated worker
     (ROLE_RULES)."""
     return _decide(roles, ROLE_RULES)
+
+
+# --------------------------------------------------------------------------------------
+# Surveying a council's export: every distinct type with its row count and description
+
+MAX_TYPES = 500
+"""A type column holds a few dozen codes; thousands of distinct values mean the profile is
+reading the wrong column (free text, names), which must never be copied into a profile."""
+BLANK_TEXTS = ("", "null", "#n/a")
+EMPTY_TYPES = pl.DataFrame(
+    schema={"key": pl.String, "value": pl.String, "description": pl.String, "rows": pl.Int64}
+)
+
+
+@dataclass
+class Listing:
+    """The distinct values of one column of one source, with what is proposed for each."""
+
+    source: str
+    what: str
+    """'kind' (note, step or form type) or 'role' (involvement role: the allocated worker)."""
+    header: str
+    files: list[str]
+    types: pl.DataFrame
+    """key (trimmed, lower case: how the profile matches), value, description, rows,
+    proposed, rule, why; most rows first."""
+    blank_rows: int = 0
+    filter_index: int | None = None
+    """role: which of the source's filters keeps the allocated worker's roles."""
+
+
+def _text(col: str) -> pl.Expr:
+    """A cell as trimmed text, None when blank (empty, NULL, #N/A)."""
+    s = pl.col(col).cast(pl.String).str.strip_chars()
+    return pl.when(s.str.to_lowercase().is_in(BLANK_TEXTS)).then(None).otherwise(s)
+
+
+def _tally(
+    frame: pl.DataFrame, value: pl.Expr, description: pl.Expr, record: list[str]
+) -> pl.DataFrame:
+    """value, description, rows for one file (blank values left out). With `record` (the
+    columns that identify one record, such as an Eclipse form's INSTANCEID) a record of many
+    rows counts once."""
+    cells = frame.select(
+        value.alias("value"),
+        description.alias("description"),
+        *(
+            [pl.concat_str([pl.col(c) for c in record], separator="\x1f").alias("_rec")]
+            if record
+            else []
+        ),
+    ).drop_nulls("value")
+    if record:
+        cells = cells.unique(["_rec", "value"], keep="first").drop("_rec")
+    return (
+        cells.group_by("value", "description")
+        .len("rows")
+        .with_columns(pl.col("rows").cast(pl.Int64), key=pl.col("value").str.to_lowercase())
+    )
+
+
+def _combine(tallies: list[pl.DataFrame]) -> pl.DataFrame:
+    both = pl.concat(tallies, how="vertical").sort(
+        ["rows", "value"], descending=[True, False], nulls_last=True
+    )
+    return (
+        both.group_by("key", maintain_order=True)
+        .agg(
+            pl.col("value").first(),
+            pl.col("description").drop_nulls().first(),
+            pl.col("rows").sum(),
+        )
+        .sort(["rows", "key"], descending=[True, False])
+    )
+
+
+# --------------------------------------------------------------------------------------
+# Writing the council's profile: the shipped profile with its value maps replaced
+
+HOW_TO_REVIEW = """\
+REVIEW THE PROPOSALS BEFORE AUDITING. Each line marked "# proposed" was proposed from the
+type's description by the matching table in docs/profiles.md ("Proposing what counts"), and
+it is active: delete it, or change its kind, if it is wrong. A type shown commented out is
+not counted: its rows are left out of the audit and counted as excluded ("kind not
+mapped"); to count it, remove the "# " and write its kind after the colon
+(CASE_SUPERVISION, GROUP_SUPERVISION, MANAGEMENT_OVERSIGHT or FILE_AUDIT). Roles work the
+same way: the roles listed under `keep` are the child's allocated worker."""
+
+KIND_NOTE = "not counted"
+ROLE_NOTE = "not the allocated worker"
+
+
+def _printable(text: str) -> str:
+    """Control and other non-printing characters as \\u escapes (inside a quoted key)."""
+    return "".join(
+        ch
+        if ch.isprintable()
+        else (f"\\u{ord(ch):04x}" if ord(ch) < 0x10000 else f"\\U{ord(ch):08x}")
+        for ch in text
+    )
+
+
+def quote(value: str) -> str:
+    """A YAML double-quoted scalar that reads back as exactly `value`."""
+    return _printable(json.dumps(value, ensure_ascii=False))
+
+
+def comment(text: str, limit: int = 100) -> str:
+    """Text safe inside a YAML comment: one line, printable, at most `limit` characters."""
+    flat = " ".join("".join(ch if ch.isprintable() else " " for ch in text).split())
+    return flat if len(flat) <= limit else flat[: limit - 1] + "…"
+
+
+def _label(row: dict[str, Any]) -> str:
+    """'Case Supervision (12 rows)', or just the row count when the value is its own text."""
+    rows = f"{row['rows']:,} row{'s' if row['rows'] != 1 else ''}"
+    desc = row.get("description")
+    return f"{comment(desc)} ({rows})" if desc else rows
+
+
+def _reason(row: dict[str, Any]) -> str:
+    return "no rule matched" if row["rule"] is None else f"{row['rule']}: {row['why']}"
+
+
+def _kind_block(listing: Listing, indent: str) -> list[str]:
+    inner = indent + "  "
+    if not listing.files:
+        return [
+            f"{indent}kind: {{}}  # nothing counted: no file in the export was read as this source",
+            f"{inner}# (run `profiles new` again with that export to list its types)",
+        ]
+    rows = listing.types.to_dicts()
+    proposed = [r for r in rows if r["proposed"]]
+    files = comment(", ".join(listing.files), 200)
+    intro = [
+        f"{inner}# {len(rows)} distinct {listing.header} in {files}; "
+        f"{len(proposed)} proposed"
+        + (f"; {listing.blank_rows:,} rows with none" if listing.blank_rows else "")
+    ]
+    head = f"{indent}kind:" if proposed else f"{indent}kind: {{}}  # nothing proposed"
+    lines = [head, *intro]
+    for r in rows:
+        if r["proposed"]:
+            lines.append(f"{inner}# {_label(r)}: proposed ({_reason(r)})")
+            lines.append(f"{inner}{quote(r['value'])}: {r['proposed']}  # proposed")
+        else:
+            lines.append(f"{inner}# {_label(r)}: {KIND_NOTE} ({_reason(r)})")
+            lines.append(f"{inner}# {quote(r['value'])}:")
+    return lines
+
+
+def _role_block(listing: Listing, indent: str) -> list[str]:
+    inner = indent + "  "
+    rows = listing.types.to_dicts()
+    proposed = [r for r in rows if r["proposed"]]
+    files = comment(", ".join(listing.files), 200)
+    intro = [
+        f"{inner}# {len(rows)} distinct {listing.header} in {files}; "
+        f"{len(proposed)} proposed as the allocated worker"
+    ]
+    head = f"{indent}keep:" if proposed else f"{indent}keep: []  # nothing proposed"
+    lines = [head, *intro]
+    for r in rows:
+        if r["proposed"]:
+            lines.append(f"{inner}# {_label(r)}: proposed ({_reason(r)})")
+            lines.append(f"{inner}- {quote(r['value'])}  # proposed")
+        else:
+            lines.append(f"{inner}# {_label(r)}: {ROLE_NOTE} ({_reason(r)})")
+            lines.append(f"{inner}# - {quote(r['value'])}")
+    return lines
+
+
+class _Dumper(yaml.SafeDumper):
+    """Lists of plain values on one line ([PERSON_ID, FULL_NAME]), as people write them."""
+
+
+def _represent_list(dumper: yaml.SafeDumper, data: list[Any]) -> yaml.Node:
+    flow = all(not isinstance(v, dict | list) for v in data)
+    return dumper.represent_sequence("tag:yaml.org,2002:seq", data, flow_style=flow)
+
+
+_Dumper.add_multi_representer(list, _represent_list)
+_Dumper.add_multi_representer(dict, yaml.SafeDumper.represent_dict)
+
+
+def render(base: dict[str, Any], listings: list[Listing], *, name: str, intro: str) -> str:
+    """The YAML text of the council's profile: `base` (the shipped profile, as parsed) named
+    `name`, each listed column's map replaced by the listing, with comments saying what was
+    proposed and why. `intro` opens the file as a comment."""
+    doc = copy.deepcopy(base)
+    doc["name"] = name
+    own = {str(s.get("name")): s for s in doc.get("sources") or [] if isinstance(s, dict)}
+    tokens: dict[str, Listing] = {}
+    for i, listing in enumerate(listings):
+        token = f"@@guided-{i}@@"
+        tokens[token] = listing
+        src = own[listing.source]
+        if listing.what == "kind":
+            src["values"] = {**(src.get("values") or {}), "kind": token}
+            src["unmapped"] = {**(src.get("unmapped") or {}), "kind": "exclude"}
+        else:
+            filters = src["filters"]
+            kept = {k: v for k, v in filters[listing.filter_index].items() if k != "keep"}
+            filters[listing.filter_index] = {**kept, "keep": token}
+    text = yaml.dump(doc, Dumper=_Dumper, sort_keys=False, allow_unicode=True, width=100)
+    out = [f"# {line}".rstrip() for line in intro.splitlines()]
+    out += ["#", *(f"# {line}" for line in HOW_TO_REVIEW.splitlines())]
+    for line in text.splitlines():
+        if line.startswith("- name: "):
+            out.append("")
+        m = re.fullmatch(r"( *)(kind|keep): '?(@@guided-\d+@@)'?", line)
+        if m is None:
+            out.append(line)
+            continue
+        listing = tokens[m.group(3)]
+        block = _kind_block if listing.what == "kind" else _role_block
+        out += block(listing, m.group(1))
+    return "\n".join(out) + "\n"
+
+
+# --------------------------------------------------------------------------------------
+# Reading the export: which column of which file holds the types
+
+
+def _find(by_key: dict[str, str], spellings: Any) -> tuple[str, list[str]] | None:
+    """(header shown, frame columns) of the first spelling the file has; a nested list is
+    several headers whose cells are joined with a space."""
+    for sp in spellings:
+        parts = [sp] if isinstance(sp, str) else list(sp)
+        cols = [by_key.get(norm_header(str(p))) for p in parts]
+        if all(c is not None for c in cols):
+            return " + ".join(str(p) for p in parts), [c for c in cols if c is not None]
+    return None
+
+
+def _companion(by_key: dict[str, str], header: str) -> str | None:
+    """The description column next to a code column (LiquidLogic writes X_CODE beside
+    X_DESC: real-exports.md §3), if the file has one."""
+    key = norm_header(header)
+    stems = [key[: -len("code")]] if key.endswith("code") else []
+    stems.append(key)
+    for stem in stems:
+        for suffix in ("desc", "description"):
+            col = by_key.get(stem + suffix)
+            if col is not None:
+                return col
+    return None
+
+
+def _lookup_frames(profile: Profile, files: list[InputFile]) -> dict[str, pl.DataFrame]:
+    """Every lookup source's code list read from the export: name -> (code, description)."""
+    found: dict[str, list[pl.DataFrame]] = {}
+    for item in files:
+        src = best_source(profile, item.raw.headers)
+        if src is None or src.feeds != "lookup":
+            continue
+        by_key = _keys(item.raw.headers)
+        code = _find(by_key, src.columns.get("code", ()))
+        desc = _find(by_key, src.columns.get("description", ()))
+        if code is None or desc is None:
+            continue
+        found.setdefault(src.name, []).append(
+            item.raw.frame.select(
+                id_expr(_text(code[1][0])).alias("_code"),
+                _joined(desc[1]).alias("_lookup_description"),
+            ).drop_nulls("_code")
+        )
+    return {
+        name: pl.concat(frames).unique("_code", keep="first", maintain_order=True)
+        for name, frames in found.items()
+    }
+
+
+def _keys(headers: list[str]) -> dict[str, str]:
+    by_key: dict[str, str] = {}
+    for i, h in enumerate(headers):
+        by_key.setdefault(norm_header(h), f"c{i}")
+    return by_key
+
+
+def _joined(cols: list[str]) -> pl.Expr:
+    """Several cells as one text (a space between), None when all are blank."""
+    if len(cols) == 1:
+        return _text(cols[0])
+    joined = pl.concat_str([_text(c) for c in cols], separator=" ", ignore_nulls=True)
+    return pl.when(joined == "").then(None).otherwise(joined)
+
+
+def _role_filter(source: Source) -> int | None:
+    """The filter that keeps the allocated worker's roles: the one whose `keep` list holds
+    an allocated-worker code (CW, AW, REL.ALLWORK...)."""
+    codes = {c.lower() for c in ALLOCATED_CODES}
+    for i, f in enumerate(source.filters):
+        if f.keep is not None and {k.strip().lower() for k in f.keep} & codes:
+            return i
+    return None
+
+
+def _lookup_for(profile: Profile, source: Source, header: str) -> str | None:
+    """The lookup that describes a column: the source's `describe`, else a lookup source
+    whose code header is the same header (DM_PROF_REL_TYPES.PROF_REL_TYPE_CODE)."""
+    describe = getattr(source, "describe", None) or {}
+    if "kind" in describe and header:
+        return str(describe["kind"])
+    for s in profile.sources:
+        if s.feeds == "lookup" and norm_header(header) in {
+            norm_header(str(c)) for c in s.columns.get("code", ()) if isinstance(c, str)
+        }:
+            return s.name
+    return None
+
+
+def survey(profile: Profile, own: set[str], root: Path) -> list[Listing]:
+    """Every distinct type (and allocated-worker role) in the export at `root`, per source of
+    `profile` named in `own` (the sources the written profile defines itself), with its row
+    count, description and proposal. Sources no file was read as are listed empty."""
+    files, _ = read_inputs(root, all_wanted([profile]))
+    lookups = _lookup_frames(profile, files)
+    parts: dict[tuple[str, str], list[tuple[str, str, pl.DataFrame, int]]] = {}
+    filter_at: dict[str, int] = {}
+    for item in files:
+        src = best_source(profile, item.raw.headers)
+        if src is None or src.name not in own:
+            continue
+        by_key = _keys(item.raw.headers)
+        wanted: list[tuple[str, Any, str | None]] = []
+        if src.feeds == "case_events" and "kind" in src.columns:
+            wanted.append(("kind", src.columns["kind"], None))
+        idx = _role_filter(src) if src.feeds == "allocations" else None
+        if idx is not None:
+            filter_at[src.name] = idx
+            wanted.append(("role", src.filters[idx].column, None))
+        for what, spellings, _ in wanted:
+            found = _find(by_key, spellings)
+            if found is None:
+                continue
+            header, cols = found
+            value = _joined(cols)
+            companion = _companion(by_key, header) if len(cols) == 1 else None
+            desc = _text(companion) if companion else pl.lit(None, pl.String)
+            record = [
+                c
+                for h in getattr(src, "one_row_per", ()) or ()
+                if (c := by_key.get(norm_header(str(h)))) is not None
+            ]
+            tally = _tally(item.raw.frame, value, desc, record)
+            lookup = lookups.get(_lookup_for(profile, src, header) or "")
+            if lookup is not None:
+                tally = (
+                    tally.with_columns(_code=id_expr(pl.col("value")))
+                    .join(lookup, on="_code", how="left")
+                    .with_columns(description=pl.coalesce("description", "_lookup_description"))
+                    .drop("_code", "_lookup_description")
+                )
+            blank = item.raw.frame.select(value.is_null().sum()).item()
+            parts.setdefault((src.name, what), []).append((item.raw.file, header, tally, blank))
+    listings = []
+    for src in profile.sources:
+        kind_source = src.feeds == "case_events" and "kind" in src.columns
+        if kind_source and src.name in own and (src.name, "kind") not in parts:
+            listings.append(Listing(src.name, "kind", "", [], propose_kinds(EMPTY_TYPES)))
+    for (name, what), got in parts.items():
+        types = _combine([t for _, _, t, _ in got])
+        if types.height > MAX_TYPES:
+            raise InputError(
+                f"{types.height:,} distinct values in {got[0][1]}: a {what} column holds a few "
+                f"dozen codes, so the '{name}' source is reading the wrong column; nothing "
+                "was written",
+                file=", ".join(f for f, _, _, _ in got),
+            )
+        propose = propose_kinds if what == "kind" else propose_roles
+        listings.append(
+            Listing(
+                source=name,
+                what=what,
+                header=got[0][1],
+                files=[f for f, _, _, _ in got],
+                types=propose(types),
+                blank_rows=sum(b for _, _, _, b in got),
+                filter_index=filter_at.get(name) if what == "role" else None,
+            )
+        )
+    return listings
+
+
+def guided_profile(system: str, root: Path, name: str) -> tuple[str, list[Listing]]:
+    """The text of a council's profile made from the `system` profile and the council's own
+    export at `root`, and what was listed. Raises InputError when no file in the export holds
+    a type or role column the profile reads."""
+    profile = load_profile(system)
+    base = load_yaml_file(profile.path)
+    own = {str(s.get("name")) for s in base.get("sources") or [] if isinstance(s, dict)}
+    if not Path(root).exists():
+        raise InputError(
+            "not found (give a folder of CSV files or an .xlsx workbook)", file=str(root)
+        )
+    listings = survey(profile, own, Path(root))
+    if not any(listing.types.height for listing in listings):
+        raise InputError(
+            f"no file here is a note, step, form or involvement export the '{profile.name}' "
+            "profile reads (run `supervision-audit inspect --source "
+            f"{profile.name}` to see how each file was read)",
+            file=str(root),
+        )
+    intro = (
+        f"Export profile '{name}', written by `supervision-audit profiles new --from "
+        f"{system} --data {Path(root).name}`:\nthe '{profile.name}' profile "
+        f"({profile.title}) with the note, step and form types\nand involvement roles found "
+        "in that export listed below, each with its row count."
+    )
+    return render(base, listings, name=name, intro=intro), listings

@@ -1,0 +1,203 @@
+"""`profiles new --from SYSTEM --data EXPORTS`: the council's own types listed and proposed.
+
+The written profile is the shipped one with the type maps replaced by what the council's
+export holds: every distinct type with its row count, the proposals active and marked, the
+rest listed but not counted. It reads back through the profile loader, and an audit through
+it gives the same findings as the canonical tables.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+import shutil
+from pathlib import Path
+
+import polars as pl
+import pytest
+import yaml
+
+from supervision_audit.audit import AuditOptions, run_audit
+from supervision_audit.errors import InputError
+from supervision_audit.sources.guided import guided_profile
+from supervision_audit.sources.profiles import load_profile, load_with_profile
+from supervision_audit.sources.schema import TABLES
+
+ROOT = Path(__file__).resolve().parent
+SAMPLE = ROOT.parent / "sample_data"
+MOSAIC = ROOT / "fixtures" / "guided" / "mosaic"
+AS_OF = dt.date(2026, 10, 31)
+
+
+def write_profile(tmp_path: Path, system: str, data: Path, name: str = "council") -> Path:
+    text, _ = guided_profile(system, data, name)
+    path = tmp_path / f"{name}.yaml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def kind_map(path: Path, source: str) -> dict[str, str]:
+    return next(s for s in load_profile(str(path)).sources if s.name == source).values["kind"]
+
+
+def test_every_type_is_listed_with_its_count_and_only_matches_are_proposed(tmp_path) -> None:
+    text, listings = guided_profile("mosaic", MOSAIC, "council")
+    (notes,) = [listing for listing in listings if listing.files]
+    assert notes.source == "case notes" and notes.files == ["case notes.csv"]
+    assert notes.types.select("value", "rows", "proposed", "rule").rows() == [
+        ("Case Supervision", 3, "CASE_SUPERVISION", "K9"),
+        ("Home Visit", 3, None, None),
+        ("Interim Supervision Order", 1, None, "K1"),
+        ("Manager's case note", 1, "MANAGEMENT_OVERSIGHT", "K6"),
+        ("Reflective supervision", 1, "CASE_SUPERVISION", "K9"),
+        ("Supervision file audit", 1, "FILE_AUDIT", "K4"),
+        ("Supervision Order", 1, None, "K1"),
+    ]
+    # the written file lists each, with its count, once
+    for value, rows in (("Home Visit", 3), ("Supervision Order", 1), ("Case Supervision", 3)):
+        assert f'"{value}"' in text
+        assert f"({rows} row" in text or f"# {rows} row" in text
+
+
+def test_the_written_profile_reads_back_with_exactly_the_proposals(tmp_path) -> None:
+    path = write_profile(tmp_path, "mosaic", MOSAIC)
+    assert kind_map(path, "case notes") == {
+        "case supervision": "CASE_SUPERVISION",
+        "manager's case note": "MANAGEMENT_OVERSIGHT",
+        "reflective supervision": "CASE_SUPERVISION",
+        "supervision file audit": "FILE_AUDIT",
+    }
+    profile = load_profile(str(path))
+    assert profile.name == "council"
+    notes = next(s for s in profile.sources if s.name == "case notes")
+    assert notes.unmapped == {"kind": "exclude"}
+    # what the shipped profile held for a source the export has no file for is not kept
+    assert kind_map(path, "workflow steps") == {}
+    # everything else is the shipped profile's
+    shipped = load_profile("mosaic")
+    assert [s.name for s in profile.sources] == [s.name for s in shipped.sources]
+    for mine, theirs in zip(profile.sources, shipped.sources, strict=True):
+        assert (mine.feeds, mine.recognise, mine.columns, mine.filters, mine.fixed) == (
+            theirs.feeds,
+            theirs.recognise,
+            theirs.columns,
+            theirs.filters,
+            theirs.fixed,
+        )
+        if mine.name not in ("case notes", "workflow steps"):
+            assert mine.values == theirs.values
+
+
+def test_proposals_are_marked_and_the_rest_commented_out(tmp_path) -> None:
+    text, _ = guided_profile("mosaic", MOSAIC, "council")
+    active = [ln for ln in text.splitlines() if re.match(r'^\s+"[^"]*": [A-Z_]+', ln)]
+    assert active and all(ln.endswith("# proposed") for ln in active)
+    assert len(active) == 4
+    for value in ("Home Visit", "Supervision Order", "Interim Supervision Order"):
+        (line,) = [ln for ln in text.splitlines() if f'"{value}"' in ln]
+        assert line.strip() == f'# "{value}":'
+    # each proposal says why, by the rule's id
+    assert "proposed (K6: management oversight" in text
+    assert "not counted (K1: names a court order" in text
+    assert "REVIEW THE PROPOSALS BEFORE AUDITING" in text
+
+
+def test_a_type_nothing_matches_is_left_out_of_the_audit_and_counted(tmp_path) -> None:
+    path = write_profile(tmp_path, "mosaic", MOSAIC)
+    data, report = load_with_profile(MOSAIC, load_profile(str(path)), tables=tuple(TABLES))
+    notes = next(f for f in report.files if f.file == "case notes.csv")
+    assert notes.excluded == {"note not completed": 1, "kind not mapped (see the value list)": 5}
+    kinds = data.tables["case_events"].frame.group_by("kind").len().sort("kind").rows()
+    assert kinds == [("CASE_SUPERVISION", 3), ("FILE_AUDIT", 1), ("MANAGEMENT_OVERSIGHT", 1)]
+
+
+def test_nothing_is_proposed_when_nothing_matches(tmp_path) -> None:
+    d = tmp_path / "exports"
+    shutil.copytree(MOSAIC, d)
+    (d / "case notes.csv").write_text(
+        "PERSON_ID,NOTE_TYPE,CONTACT_DATE,STATUS\n"
+        "P9001,Home Visit,2026-06-10,Complete\n"
+        "P9002,Supervision Order,2026-08-01,Complete\n",
+        encoding="utf-8",
+    )
+    text, _ = guided_profile("mosaic", d, "council")
+    assert "kind: {}  # nothing proposed" in text
+    path = tmp_path / "council.yaml"
+    path.write_text(text, encoding="utf-8")
+    assert kind_map(path, "case notes") == {}
+
+
+def test_no_personal_data_in_the_written_file(tmp_path) -> None:
+    """Only codes, descriptions and counts: never a name, date of birth, person or worker
+    id, or a date from the export."""
+    text, _ = guided_profile("mosaic", MOSAIC, "council")
+    frames = [pl.read_csv(p, infer_schema=False) for p in MOSAIC.glob("*.csv")]
+    personal = set()
+    for f in frames:
+        for col in f.columns:
+            if col not in ("NOTE_TYPE", "STATUS", "TEAM"):
+                personal |= {v for v in f[col].drop_nulls().to_list() if v}
+    assert personal, "the fixture holds personal data to look for"
+    leaked = sorted(v for v in personal if v in text)
+    assert leaked == []
+
+
+def test_a_hostile_type_value_cannot_change_the_profile(tmp_path) -> None:
+    """A type that carries YAML (a newline, a quote, a key) stays one quoted key in a
+    comment: the profile reads back with only the real proposal."""
+    d = tmp_path / "exports"
+    shutil.copytree(MOSAIC, d)
+    evil = 'Home\n  "supervision order": CASE_SUPERVISION\nx: "y'
+    frame = pl.DataFrame(
+        {
+            "PERSON_ID": ["P9001", "P9002"],
+            "NOTE_TYPE": [evil, "Case Supervision"],
+            "CONTACT_DATE": ["2026-06-10", "2026-06-11"],
+            "STATUS": ["Complete", "Complete"],
+        }
+    )
+    frame.write_csv(d / "case notes.csv")
+    path = write_profile(tmp_path, "mosaic", d)
+    assert kind_map(path, "case notes") == {"case supervision": "CASE_SUPERVISION"}
+    assert yaml.safe_load(path.read_text(encoding="utf-8"))["name"] == "council"
+
+
+def test_a_column_of_free_text_is_refused_not_copied(tmp_path) -> None:
+    d = tmp_path / "exports"
+    shutil.copytree(MOSAIC, d)
+    rows = "".join(f"P9001,Note about child number {i},2026-06-10,Complete\n" for i in range(600))
+    (d / "case notes.csv").write_text(
+        "PERSON_ID,NOTE_TYPE,CONTACT_DATE,STATUS\n" + rows, encoding="utf-8"
+    )
+    with pytest.raises(InputError, match="600 distinct values in NOTE_TYPE") as info:
+        guided_profile("mosaic", d, "council")
+    assert "child number" not in str(info.value)
+
+
+def test_an_export_with_no_type_column_is_an_error(tmp_path) -> None:
+    d = tmp_path / "exports"
+    d.mkdir()
+    (d / "x.csv").write_text("A,B\n1,2\n", encoding="utf-8")
+    with pytest.raises(InputError, match="no file here is a note, step, form or involvement"):
+        guided_profile("mosaic", d, "council")
+
+
+def findings(data: Path, source: str) -> list[dict]:
+    run = run_audit(AuditOptions(data=data, ruleset="lambeth", as_of=AS_OF, source=source))
+    return run.result.to_json_obj()["findings"]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("system", ["mosaic", "eclipse", "ssd"])
+def test_the_sample_exports_audit_through_their_written_profile_as_canonical(
+    tmp_path, system
+) -> None:
+    """No hand edit: each sample export's types are proposed from their descriptions, and the
+    audit through the written profile equals the canonical tables' audit."""
+    path = write_profile(tmp_path, system, SAMPLE / system)
+    got = findings(SAMPLE / system, str(path))
+    assert len(got) > 1000
+    assert json.dumps(got, sort_keys=True) == json.dumps(
+        findings(SAMPLE, "canonical"), sort_keys=True
+    )
