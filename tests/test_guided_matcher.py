@@ -184,3 +184,27 @@ def test_rule_ids_are_unique_and_every_rule_explains_itself() -> None:
         "MANAGEMENT_OVERSIGHT",
         "FILE_AUDIT",
     }
+
+
+def test_docs_list_every_matching_rule() -> None:
+    """docs/profiles.md ("Proposing what counts") is the matching table in prose: every rule
+    in the code has its row there, proposing the same thing."""
+    from pathlib import Path
+
+    doc = (Path(__file__).resolve().parents[1] / "docs" / "profiles.md").read_text("utf-8")
+    section = doc[doc.index("## Proposing what counts") :]
+    rows = {
+        line.split("|")[1].strip(): line
+        for line in section.splitlines()
+        if line.startswith("| ") and line.split("|")[1].strip()[:1] in ("K", "R")
+    }
+    for r in (*KIND_RULES, *ROLE_RULES):
+        assert r.rule in rows, f"{r.rule} is not documented"
+        said = rows[r.rule].split("|")[3]
+        if r.proposes is None:
+            assert "not" in said, r.rule
+        elif r.proposes == ALLOCATED:
+            assert "allocated worker" in said and "not" not in said, r.rule
+        else:
+            assert f"`{r.proposes}`" in said, r.rule
+    assert set(rows) == {r.rule for r in (*KIND_RULES, *ROLE_RULES)}

@@ -201,3 +201,32 @@ def test_the_sample_exports_audit_through_their_written_profile_as_canonical(
     assert json.dumps(got, sort_keys=True) == json.dumps(
         findings(SAMPLE, "canonical"), sort_keys=True
     )
+
+
+def test_cli_writes_the_profile_and_the_audit_runs_through_it(tmp_path, monkeypatch) -> None:
+    """`profiles new --from mosaic --data EXPORTS council.yaml`, then `audit --source
+    council.yaml`, with no hand edit in between; the command refuses to overwrite."""
+    from typer.testing import CliRunner
+
+    from supervision_audit.cli import app
+
+    monkeypatch.setenv("SUPERVISION_AUDIT_RERAISE", "1")
+    out = tmp_path / "council.yaml"
+
+    def invoke(*args: str):
+        return CliRunner().invoke(app, list(args), catch_exceptions=False)
+
+    made = invoke("profiles", "new", str(out), "--from", "mosaic", "--data", str(MOSAIC))
+    assert made.exit_code == 0, made.stderr
+    assert "7 types in NOTE_TYPE, 4 proposed" in made.stderr
+    assert "Zephyrine" not in made.stderr + out.read_text(encoding="utf-8")
+    again = invoke("profiles", "new", str(out), "--from", "mosaic", "--data", str(MOSAIC))
+    assert again.exit_code == 2 and "already exists" in again.stderr
+    audit = invoke(
+        "audit", "--data", str(MOSAIC), "--source", str(out), "--ruleset", "lambeth",
+        "--as-of", "2026-10-31", "--scope", "children", "--format", "json",
+    )  # fmt: skip
+    assert audit.exit_code == 0, audit.stderr
+    assert json.loads(audit.stdout)["findings"]
+    missing = invoke("profiles", "new", str(tmp_path / "x.yaml"), "--data", str(tmp_path / "no"))
+    assert missing.exit_code == 2 and missing.stderr.startswith("error:")

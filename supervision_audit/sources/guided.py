@@ -30,7 +30,7 @@ import polars as pl
 import yaml
 
 from ..errors import InputError
-from ..rules.yamlio import load_yaml_file
+from ..yamlio import load_yaml_file
 from .loader import id_expr, norm_header
 from .profiles import (
     InputFile,
