@@ -99,7 +99,7 @@ def test_proposals_are_marked_and_the_rest_commented_out(tmp_path) -> None:
         assert line.strip() == f'# "{value}":'
     # each proposal says why, by the rule's id
     assert "proposed (K6: management oversight" in text
-    assert "not counted (K1: names a court order" in text
+    assert "not counted (K1: a court order" in text
     assert "REVIEW THE PROPOSALS BEFORE AUDITING" in text
 
 
@@ -230,3 +230,78 @@ def test_cli_writes_the_profile_and_the_audit_runs_through_it(tmp_path, monkeypa
     assert json.loads(audit.stdout)["findings"]
     missing = invoke("profiles", "new", str(tmp_path / "x.yaml"), "--data", str(tmp_path / "no"))
     assert missing.exit_code == 2 and missing.stderr.startswith("error:")
+
+
+LIQUIDLOGIC = ROOT / "fixtures" / "guided" / "liquidlogic"
+LIQUIDLOGIC_PROFILE = ROOT / "fixtures" / "guided" / "liquidlogic_like.yaml"
+
+
+def test_codes_are_listed_with_the_description_beside_them(tmp_path) -> None:
+    """LiquidLogic writes DIM_LOOKUP_CASNT_TYPE_ID_DESC beside the code: the code is mapped,
+    the description matched and shown; a code with no description proposes nothing."""
+    text, listings = guided_profile(str(LIQUIDLOGIC_PROFILE), LIQUIDLOGIC, "council")
+    notes = next(x for x in listings if x.what == "kind")
+    assert notes.types.select("value", "description", "rows", "proposed").rows() == [
+        ("CSUP", "Case Supervision", 4, "CASE_SUPERVISION"),
+        ("HVIS", "Home Visit", 1, None),
+        ("MGRCN", "Manager's Case Note", 1, "MANAGEMENT_OVERSIGHT"),
+        ("STVC", "Statutory Visit (CP)", 1, None),
+        ("SUPERCONT", None, 1, None),
+        ("SUPO", "Supervision Order", 1, None),
+    ]
+    assert "# Case Supervision (4 rows): proposed (K9" in text
+    path = tmp_path / "council.yaml"
+    path.write_text(text, encoding="utf-8")
+    assert kind_map(path, "FACT_CASENOTES") == {
+        "csup": "CASE_SUPERVISION",
+        "mgrcn": "MANAGEMENT_OVERSIGHT",
+    }
+
+
+def test_the_allocated_worker_role_is_proposed_and_the_others_listed(tmp_path) -> None:
+    text, listings = guided_profile(str(LIQUIDLOGIC_PROFILE), LIQUIDLOGIC, "council")
+    roles = next(x for x in listings if x.what == "role")
+    assert roles.source == "FACT_INVOLVEMENTS" and roles.filter_index == 0
+    assert roles.types.select("value", "description", "rows", "proposed", "rule").rows() == [
+        ("CW", "Case Worker", 3, "ALLOCATED_WORKER", "R3"),
+        ("16PLUS", "Personal Adviser", 1, None, "R1"),
+        ("IRO", "Independent Reviewing Officer", 1, None, "R1"),
+        ("KASCHO", "Key Agency - School", 1, None, "R1"),
+    ]
+    assert '      - "CW"  # proposed' in text
+    assert '      # - "IRO"' in text
+    path = tmp_path / "council.yaml"
+    path.write_text(text, encoding="utf-8")
+    inv = next(s for s in load_profile(str(path)).sources if s.name == "FACT_INVOLVEMENTS")
+    (role_filter,) = inv.filters
+    assert role_filter.keep == ("CW",)  # the shipped AW, not in this export, is gone
+    assert role_filter.reason == "not the allocated worker's role"
+
+
+def test_no_role_proposed_keeps_none(tmp_path) -> None:
+    d = tmp_path / "exports"
+    shutil.copytree(LIQUIDLOGIC, d)
+    inv = d / "FACT_INVOLVEMENTS.csv"
+    inv.write_text(
+        inv.read_text(encoding="utf-8").replace(",CW,Case Worker,", ",LCW,Locum,"),
+        encoding="utf-8",
+    )
+    text, _ = guided_profile(str(LIQUIDLOGIC_PROFILE), d, "council")
+    assert "keep: []  # nothing proposed" in text
+    path = tmp_path / "council.yaml"
+    path.write_text(text, encoding="utf-8")
+    inv_source = next(s for s in load_profile(str(path)).sources if s.name == "FACT_INVOLVEMENTS")
+    assert inv_source.filters[0].keep == ()
+
+
+def test_a_liquidlogic_shaped_export_audits_as_its_canonical_tables(tmp_path) -> None:
+    """No hand edit: the note type described "Case Supervision" is counted, the one
+    described "Manager's Case Note" is oversight, the Supervision Order is not counted, and
+    the IRO (whose involvement started after the case worker's, before the referral) is not
+    taken as the allocated worker. The findings equal the same cases as canonical tables."""
+    path = write_profile(tmp_path, str(LIQUIDLOGIC_PROFILE), LIQUIDLOGIC)
+    got = findings(LIQUIDLOGIC, str(path))
+    want = findings(ROOT / "fixtures" / "guided" / "liquidlogic_canonical", "canonical")
+    assert got and json.dumps(got, sort_keys=True) == json.dumps(want, sort_keys=True)
+    workers = {(f["subject_id"], f["worker_id"]) for f in got}
+    assert ("1001", "501") in workers and ("1001", "900") not in workers

@@ -65,8 +65,7 @@ KIND_RULES: tuple[MatchRule, ...] = (
         "K1",
         r"\b(orders?|court|requirements?|sentence|licen[cs]e)\b",
         None,
-        "names a court order or a sentence (a Supervision Order is a court order, "
-        "a supervision requirement a youth sentence), not supervision",
+        "a court order or sentence (a Supervision Order is a court order), not supervision",
     ),
     MatchRule(
         "K2",
@@ -98,8 +97,7 @@ KIND_RULES: tuple[MatchRule, ...] = (
         r"\b(management oversight|managers? oversight|managers? case notes?"
         r"|management (decision|discussion)s?)\b",
         "MANAGEMENT_OVERSIGHT",
-        "management oversight or a manager's case note (Devon 8; Dorset 4.7: "
-        "Management Discussion or Management Decision)",
+        "management oversight or a manager's case note (Devon 8, Dorset 4.7)",
     ),
     MatchRule(
         "K7",
@@ -137,16 +135,14 @@ ROLE_RULES: tuple[MatchRule, ...] = (
         r"|key agency|co|second|secondary|assistant|student|previous|former|temporary"
         r"|duty|family worker|support worker|supervisor|manager)\b",
         None,
-        "another role (team, IRO, personal adviser, key agency, co-worker, student, "
-        "duty, temporary or previous worker, manager)",
+        "another role (team, IRO, personal adviser, key agency, co-worker...)",
     ),
     MatchRule("R2", r"^ka", None, "a key-agency involvement (LiquidLogic KA... codes)", "code"),
     MatchRule(
         "R3",
         "^(" + "|".join(re.sub(r"[^a-z0-9]+", " ", c.lower()) for c in ALLOCATED_CODES) + ")$",
         ALLOCATED,
-        "the allocated-worker code the published extracts filter on "
-        "(LiquidLogic CW, Eclipse AW, Mosaic REL.ALLWORK, REL.ALLWORKCF, ALLWKR)",
+        "an allocated-worker code the published extracts filter on",
         "code",
     ),
     MatchRule(
