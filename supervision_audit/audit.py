@@ -9,7 +9,7 @@ from typing import Any
 
 import polars as pl
 
-from . import __version__
+from ._version import __version__
 from .context import EvalContext, RuleOutcome, empty_covered
 from .errors import InputError, UsageError
 from .findings import (

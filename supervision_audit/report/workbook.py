@@ -30,7 +30,7 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.table import TableStyleInfo  # noqa: F401  (kept for users extending)
 
-from .. import __version__
+from .._version import __version__
 from ..findings import FINDING_KEYS, worst_first
 from .atomic import staged
 from .safe_text import XLSX_MAX_CHARS, clean_text_expr, needs_quote_prefix_expr
