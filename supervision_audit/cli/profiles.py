@@ -152,8 +152,11 @@ def new_cmd(
     ] = None,
     debug: DebugOpt = False,
 ) -> None:
-    """Write a profile to adapt: a commented copy of a shipped one or, with --data, one made
-    from your own export with what counts as supervision proposed for you to review."""
+    """Write a profile to adapt, from a shipped one or from your own export (--data).
+
+    With --data, every note, step and form type and involvement role in your export is listed
+    with its row count, and what counts as supervision is proposed for you to review.
+    """
     from ..report.atomic import atomic_write_text
     from ..sources.profiles import resolve_profile
 
