@@ -15,7 +15,7 @@ from .findings import FINDING_KEYS, AuditResult
 from .rules.loading import builtin_names, load_ruleset
 from .rules.model import Rule, Ruleset
 from .rules.registry import RULE_KINDS
-from .sources.profiles import load_data
+from .sources import load_data
 
 __all__ = [
     "FINDING_KEYS",
