@@ -31,16 +31,10 @@ import yaml
 
 from ..errors import InputError
 from ..yamlio import load_yaml_file
-from .loader import id_expr, norm_header
-from .profiles import (
-    InputFile,
-    Profile,
-    Source,
-    all_wanted,
-    best_source,
-    load_profile,
-    read_inputs,
-)
+from .headers import norm_header
+from .parse import id_expr
+from .profiles import Profile, Source, all_wanted, best_source, load_profile
+from .read import InputFile, read_inputs
 
 
 @dataclass(frozen=True)
