@@ -33,7 +33,7 @@ from ..errors import InputError
 from ..yamlio import load_yaml_file
 from .headers import norm_header
 from .parse import id_expr
-from .profiles import Profile, Source, all_wanted, best_source, load_profile
+from .profiles import Profile, Source, all_wanted, best_source, load_profile, resolve_profile
 from .read import InputFile, read_inputs
 
 
@@ -222,10 +222,16 @@ class Listing:
     """role: which of the source's filters keeps the allocated worker's roles."""
 
 
-def _text(col: str) -> pl.Expr:
-    """A cell as trimmed text, None when blank (empty, NULL, #N/A)."""
-    s = pl.col(col).cast(pl.String).str.strip_chars()
-    return pl.when(s.str.to_lowercase().is_in(BLANK_TEXTS)).then(None).otherwise(s)
+def _cleaned(frame: pl.DataFrame, blanks: tuple[str, ...]) -> pl.DataFrame:
+    """Every cell trimmed, and None when blank by the profile's conventions (empty, NULL,
+    #N/A and the texts the profile names as blank)."""
+    words = sorted({*BLANK_TEXTS, *(b.strip().lower() for b in blanks)})
+    return frame.with_columns(
+        pl.when(s.str.to_lowercase().is_in(words)).then(None).otherwise(s).alias(c)
+        for c in frame.columns
+        if frame.schema[c] == pl.String
+        for s in [pl.col(c).str.strip_chars()]
+    )
 
 
 def _tally(
@@ -364,7 +370,11 @@ def _role_block(listing: Listing, indent: str) -> list[str]:
 
 
 class _Dumper(yaml.SafeDumper):
-    """Lists of plain values on one line ([PERSON_ID, FULL_NAME]), as people write them."""
+    """Lists of plain values on one line ([PERSON_ID, FULL_NAME]), as people write them; a
+    map the shipped profile shared by an anchor written out in full where it is used."""
+
+    def ignore_aliases(self, data: Any) -> bool:
+        return True
 
 
 def _represent_list(dumper: yaml.SafeDumper, data: list[Any]) -> yaml.Node:
@@ -376,25 +386,41 @@ _Dumper.add_multi_representer(list, _represent_list)
 _Dumper.add_multi_representer(dict, yaml.SafeDumper.represent_dict)
 
 
+def _is_role_filter(raw: Any) -> bool:
+    keep = raw.get("keep") if isinstance(raw, dict) else None
+    keep = [keep] if isinstance(keep, str | int) else keep or []
+    return bool({str(k).strip().lower() for k in keep} & {c.lower() for c in ALLOCATED_CODES})
+
+
 def render(base: dict[str, Any], listings: list[Listing], *, name: str, intro: str) -> str:
-    """The YAML text of the council's profile: `base` (the shipped profile, as parsed) named
-    `name`, each listed column's map replaced by the listing, with comments saying what was
-    proposed and why. `intro` opens the file as a comment."""
+    """The YAML text of the council's profile: `base` (the shipped profile, as parsed, with
+    the included profiles that hold listed sources copied in) named `name`, each listed
+    column's map replaced by the listing, with comments saying what was proposed and why.
+    `intro` opens the file as a comment."""
     doc = copy.deepcopy(base)
     doc["name"] = name
-    own = {str(s.get("name")): s for s in doc.get("sources") or [] if isinstance(s, dict)}
+    entries = [s for s in doc.get("sources") or [] if isinstance(s, dict)]
     tokens: dict[str, Listing] = {}
     for i, listing in enumerate(listings):
         token = f"@@guided-{i}@@"
         tokens[token] = listing
-        src = own[listing.source]
+        same = [s for s in entries if str(s.get("name")) == listing.source]
         if listing.what == "kind":
-            src["values"] = {**(src.get("values") or {}), "kind": token}
-            src["unmapped"] = {**(src.get("unmapped") or {}), "kind": "exclude"}
+            for src in same:  # an amendment's kind map would add to the listing: it goes
+                for key in ("values", "unmapped"):
+                    if isinstance(src.get(key), dict):
+                        src[key] = {k: v for k, v in src[key].items() if k != "kind"}
+                        if not src[key]:
+                            del src[key]
+            definition = next(s for s in same if "feeds" in s)
+            definition["values"] = {**(definition.get("values") or {}), "kind": token}
+            definition["unmapped"] = {**(definition.get("unmapped") or {}), "kind": "exclude"}
         else:
-            filters = src["filters"]
-            kept = {k: v for k, v in filters[listing.filter_index].items() if k != "keep"}
-            filters[listing.filter_index] = {**kept, "keep": token}
+            # the filters in force are the last given (an amendment's replace the included)
+            filters = next(s["filters"] for s in reversed(same) if s.get("filters"))
+            at = next(j for j, f in enumerate(filters) if _is_role_filter(f))
+            kept = {k: v for k, v in filters[at].items() if k != "keep"}
+            filters[at] = {**kept, "keep": token}
     text = yaml.dump(doc, Dumper=_Dumper, sort_keys=False, allow_unicode=True, width=100)
     out = [f"# {line}".rstrip() for line in intro.splitlines()]
     out += ["#", *(f"# {line}" for line in HOW_TO_REVIEW.splitlines())]
@@ -454,7 +480,7 @@ def _lookup_frames(profile: Profile, files: list[InputFile]) -> dict[str, pl.Dat
             continue
         found.setdefault(src.name, []).append(
             item.raw.frame.select(
-                id_expr(_text(code[1][0])).alias("_code"),
+                id_expr(pl.col(code[1][0])).alias("_code"),
                 _joined(desc[1]).alias("_lookup_description"),
             ).drop_nulls("_code")
         )
@@ -474,8 +500,8 @@ def _keys(headers: list[str]) -> dict[str, str]:
 def _joined(cols: list[str]) -> pl.Expr:
     """Several cells as one text (a space between), None when all are blank."""
     if len(cols) == 1:
-        return _text(cols[0])
-    joined = pl.concat_str([_text(c) for c in cols], separator=" ", ignore_nulls=True)
+        return pl.col(cols[0])
+    joined = pl.concat_str([pl.col(c) for c in cols], separator=" ", ignore_nulls=True)
     return pl.when(joined == "").then(None).otherwise(joined)
 
 
@@ -489,18 +515,14 @@ def _role_filter(source: Source) -> int | None:
     return None
 
 
-def _lookup_for(profile: Profile, source: Source, header: str) -> str | None:
-    """The lookup that describes a column: the source's `describe`, else a lookup source
-    whose code header is the same header (DM_PROF_REL_TYPES.PROF_REL_TYPE_CODE)."""
-    describe = getattr(source, "describe", None) or {}
-    if "kind" in describe and header:
-        return str(describe["kind"])
+def _lookup_for(profile: Profile, header: str) -> str:
+    """The lookup source whose code header is `header` (DM_PROF_REL_TYPES describes
+    PROF_REL_TYPE_CODE), or ''."""
     for s in profile.sources:
-        if s.feeds == "lookup" and norm_header(header) in {
-            norm_header(str(c)) for c in s.columns.get("code", ()) if isinstance(c, str)
-        }:
+        codes = s.columns.get("code", ()) if s.feeds == "lookup" else ()
+        if norm_header(header) in {norm_header(str(c)) for c in codes if isinstance(c, str)}:
             return s.name
-    return None
+    return ""
 
 
 def survey(profile: Profile, own: set[str], root: Path) -> list[Listing]:
@@ -508,6 +530,9 @@ def survey(profile: Profile, own: set[str], root: Path) -> list[Listing]:
     `profile` named in `own` (the sources the written profile defines itself), with its row
     count, description and proposal. Sources no file was read as are listed empty."""
     files, _ = read_inputs(root, all_wanted([profile]))
+    blanks = tuple(str(b) for b in getattr(profile, "blanks", ()) or ())
+    for item in files:
+        item.raw.frame = _cleaned(item.raw.frame, blanks)
     lookups = _lookup_frames(profile, files)
     parts: dict[tuple[str, str], list[tuple[str, str, pl.DataFrame, int]]] = {}
     filter_at: dict[str, int] = {}
@@ -516,28 +541,33 @@ def survey(profile: Profile, own: set[str], root: Path) -> list[Listing]:
         if src is None or src.name not in own:
             continue
         by_key = _keys(item.raw.headers)
-        wanted: list[tuple[str, Any, str | None]] = []
+        describe = getattr(src, "describe", None) or {}
+        wanted: list[tuple[str, Any, Any]] = []
         if src.feeds == "case_events" and "kind" in src.columns:
-            wanted.append(("kind", src.columns["kind"], None))
+            wanted.append(("kind", src.columns["kind"], describe.get("kind")))
         idx = _role_filter(src) if src.feeds == "allocations" else None
         if idx is not None:
             filter_at[src.name] = idx
             wanted.append(("role", src.filters[idx].column, None))
-        for what, spellings, _ in wanted:
+        for what, spellings, described in wanted:
             found = _find(by_key, spellings)
             if found is None:
                 continue
             header, cols = found
             value = _joined(cols)
-            companion = _companion(by_key, header) if len(cols) == 1 else None
-            desc = _text(companion) if companion else pl.lit(None, pl.String)
+            beside = _find(by_key, described) if isinstance(described, tuple | list) else None
+            if beside is None and len(cols) == 1 and (companion := _companion(by_key, header)):
+                beside = (companion, [companion])
+            desc = _joined(beside[1]) if beside else pl.lit(None, pl.String)
             record = [
                 c
                 for h in getattr(src, "one_row_per", ()) or ()
                 if (c := by_key.get(norm_header(str(h)))) is not None
             ]
             tally = _tally(item.raw.frame, value, desc, record)
-            lookup = lookups.get(_lookup_for(profile, src, header) or "")
+            lookup = lookups.get(
+                str(described) if isinstance(described, str) else _lookup_for(profile, header)
+            )
             if lookup is not None:
                 tally = (
                     tally.with_columns(_code=id_expr(pl.col("value")))
@@ -576,13 +606,57 @@ def survey(profile: Profile, own: set[str], root: Path) -> list[Listing]:
     return listings
 
 
+def _rewritten(profile: Profile) -> bool:
+    """Whether the guided mapping rewrites one of the profile's sources (a type column of a
+    case-events source, or an allocations source's role filter)."""
+    return any(
+        (s.feeds == "case_events" and "kind" in s.columns)
+        or (s.feeds == "allocations" and _role_filter(s) is not None)
+        for s in profile.sources
+    )
+
+
+def _inline(doc: dict[str, Any], _seen: tuple[Path, ...] = ()) -> dict[str, Any]:
+    """`doc` with every included profile that holds a source the guided mapping rewrites
+    copied in (its sources first, where `include` puts them; its includes, blanks, blank dates
+    and missing-table texts merged), so the written profile replaces those maps instead of
+    adding to them. Other includes (hr) stay includes."""
+    out = {k: v for k, v in doc.items() if k not in ("include", "sources")}
+    includes: list[Any] = []
+    sources: list[Any] = []
+    merged: dict[str, list[Any]] = {"blanks": [], "blank_dates": []}
+    missing: dict[str, Any] = {}
+    for inc in doc.get("include") or []:
+        path = resolve_profile(str(inc))
+        if path in _seen or not _rewritten(load_profile(str(inc))):
+            includes.append(inc)
+            continue
+        sub = _inline(load_yaml_file(path), (*_seen, path))
+        includes += [i for i in sub.get("include") or [] if i not in includes]
+        sources += sub.get("sources") or []
+        for key, seen in merged.items():
+            seen += [v for v in sub.get(key) or [] if v not in seen]
+        missing = {**missing, **(sub.get("missing") or {})}
+    for key, seen in merged.items():
+        seen += [v for v in doc.get(key) or [] if v not in seen]
+        if seen:
+            out[key] = seen
+    missing = {**missing, **(doc.get("missing") or {})}
+    if missing:
+        out["missing"] = missing
+    if includes:
+        out["include"] = includes
+    out["sources"] = sources + list(doc.get("sources") or [])
+    return out
+
+
 def guided_profile(system: str, root: Path, name: str) -> tuple[str, list[Listing]]:
     """The text of a council's profile made from the `system` profile and the council's own
     export at `root`, and what was listed. Raises InputError when no file in the export holds
     a type or role column the profile reads."""
     profile = load_profile(system)
-    base = load_yaml_file(profile.path)
-    own = {str(s.get("name")) for s in base.get("sources") or [] if isinstance(s, dict)}
+    base = _inline(load_yaml_file(profile.path), (profile.path,))
+    own = {str(s.get("name")) for s in base["sources"] if isinstance(s, dict) and "feeds" in s}
     if not Path(root).exists():
         raise InputError(
             "not found (give a folder of CSV files or an .xlsx workbook)", file=str(root)
