@@ -218,7 +218,16 @@ def read_inputs(root: Path, wanted: list[set[str]]) -> tuple[list[InputFile], bo
     if root.is_dir():
         files = sorted(p for p in root.iterdir() if p.is_file() and p.suffix.lower() == ".csv")
         raws = [read_csv_raw(p, header_at, shown=p.name) for p in files]
-        workbook = False
+        # an Annex A workbook beside CSV exports: every sheet of every workbook too
+        books = sorted(
+            p
+            for p in root.iterdir()
+            if p.is_file()
+            and p.suffix.lower() in (".xlsx", ".xlsm")
+            and not p.name.startswith("~$")
+        )
+        raws += [read_xlsx_raw(b, s, header_at) for b in books for s in xlsx_sheets(b).values()]
+        workbook = bool(books)
     elif root.suffix.lower() in (".xlsx", ".xlsm"):
         raws = [read_xlsx_raw(root, s, header_at) for s in xlsx_sheets(root).values()]
         workbook = True

@@ -25,6 +25,9 @@ class LoadedTable:
     rows_rejected: int
     size_bytes: int
     sha256: str
+    rows_excluded: dict[str, int] = field(default_factory=dict)
+    """reason -> rows an export profile left out before parsing (a filter, an unmapped value,
+    a dropped person); rows_read counts only the rows that reached the parser."""
 
 
 @dataclass
@@ -38,12 +41,18 @@ class LoadedData:
     """The profile's MappingReport (None for canonical tables)."""
 
     def reconciliation(self) -> dict[str, dict[str, Any]]:
+        """Per table: rows read (in the files) = used + excluded (per reason) + rejected."""
         return {
             name: {
                 "file": t.file,
-                "read": t.rows_read,
+                "read": t.rows_read + sum(t.rows_excluded.values()),
                 "used": t.frame.height,
+                "excluded": dict(t.rows_excluded),
                 "rejected": t.rows_rejected,
             }
             for name, t in self.tables.items()
         }
+
+    def excluded_rows(self) -> int:
+        """Rows the export profile left out, over every table (the batch metric)."""
+        return sum(sum(t.rows_excluded.values()) for t in self.tables.values())

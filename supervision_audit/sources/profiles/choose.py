@@ -71,7 +71,8 @@ def choose_and_read(
         return None, "auto: canonical sheet names found", None
     if not root.exists():
         return None, "auto: nothing to inspect", None
-    profiles = [load_profile(n) for n in profile_names()]
+    # parts other profiles include (case notes) are never chosen alone
+    profiles = [p for p in (load_profile(n) for n in profile_names()) if p.auto]
     read = read_inputs(root, all_wanted(profiles))
     inputs = read[0]
 

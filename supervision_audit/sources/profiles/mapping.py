@@ -8,6 +8,8 @@ keeps its own file and line for the data-issue report.
 
 from __future__ import annotations
 
+import re
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -20,8 +22,33 @@ from ..read import FILE_COL, ROW, SRC_ROW, InputFile, RawTable, read_inputs
 from ..reconcile import LoadedData
 from ..schema import TABLES
 from .choose import best_source
-from .model import LOOKUPS, Profile, Source
+from .model import LOOKUPS, Profile, Source, Spelling
 from .report import MappingReport, SourceReport, date_formats
+
+
+@dataclass
+class MapContext:
+    """What every source of one load shares: the profile's blank conventions, the code lists
+    its lookup sources read, and the canonical values a value map may name."""
+
+    blanks: tuple[str, ...]
+    blank_dates: tuple[str, ...]
+    canonical_ok: dict[str, tuple[str, ...]]
+    lookups: dict[str, dict[str, str]] = field(default_factory=dict)
+
+    @property
+    def blank_date_pattern(self) -> str:
+        """The blank dates in ISO and UK spelling, with or without a time part."""
+        texts = []
+        for d in self.blank_dates:
+            y, m, day = d.split("-")
+            texts += [re.escape(d), re.escape(f"{day}/{m}/{y}")]
+        return rf"^(?:{'|'.join(texts)})(?:[ T].*)?$"
+
+
+DATE_COLUMNS = {"start_date", "end_date"} | {
+    c.name for spec in TABLES.values() for c in spec.columns if c.kind == "date"
+}
 
 
 def _lookup_value(column: pl.Expr, mapping: dict[str, str]) -> pl.Expr:
@@ -32,8 +59,19 @@ def _lookup_value(column: pl.Expr, mapping: dict[str, str]) -> pl.Expr:
     )
 
 
+def _clean(col: str, ctx: MapContext, *, date: bool) -> pl.Expr:
+    """A raw cell with the profile's blank conventions applied: NULL, #N/A, empty and the
+    profile's stand-ins (SSD_PH, -1) become null, and so do 1900-01-01 in a date column;
+    non-breaking spaces (Annex A names) read as spaces."""
+    c = pl.col(col).str.replace_all("\u00a0", " ", literal=True)
+    blank = c.str.strip_chars().str.to_lowercase().is_in(list(ctx.blanks))
+    if date:
+        blank = blank | c.str.strip_chars().str.contains(ctx.blank_date_pattern)
+    return pl.when(blank).then(pl.lit(None, pl.String)).otherwise(c)
+
+
 def map_source(
-    item: InputFile, source: Source, canonical_ok: dict[str, tuple[str, ...]]
+    item: InputFile, source: Source, ctx: MapContext
 ) -> tuple[pl.DataFrame, SourceReport]:
     """One export file as rows of its canonical table (strings), with its report."""
     raw = item.raw
@@ -41,7 +79,11 @@ def map_source(
     by_key: dict[str, str] = {}
     for i, h in enumerate(headers):
         by_key.setdefault(norm_header(h), f"c{i}")
-    wanted = {norm_header(sp) for sps in source.columns.values() for sp in sps}
+
+    def flat(spellings: tuple[Spelling, ...]) -> list[str]:
+        return [s for sp in spellings for s in ((sp,) if isinstance(sp, str) else sp)]
+
+    wanted = {norm_header(sp) for sps in source.columns.values() for sp in flat(sps)}
     wanted |= {norm_header(sp) for f in source.filters for sp in f.column}
     repeated = sorted(
         {h for h in headers if norm_header(h) in wanted}
@@ -65,44 +107,98 @@ def map_source(
                 return col
         return None
 
+    def alternatives(spellings: tuple[Spelling, ...], date: bool) -> tuple[list[pl.Expr], str]:
+        """Each spelling the file has (a header, or headers joined with a space), in order."""
+        exprs, shown = [], []
+        for sp in spellings:
+            parts = (sp,) if isinstance(sp, str) else sp
+            cols = [by_key.get(norm_header(s)) for s in parts]
+            if any(c is None for c in cols):
+                continue
+            used_cols.update(c for c in cols if c)
+            shown.append(" + ".join(headers[int(c[1:])] for c in cols if c))
+            if len(cols) == 1:
+                exprs.append(_clean(cols[0] or "", ctx, date=date))
+            else:
+                joined = pl.concat_str(
+                    [_clean(c or "", ctx, date=date).str.strip_chars() for c in cols],
+                    separator=" ",
+                    ignore_nulls=True,
+                )
+                exprs.append(pl.when(joined != "").then(joined))
+        return exprs, " or ".join(shown)
+
     select: list[pl.Expr] = []
     for canon, spellings in source.columns.items():
-        col = find(spellings)
-        if col is None:
+        exprs, shown = alternatives(spellings, canon in DATE_COLUMNS)
+        if not exprs:
             continue
-        used_cols.add(col)
-        report.columns[canon] = headers[int(col[1:])]
-        select.append(pl.col(col).alias(canon))
+        report.columns[canon] = shown
+        # the first of the headers present that holds a value (Mosaic's SSD build leaves
+        # prof_professional_id NULL and keys workers by prof_staff_id)
+        select.append((exprs[0] if len(exprs) == 1 else pl.coalesce(exprs)).alias(canon))
     for canon, value in source.fixed.items():
         report.columns[canon] = f"= {value}"
         select.append(pl.lit(value, pl.String).alias(canon))
-    # filters: evaluated on the raw cells, each row counted under the first that drops it
+    # filters: evaluated on the cells (blanks applied), each row counted under the first
+    # filter that drops it
     dropped = pl.lit(None, pl.String)
     for f in source.filters:
         col = find(f.column)
         if col is None:
             continue
         used_cols.add(col)
-        v = pl.col(col).str.strip_chars().str.to_lowercase()
+        v = _clean(col, ctx, date=False).str.strip_chars().str.to_lowercase()
         out = pl.lit(False)
         if f.keep is not None:
-            out = out | ~v.is_in([k.lower() for k in f.keep]).fill_null(True)
+            # a blank is not a listed value: a keep filter leaves it out too
+            out = out | (~v.is_in([k.lower() for k in f.keep])).fill_null(True)
         if f.drop is not None:
             out = out | v.is_in([d.lower() for d in f.drop]).fill_null(False)
+        if f.drop_set:
+            out = out | v.is_not_null()
         dropped = pl.when(dropped.is_null() & out).then(pl.lit(f.reason)).otherwise(dropped)
-    mapped = frame.select(pl.col(ROW), *select, _dropped=dropped)
+    keys = []
+    for i, k in enumerate(source.one_row_per):
+        col = find((k,))
+        if col is not None:
+            used_cols.add(col)
+            keys.append(_clean(col, ctx, date=False).alias(f"_k{i}"))
+    describe: list[pl.Expr] = []
+    for canon, what in source.describe.items():
+        if isinstance(what, tuple):
+            exprs, shown = alternatives(what, False)
+            if exprs:
+                describe.append(pl.coalesce(exprs).str.strip_chars().alias(f"_d_{canon}"))
+    extra = [pl.lit(source.name).alias("_derive")] if source.dates_from else []
+    mapped = frame.select(pl.col(ROW), *select, *keys, *describe, *extra, _dropped=dropped)
+    for canon, what in source.describe.items():
+        if isinstance(what, str) and canon in mapped.columns:
+            codes = ctx.lookups.get(what, {})
+            mapped = mapped.with_columns(
+                id_expr(pl.col(canon))
+                .replace_strict(codes, default=None, return_dtype=pl.String)
+                .alias(f"_d_{canon}")
+            )
+    if keys:
+        mapped = _one_row_per(mapped, [f"_k{i}" for i in range(len(keys))], source)
     # value maps: tallied per distinct value, unmapped values excluded where the profile says
     for canon, mapping in source.values.items():
         if canon not in mapped.columns:
             continue
-        own = {c.lower(): c for c in canonical_ok.get(canon, ())}
+        own = {c.lower(): c for c in ctx.canonical_ok.get(canon, ())}
         full = {**own, **mapping}
+        desc = f"_d_{canon}"
         target = _lookup_value(pl.col(canon), full)
+        group = {"value": pl.col(canon).str.strip_chars()}
+        if desc in mapped.columns:
+            target = pl.coalesce(target, _lookup_value(pl.col(desc), full))
+            group["description"] = pl.col(desc)
         tally = (
             mapped.filter(pl.col("_dropped").is_null())
-            .group_by(value=pl.col(canon).str.strip_chars())
-            .agg(rows=pl.len())
-            .with_columns(mapped_to=_lookup_value(pl.col("value"), full))
+            .with_columns(mapped_to=target)
+            .group_by(**group)
+            .agg(rows=pl.len(), mapped_to=pl.col("mapped_to").first())
             .sort("rows", "value", descending=[True, False])
         )
         report.values += [{"column": canon, **r} for r in tally.to_dicts()]
@@ -113,6 +209,12 @@ def map_source(
                 .otherwise(pl.col("_dropped"))
             )
         mapped = mapped.with_columns(pl.coalesce(target, pl.col(canon)).alias(canon))
+    for canon in source.describe:
+        desc = f"_d_{canon}"
+        if desc in mapped.columns and canon not in source.values and canon in mapped.columns:
+            # a team id read through the team list: the team's name (its id when not listed)
+            mapped = mapped.with_columns(pl.coalesce(pl.col(desc), pl.col(canon)).alias(canon))
+    mapped = mapped.drop([c for c in mapped.columns if c.startswith(("_k", "_d_"))])
     if source.feeds == "persons" and "person_id" in mapped.columns:
         report.dropped_ids = (
             mapped.filter(pl.col("_dropped").is_not_null())
@@ -128,17 +230,35 @@ def map_source(
     kept = mapped.filter(pl.col("_dropped").is_null()).drop("_dropped")
     report.passed = kept.height
     for canon in kept.columns:
-        spec = TABLES.get(source.feeds)
-        is_date = canon in ("start_date", "end_date") or (
-            spec is not None and any(c.name == canon and c.kind == "date" for c in spec.columns)
-        )
-        if is_date and canon not in source.fixed:
+        if canon in DATE_COLUMNS and canon not in source.fixed:
             report.date_formats[canon] = date_formats(kept, canon)
     report.unused_headers = [
         h for i, h in enumerate(headers) if f"c{i}" not in used_cols and h.strip()
     ]
     kept = kept.rename({ROW: SRC_ROW}).with_columns(pl.lit(raw.file).alias(FILE_COL))
     return kept, report
+
+
+def _one_row_per(mapped: pl.DataFrame, keys: list[str], source: Source) -> pl.DataFrame:
+    """Rows sharing the key cells are one record (an Eclipse form is one row per answer):
+    the first row of each group takes each column's first non-blank cell in the group; the
+    group's other rows are excluded, counted under a reason that says so."""
+    live = mapped.filter(pl.col("_dropped").is_null())
+    cols = [c for c in live.columns if c not in (ROW, "_dropped", *keys)]
+    records = (
+        live.group_by(keys, maintain_order=True)
+        .agg(pl.col(ROW).first(), *[pl.col(c).drop_nulls().first() for c in cols])
+        .with_columns(_dropped=pl.lit(None, pl.String))
+    )
+    reason = f"further rows of the same record (one per {', '.join(source.one_row_per)})"
+    rest = live.filter(~pl.col(ROW).is_in(records[ROW].implode())).with_columns(
+        _dropped=pl.lit(reason)
+    )
+    out = pl.concat(
+        [records.select(mapped.columns), rest, mapped.filter(pl.col("_dropped").is_not_null())],
+        how="vertical_relaxed",
+    )
+    return out.sort(ROW)
 
 
 def _apply_lookups(
@@ -257,6 +377,139 @@ def _drop_persons(merged: dict[str, pl.DataFrame], gone: list[str], report: Mapp
         merged[name] = frame.filter(~hit)
 
 
+GENERIC_MISSING = {
+    "episodes": "add the export that holds the children's episodes (CIN, CP, CLA...)",
+    "case_events": "add your case-notes export (LiquidLogic FACT_CASENOTES, Mosaic workflow "
+    "steps or case notes, Eclipse forms) and say which note types count as supervision",
+    "workers": "add an HR staff list with employment start dates (see the hr profile)",
+    "worker_sessions": "add the supervision log kept by HR or the service (see the hr profile)",
+}
+
+
+def _derive_dates(merged: dict[str, pl.DataFrame], profile: Profile, report: MappingReport) -> None:
+    """Episodes without dates of their own (SSD care leavers, Annex A list 9) start on the
+    child's latest end of the named category (the day they ceased to be looked after) and
+    stay open; rows with no such date are excluded and counted on their file."""
+    episodes = merged.get("episodes")
+    if episodes is None or "_derive" not in episodes.columns:
+        return
+    by_file = {f.file: f for f in report.files}
+    derived = episodes.filter(pl.col("_derive").is_not_null())
+    rest = episodes.filter(pl.col("_derive").is_null())
+    parts = [rest]
+    for name in derived["_derive"].unique(maintain_order=True).to_list():
+        source = next(s for s in profile.sources if s.name == name)
+        spec = source.dates_from
+        assert spec is not None
+        rows = derived.filter(pl.col("_derive") == name)
+        ends = (
+            rest.filter(pl.col("category").str.to_uppercase() == spec.category.upper())
+            .select(
+                _pid=id_expr(pl.col("person_id")),
+                _from=parse_date_expr(pl.col(spec.take), serials=True),
+            )
+            .group_by("_pid")
+            .agg(pl.col("_from").max())
+        )
+        rows = rows.with_columns(_pid=id_expr(pl.col("person_id"))).join(
+            ends, on="_pid", how="left"
+        )
+        lost = rows.filter(pl.col("_from").is_null())
+        reason = (
+            f"no date to start the episode: the export has no dates, and the child has no "
+            f"ended {spec.category} episode in the other files (add a list with dates)"
+        )
+        counts = lost.group_by(FILE_COL).len()
+        for file, n in zip(counts[FILE_COL].to_list(), counts["len"].to_list(), strict=True):
+            rep = by_file[file]
+            rep.excluded[reason] = rep.excluded.get(reason, 0) + n
+            rep.passed -= n
+        kept = rows.filter(pl.col("_from").is_not_null()).with_columns(
+            start_date=pl.col("_from").dt.strftime("%Y-%m-%d"), end_date=pl.lit(None, pl.String)
+        )
+        parts.append(kept.drop("_pid", "_from"))
+    merged["episodes"] = pl.concat(parts, how="diagonal_relaxed").drop("_derive")
+
+
+def _staff_numbers(merged: dict[str, pl.DataFrame], details: pl.DataFrame | None) -> None:
+    """One worker, one id: where the case system's worker list (or a crosswalk file) gives a
+    worker's HR staff number, every case-system worker id becomes that staff number."""
+    if details is None or "staff_number" not in details.columns:
+        return
+    pairs = (
+        details.select(_wid=id_expr(pl.col("worker_id")), _staff=id_expr(pl.col("staff_number")))
+        .drop_nulls()
+        .unique(subset=["_wid"], keep="first", maintain_order=True)
+    )
+    if pairs.height == 0:
+        return
+    mapping = dict(zip(pairs["_wid"].to_list(), pairs["_staff"].to_list(), strict=True))
+
+    def swap(col: str) -> pl.Expr:
+        ids = id_expr(pl.col(col))
+        return ids.replace_strict(mapping, default=ids, return_dtype=pl.String).alias(col)
+
+    for name, cols in (
+        ("episodes", ("worker_id",)),
+        ("allocations", ("worker_id",)),
+        ("case_events", ("worker_id", "supervisor_id")),
+        ("staff_details", ("worker_id",)),
+    ):
+        frame = merged.get(name)
+        if frame is not None:
+            merged[name] = frame.with_columns(swap(c) for c in cols if c in frame.columns)
+
+
+def _team_from_worker(merged: dict[str, pl.DataFrame], details: pl.DataFrame | None) -> None:
+    """An episode whose allocation names no team (SSDA903 has no team column; Mosaic keeps a
+    worker's team on the worker) takes its worker's team: from the case system's worker list,
+    else from the HR staff list."""
+    episodes = merged.get("episodes")
+    if episodes is None or "worker_id" not in episodes.columns:
+        return
+    teams = []
+    for frame in (details, merged.get("workers")):
+        if frame is not None and "team" in frame.columns and "worker_id" in frame.columns:
+            teams.append(frame.select(_wid=id_expr(pl.col("worker_id")), _t=pl.col("team")))
+    if not teams:
+        return
+    lookup = (
+        pl.concat(teams, how="vertical_relaxed")
+        .drop_nulls()
+        .unique(subset=["_wid"], keep="first", maintain_order=True)
+    )
+    base = pl.col("team") if "team" in episodes.columns else pl.lit(None, pl.String)
+    merged["episodes"] = (
+        episodes.with_columns(_wid=id_expr(pl.col("worker_id")), _order=pl.int_range(pl.len()))
+        .join(lookup, on="_wid", how="left")
+        .sort("_order")
+        .with_columns(team=pl.coalesce(base, pl.col("_t")))
+        .drop("_wid", "_t", "_order")
+    )
+
+
+def _one_per_worker(details: pl.DataFrame | None) -> pl.DataFrame | None:
+    """Several worker lists (Mosaic's DM_WORKERS for names, DM_WORKER_ROLES for teams, a
+    crosswalk for staff numbers) make one row per worker: each column's first non-blank."""
+    if details is None or details.height == 0:
+        return details
+    cols = [c for c in details.columns if c not in ("worker_id", FILE_COL, SRC_ROW)]
+    return details.group_by(id_expr(pl.col("worker_id")), maintain_order=True).agg(
+        pl.col(c).drop_nulls().first() for c in cols
+    )
+
+
+def missing_tables(profile: Profile, merged: dict[str, Any], tables: Any) -> dict[str, str]:
+    """table -> what to add, for every table the audit reads that no file feeds."""
+    out = {}
+    for name in TABLES:
+        if name in set(tables) and name not in merged:
+            text = profile.missing.get(name) or GENERIC_MISSING.get(name)
+            if text:
+                out[name] = text
+    return out
+
+
 def load_with_profile(
     root: Path,
     profile: Profile,
@@ -274,21 +527,39 @@ def load_with_profile(
             "not found (give a folder of CSV files or an .xlsx workbook)", file=str(root)
         )
     value_maps = value_maps or {}
-    files, serials = inputs or read_inputs(root, [set(s.recognise) for s in profile.sources])
+    files, _ = inputs or read_inputs(root, [set(s.recognise) for s in profile.sources])
+    serials = True  # exports saved through Excel carry serial dates, CSV or not
     report = MappingReport(profile.name, profile.title, chosen_because, [])
     parts: dict[str, list[pl.DataFrame]] = {}
-    canonical_ok = {
-        "category": TABLES["episodes"].column("category").choices,
-        "kind": tuple(
-            {
-                *TABLES["case_events"].column("kind").choices,
-                *TABLES["worker_events"].column("kind").choices,
-            }
-        ),
-        "status": TABLES["worker_sessions"].column("status").choices,
-    }
-    for item in files:
-        source = best_source(profile, item.raw.headers)
+    ctx = MapContext(
+        blanks=profile.blanks,
+        blank_dates=profile.blank_dates,
+        canonical_ok={
+            "category": TABLES["episodes"].column("category").choices,
+            "kind": tuple(
+                {
+                    *TABLES["case_events"].column("kind").choices,
+                    *TABLES["worker_events"].column("kind").choices,
+                }
+            ),
+            "status": TABLES["worker_sessions"].column("status").choices,
+        },
+    )
+    chosen = [(item, best_source(profile, item.raw.headers)) for item in files]
+    # code lists first: other sources read their codes through them
+    for item, source in chosen:
+        if source is not None and source.feeds == "lookup":
+            frame, rep = map_source(item, source, ctx)
+            report.files.append(rep)
+            if "code" in frame.columns and "description" in frame.columns:
+                codes = frame.select(id_expr(pl.col("code")), pl.col("description")).drop_nulls()
+                pairs = codes.unique(subset=["code"], keep="first", maintain_order=True)
+                own = ctx.lookups.setdefault(source.name, {})
+                found = dict(
+                    zip(pairs["code"].to_list(), pairs["description"].to_list(), strict=True)
+                )
+                ctx.lookups[source.name] = {**found, **own}
+    for item, source in chosen:
         if source is None:
             report.files.append(
                 SourceReport(
@@ -301,18 +572,27 @@ def load_with_profile(
                 )
             )
             continue
-        frame, rep = map_source(item, source, canonical_ok)
+        if source.feeds == "lookup":
+            continue
+        frame, rep = map_source(item, source, ctx)
         report.files.append(rep)
         parts.setdefault(source.feeds, []).append(frame)
     merged = {name: pl.concat(frames, how="diagonal_relaxed") for name, frames in parts.items()}
+    _derive_dates(merged, profile, report)
     gone = sorted({pid for f in report.files for pid in f.dropped_ids})
     if gone:
         _drop_persons(merged, gone, report)
+    _staff_numbers(merged, merged.get("staff_details"))
     lookups = {name: merged.pop(name) for name in LOOKUPS if name in merged}
+    details = _one_per_worker(lookups.get("staff_details"))
     _apply_lookups(merged, lookups, serials)
-    _apply_staff_details(merged, lookups.get("staff_details"), report)
+    _team_from_worker(merged, details)
+    _apply_staff_details(merged, details, report)
+    report.missing_tables = missing_tables(profile, merged, tables)
+    for name, text in report.missing_tables.items():
+        report.notes.append(f"no file feeds {name}: {text}")
     for name in required:
-        if name not in merged:
+        if name not in merged and (name == "episodes" or name not in report.missing_tables):
             raise InputError(
                 f"no file the '{profile.name}' profile recognises feeds {name} "
                 "(run `supervision-audit inspect` to see how each file was read)",
@@ -335,10 +615,15 @@ def load_with_profile(
             .with_row_index(ROW, offset=1)
             .with_columns(pl.col(ROW).cast(pl.Int64))
         )
-        files = sorted(set(body[FILE_COL].to_list()))
-        raws[name] = RawTable(" + ".join(files), canon_cols, body, 0, "")
+        files_in = sorted(set(body[FILE_COL].to_list()))
+        raws[name] = RawTable(" + ".join(files_in), canon_cols, body, 0, "")
         report.missing_columns[name] = [
             c.name for c in TABLES[name].columns if c.name not in canon_cols
         ]
     data = load_tables(raws, str(root), value_maps, serials=serials)
+    for name, table in data.tables.items():
+        for f in report.files:
+            if f.feeds == name:
+                for reason, n in f.excluded.items():
+                    table.rows_excluded[reason] = table.rows_excluded.get(reason, 0) + n
     return data, report

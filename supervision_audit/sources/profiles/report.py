@@ -38,6 +38,8 @@ class MappingReport:
     """canonical table -> optional columns no source supplied."""
     notes: list[str] = field(default_factory=list)
     """Anything else the reader must know about how the files were combined."""
+    missing_tables: dict[str, str] = field(default_factory=dict)
+    """table the audit reads -> which export would supply it, when no file feeds it."""
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -47,6 +49,7 @@ class MappingReport:
             "files": [f.__dict__ for f in self.files],
             "missing_columns": self.missing_columns,
             "notes": self.notes,
+            "missing_tables": self.missing_tables,
         }
 
 
