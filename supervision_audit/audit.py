@@ -25,6 +25,7 @@ from .rules.model import Ruleset
 from .rules.registry import RULE_KINDS
 from .sources import LoadedData, load_data
 from .sources.schema import CHILD_TABLES, STAFF_TABLES
+from .vocab import subject_type_expr
 
 SCOPES = ("children", "staff", "all")
 
@@ -145,6 +146,7 @@ def assemble(
     covered = pl.concat(covered_frames, how="vertical") if covered_frames else empty_covered()
     covered = _apply_filters(covered, opts)
     caveats = [{"rule": o.rule_id, "caveat": c} for o in outcomes for c in o.caveats]
+    caveats += source_caveats(data, not_evaluated)
     summary = build_summary(
         opts,
         ruleset,
@@ -190,6 +192,59 @@ def assemble(
         ruleset_sha256=ruleset.sha256,
         covered=covered,
     )
+
+
+def open_caseload(ctx: EvalContext, opts: AuditOptions) -> int:
+    """Children (not carers) with an episode open at as_of, read straight from the episodes
+    (within the team and worker filters): reported even when no rule could run."""
+    episodes = ctx.tables.get("episodes")
+    if episodes is None:
+        return 0
+    on = pl.lit(opts.as_of)
+    open_ = episodes.filter(
+        (pl.col("start_date") <= on)
+        & (pl.col("end_date").is_null() | (pl.col("end_date") >= on))
+        & (subject_type_expr() == "child")
+    )
+    return _apply_filters(open_, opts)["person_id"].n_unique()
+
+
+def source_caveats(data: LoadedData, not_evaluated: list[NotEvaluated]) -> list[dict[str, str]]:
+    """What the export profile could not supply: each table no file feeds (with the rules
+    that therefore did not run and the export that would supply it), and each file whose
+    rows were excluded because a value (a note type, a category) is not mapped."""
+    mapping = data.mapping
+    if mapping is None:
+        return []
+    out = []
+    for table, text in mapping.missing_tables.items():
+        rules = sorted({n.rule for n in not_evaluated if f"no {table} " in n.reason})
+        cannot = f"; rules not evaluated: {', '.join(rules)}" if rules else ""
+        out.append(
+            {"rule": ", ".join(rules) or "*", "caveat": f"no file feeds {table}: {text}{cannot}"}
+        )
+    for f in mapping.files:
+        unmapped = {r: n for r, n in f.excluded.items() if "not mapped" in r}
+        if not unmapped:
+            continue
+        values = [
+            f"'{v['value']}'"
+            + (f" ({v['description']})" if v.get("description") else "")
+            + f": {v['rows']:,} row{'s' if v['rows'] != 1 else ''}"
+            for v in f.values
+            if v["mapped_to"] is None
+        ]
+        n = sum(unmapped.values())
+        listed = ", ".join(values[:10]) + (", ..." if len(values) > 10 else "")
+        out.append(
+            {
+                "rule": "*",
+                "caveat": f"{n:,} row{'s' if n != 1 else ''} of {f.file} excluded because a "
+                f"value is not mapped ({listed}): "
+                "map them in the profile if they count",
+            }
+        )
+    return out
 
 
 def _pct(part: int, whole: int) -> float | None:
@@ -298,6 +353,7 @@ def build_summary(
         child_findings = findings.filter(pl.col("scope") == "children")
         summary["children"] = {
             **_headline(covered, "child"),
+            "open_caseload": open_caseload(ctx, opts),
             "findings": _counts(child_findings.filter(pl.col("subject_type") == "child")),
         }
         summary["carers"] = {

@@ -51,6 +51,8 @@ METRICS = {
     "amber_findings": "findings past the target, within the limit",
     "outstanding_findings": "findings still open at as_of",
     "data_issues": "rows reported as data issues",
+    "excluded_rows": "rows an export profile left out (a filter, an unmapped value, a dropped "
+    "person), over every table",
     "rules_not_evaluated": "rules that could not be evaluated",
 }
 AUDIT_KEYS = {
@@ -300,6 +302,9 @@ def _figures(summary: dict[str, Any], not_evaluated: int) -> dict[str, float | i
         "amber_findings": counts.get("amber", 0),
         "outstanding_findings": counts.get("outstanding", 0),
         "data_issues": summary.get("data_issues", 0),
+        "excluded_rows": sum(
+            sum((r.get("excluded") or {}).values()) for r in (summary.get("tables") or {}).values()
+        ),
         "rules_not_evaluated": not_evaluated,
     }
 

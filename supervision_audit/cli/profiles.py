@@ -92,9 +92,10 @@ def _render(report: dict[str, Any]) -> None:
                 vals = Table("column", "value seen", "rows", "mapped to", box=None)
                 for v in f["values"]:
                     to = v["mapped_to"]
+                    desc = v.get("description")
                     vals.add_row(
                         v["column"],
-                        str(v["value"]),
+                        f"{v['value']} ({desc})" if desc else str(v["value"]),
                         f"{v['rows']:,}",
                         to if to else "[red]UNMAPPED[/red]",
                     )
@@ -108,9 +109,17 @@ def _render(report: dict[str, Any]) -> None:
         for table, cols in missing.items():
             con.print(f"{table}: no file supplies {', '.join(cols)}", markup=False)
     con.print()
-    rec = Table("table", "read", "used", "rejected", title="Rows: read = used + rejected")
+    rec = Table(
+        "table",
+        "read",
+        "used",
+        "excluded",
+        "rejected",
+        title="Rows: read = used + excluded + rejected",
+    )
     for name, t in report["tables"].items():
-        rec.add_row(name, f"{t['read']:,}", f"{t['used']:,}", f"{t['rejected']:,}")
+        excluded = sum((t.get("excluded") or {}).values())
+        rec.add_row(name, f"{t['read']:,}", f"{t['used']:,}", f"{excluded:,}", f"{t['rejected']:,}")
     con.print(rec)
     if report["data_issues"]:
         iss = Table("table", "column", "reason", "action", "rows", title="Data issues")

@@ -213,14 +213,26 @@ def _not_evaluated(result: Any, con: Console) -> None:
 def _data(result: Any, con: Console) -> None:
     tables = result.summary.get("tables") or {}
     rec = Table(
-        title="Input rows: read = used + rejected", title_justify="left", box=box.SIMPLE_HEAD
+        title="Input rows: read = used + excluded + rejected",
+        title_justify="left",
+        box=box.SIMPLE_HEAD,
     )
     rec.add_column("table")
-    for col in ("read", "used", "rejected"):
+    for col in ("read", "used", "excluded", "rejected"):
         rec.add_column(col, justify="right")
     for name, r in tables.items():
-        rec.add_row(name, f"{r['read']:,}", f"{r['used']:,}", f"{r['rejected']:,}")
+        excluded = r.get("excluded") or {}
+        rec.add_row(
+            name,
+            f"{r['read']:,}",
+            f"{r['used']:,}",
+            f"{sum(excluded.values()):,}",
+            f"{r['rejected']:,}",
+        )
     con.print(rec)
+    for name, r in tables.items():
+        for reason, n in (r.get("excluded") or {}).items():
+            con.print(f"  {name}: {n:,} rows excluded ({reason})", markup=False)
     issues = result.data_issues
     if issues.height == 0:
         return

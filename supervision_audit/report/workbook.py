@@ -843,20 +843,37 @@ def _by_supervisor(book: Book, run: Any, result: Any) -> None:
 def _data_issues(book: Book, result: Any) -> None:
     sheet = Sheet(book, "Data issues", result.as_of)
     sheet.widths([16, 30, 8, 14, 22, 44, 14])
-    sheet.append([sheet.cell("Reconciliation: rows read = rows used + rows rejected", font=BOLD)])
-    sheet.header(["Table", "File", "Read", "Used", "Rejected"])
-    for table, r in (result.summary.get("tables") or {}).items():
+    sheet.append(
+        [
+            sheet.cell(
+                "Reconciliation: rows read = rows used + rows excluded + rows rejected", font=BOLD
+            )
+        ]
+    )
+    sheet.header(["Table", "File", "Read", "Used", "Excluded", "Rejected"])
+    tables = result.summary.get("tables") or {}
+    for table, r in tables.items():
         _grid_row(
             sheet,
-            (16, 30, 8, 14, 22),
+            (16, 30, 8, 14, 22, 44),
             [
                 (0, 0, table),
                 (1, 1, r.get("file")),
                 (2, 2, r.get("read")),
                 (3, 3, r.get("used")),
-                (4, 4, r.get("rejected")),
+                (4, 4, sum((r.get("excluded") or {}).values())),
+                (5, 5, r.get("rejected")),
             ],
         )
+    excluded = [
+        (t, why, n) for t, r in tables.items() for why, n in (r.get("excluded") or {}).items()
+    ]
+    if excluded:
+        sheet.blank()
+        sheet.append([sheet.cell("Rows excluded by the export profile, by reason", font=BOLD)])
+        sheet.header(["table", "reason", "rows"])
+        for table, why, n in excluded:
+            _grid_row(sheet, (16, 30, 8), [(0, 0, table), (1, 1, why), (2, 2, n)])
     sheet.blank()
     names = ["table", "file", "row", "column", "value", "reason", "action"]
     issues = (
