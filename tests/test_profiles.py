@@ -251,8 +251,10 @@ def test_inspect_and_profiles_new(tmp_path: Path, monkeypatch) -> None:
     assert {"value": "Visit Record", "mapped_to": None} in [
         {k: v[k] for k in ("value", "mapped_to")} for v in forms["values"]
     ]
+    events = doc["tables"]["case_events"]
+    assert events["excluded"]["kind not mapped (see the value list)"] > 0
     assert doc["tables"]["case_events"]["read"] == (
-        doc["tables"]["case_events"]["used"] + doc["tables"]["case_events"]["rejected"]
+        events["used"] + sum(events["excluded"].values()) + events["rejected"]
     )
     target = tmp_path / "ours.yaml"
     res = runner.invoke(app, ["profiles", "new", str(target), "--from", "mosaic"])

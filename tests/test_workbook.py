@@ -193,8 +193,9 @@ def test_data_issues_and_rules_and_about(tmp_path: Path) -> None:
     path, doc = make(tmp_path)
     wb = load_workbook(path)
     di = [[c.value for c in row] for row in wb["Data issues"].iter_rows()]
-    assert ["episodes", "episodes.csv", 6, 5, 1] in [
-        [r[0], Path(str(r[1])).name, *r[2:5]] for r in di if r[0] == "episodes"
+    # read = used + excluded + rejected (a canonical file excludes nothing)
+    assert ["episodes", "episodes.csv", 6, 5, 0, 1] in [
+        [r[0], Path(str(r[1])).name, *r[2:6]] for r in di if r[0] == "episodes"
     ]
     issue_rows = [r for r in di if r[2] in (7, 9, 15) and r[0] in ("episodes", "case_events")]
     assert len(issue_rows) == len(doc["data_issues"])

@@ -1,0 +1,262 @@
+"""Real council exports read as they are (issue 13).
+
+One small folder per system under tests/fixtures/real/<system>/, laid out with the table and
+column names of the published specifications (SSD v1.4.5, Mosaic's data mart, LiquidLogic's
+HDM tables, Eclipse's reporting views, the SSDA903 return, Ofsted's Annex A); the data is
+made up. Each folder holds the same children (CIN, CP, CLA, a care leaver, a closed CIN
+case) and `canonical/` holds the same cases written as canonical tables by hand. The audit
+of the export must equal the audit of its canonical twin.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+from supervision_audit.audit import AuditOptions, run_audit
+from supervision_audit.sources import load_data
+from supervision_audit.sources.profiles import choose_profile
+from supervision_audit.sources.schema import TABLES
+
+REAL = Path(__file__).resolve().parent / "fixtures" / "real"
+AS_OF = dt.date(2026, 10, 31)
+SYSTEMS = ["ssd", "liquidlogic", "mosaic_dm", "eclipse", "ssda903", "annex_a"]
+TEAMS = {"Assessment North", "Safeguarding South", "IRO Service"}
+
+
+def folder(system: str) -> Path:
+    if system == "annex_a":
+        return REAL / "annex_a"
+    return REAL / system
+
+
+def source_for(system: str) -> str:
+    # Eclipse publishes no supervision form: the council names its own form's GUID.
+    return str(REAL / "eclipse-council.yaml") if system == "eclipse" else "auto"
+
+
+def audit_json(data: Path, source: str, scope: str = "children") -> dict:
+    run = run_audit(
+        AuditOptions(data=data, ruleset="lambeth", as_of=AS_OF, source=source, scope=scope)
+    )
+    return run.result.to_json_obj()
+
+
+@pytest.mark.parametrize("system", SYSTEMS)
+def test_auto_recognises_each_system_by_its_headers_and_says_why(system: str) -> None:
+    profile, why = choose_profile(folder(system), "auto")
+    assert profile is not None, why
+    assert profile.name == system
+    assert why.startswith(f"auto: {system} recognised"), why
+
+
+@pytest.mark.parametrize("system", SYSTEMS)
+def test_every_open_episode_is_used_and_teams_are_names(system: str) -> None:
+    loaded = load_data(folder(system), source_for(system), tables=TABLES)
+    twin = load_data(folder(system) / "canonical", "canonical", tables=TABLES)
+    got = loaded.tables["episodes"].frame
+    want = twin.tables["episodes"].frame
+    assert got.filter(pl.col("end_date").is_null()).height == (
+        want.filter(pl.col("end_date").is_null()).height
+    )
+    assert got.height == want.height
+    teams = set(got["team"].drop_nulls().to_list())
+    assert teams and teams <= TEAMS, teams
+    # nothing rejected: NULL, 1900-01-01, SQL Server datetimes and serials all read
+    assert loaded.issues.filter(pl.col("action") == "rejected").height == 0, loaded.issues
+
+
+@pytest.mark.parametrize("system", SYSTEMS)
+def test_findings_equal_the_canonical_twin(system: str) -> None:
+    got = audit_json(folder(system), source_for(system))
+    want = audit_json(folder(system) / "canonical", "canonical")
+    assert want["findings"], "the twin must give findings, or the comparison proves nothing"
+    assert json.dumps(got["findings"], sort_keys=True) == json.dumps(
+        want["findings"], sort_keys=True
+    )
+    assert got["summary"]["children"] == want["summary"]["children"]
+
+
+@pytest.mark.parametrize("system", SYSTEMS)
+def test_reconciliation_counts_every_row(system: str) -> None:
+    loaded = load_data(folder(system), source_for(system), tables=TABLES)
+    for f in loaded.mapping.files:
+        if f.source is None:
+            continue
+        assert f.rows == f.passed + sum(f.excluded.values()), f
+
+
+def test_ssd_names_come_from_forename_and_surname_not_the_legacy_id() -> None:
+    loaded = load_data(folder("ssd"), "auto", tables=TABLES)
+    names = set(loaded.tables["episodes"].frame["person_name"].to_list())
+    assert "Amy Stone" in names
+    assert not any(n and n.startswith("L-") for n in names)
+
+
+def test_ssd_an_iro_is_never_the_allocated_worker() -> None:
+    loaded = load_data(folder("ssd"), "auto", tables=TABLES)
+    ep = loaded.tables["episodes"].frame.filter(pl.col("person_id") == "1003")
+    assert ep["worker_id"].to_list() == ["M0501"]
+
+
+def test_ssd_care_leaver_without_a_cla_episode_is_counted_not_dropped() -> None:
+    loaded = load_data(folder("ssd"), "auto", tables=TABLES)
+    rep = next(f for f in loaded.mapping.files if f.file == "ssd_care_leavers.csv")
+    assert rep.rows == 2 and rep.passed == 1
+    (reason,) = rep.excluded
+    assert "no date" in reason and rep.excluded[reason] == 1
+
+
+def test_mosaic_registrations_keep_only_child_protection_plans() -> None:
+    loaded = load_data(folder("mosaic_dm"), "auto", tables=TABLES)
+    rep = next(f for f in loaded.mapping.files if f.file == "DM_REGISTRATIONS.csv")
+    assert rep.rows == 3 and rep.passed == 1
+    assert sum(rep.excluded.values()) == 2
+
+
+def test_eclipse_duplicate_persons_are_dropped_with_their_episodes() -> None:
+    loaded = load_data(folder("eclipse"), source_for("eclipse"), tables=TABLES)
+    ids = set(loaded.tables["episodes"].frame["person_id"].to_list())
+    assert "1098" not in ids
+    rep = next(f for f in loaded.mapping.files if f.file == "PERSONVIEW.csv")
+    assert rep.excluded == {"duplicate person": 1}
+
+
+def test_eclipse_forms_are_one_event_per_form_not_per_answer() -> None:
+    loaded = load_data(folder("eclipse"), source_for("eclipse"), tables=TABLES)
+    assert loaded.tables["case_events"].frame.height == 6
+    rep = next(f for f in loaded.mapping.files if f.file == "FORMANSWERPERSONVIEW.csv")
+    assert rep.rows == 16
+    assert rep.rows == rep.passed + sum(rep.excluded.values())
+
+
+def test_ssda903_episodes_csv_is_not_taken_for_the_canonical_file() -> None:
+    profile, why = choose_profile(folder("ssda903"), "auto")
+    assert profile is not None and profile.name == "ssda903", why
+
+
+def test_ssd_without_case_notes_says_which_table_is_missing_and_what_supplies_it(
+    tmp_path: Path,
+) -> None:
+    d = tmp_path / "ssd"
+    d.mkdir()
+    for p in folder("ssd").glob("ssd_*.csv"):
+        (d / p.name).write_bytes(p.read_bytes())
+    loaded = load_data(d, "auto", tables=TABLES)
+    text = " ".join(loaded.mapping.notes)
+    assert "case_events" in text and "FACT_CASENOTES" in text
+    out = audit_json(d, "auto")
+    caveats = " ".join(c["caveat"] for c in out["summary"]["caveats"])
+    assert "FACT_CASENOTES" in caveats
+    # the open caseload is still reported
+    assert out["summary"]["children"]["open_caseload"] == 4
+
+
+SAMPLE_MOSAIC = Path(__file__).resolve().parents[1] / "sample_data" / "mosaic"
+
+
+@pytest.fixture(scope="module")
+def renamed_mosaic(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The Mosaic sample with one note type spelt as a real council might spell it."""
+    d = tmp_path_factory.mktemp("renamed") / "mosaic"
+    d.mkdir()
+    for p in SAMPLE_MOSAIC.iterdir():
+        data = p.read_bytes()
+        if p.name == "case notes.csv":
+            assert b"Record of supervision discussion" in data
+            data = data.replace(b"Record of supervision discussion", b"Supervision Record")
+        (d / p.name).write_bytes(data)
+    return d
+
+
+def test_a_renamed_note_type_is_excluded_counted_and_named_everywhere(
+    renamed_mosaic: Path, tmp_path: Path
+) -> None:
+    from openpyxl import load_workbook
+    from typer.testing import CliRunner
+
+    from supervision_audit.cli import app
+
+    with open(renamed_mosaic / "case notes.csv", encoding="utf-8-sig") as fh:
+        renamed = sum(1 for line in fh if "Supervision Record" in line)
+    out = audit_json(renamed_mosaic, "auto", scope="all")
+    events = out["summary"]["tables"]["case_events"]
+    excluded = events["excluded"]["kind not mapped (see the value list)"]
+    assert excluded >= renamed > 0
+    # every row of the file is accounted for
+    with open(renamed_mosaic / "case notes.csv", encoding="utf-8-sig") as fh:
+        data_lines = [line for line in fh.read().splitlines()[4:] if line.strip()]
+    assert events["read"] == len(data_lines)
+    assert events["read"] == events["used"] + sum(events["excluded"].values()) + events["rejected"]
+    caveats = " ".join(c["caveat"] for c in out["summary"]["caveats"])
+    assert "'Supervision Record'" in caveats
+    audit = ["audit", "--data", str(renamed_mosaic), "--ruleset", "lambeth"]
+    audit += ["--as-of", "2026-10-31"]
+    # terminal
+    res = CliRunner().invoke(app, [*audit, "--limit", "1"])
+    assert "Supervision Record" in res.output.replace("\n", " ")
+    assert "kind not mapped" in res.output.replace("\n", " ")
+    # workbook
+    xlsx = tmp_path / "a.xlsx"
+    res = CliRunner().invoke(app, [*audit, "--output", str(xlsx)])
+    assert res.exit_code in (0, 1), res.output
+    wb = load_workbook(xlsx, read_only=True)
+    cells = " ".join(
+        str(c) for ws in wb.worksheets for row in ws.iter_rows(values_only=True) for c in row if c
+    )
+    assert "Supervision Record" in cells and "kind not mapped" in cells
+
+
+def test_batch_threshold_on_excluded_rows_fails_when_rows_were_excluded(
+    renamed_mosaic: Path, tmp_path: Path
+) -> None:
+    from typer.testing import CliRunner
+
+    from supervision_audit.cli import app
+
+    def batch(data: Path) -> int:
+        cfg = tmp_path / "batch.yaml"
+        cfg.write_text(
+            f"audits:\n  - name: one\n    data: {data}\n    ruleset: lambeth\n"
+            '    as_of: 2026-10-31\n    outputs: []\n    thresholds: ["excluded_rows <= 0"]\n'
+        )
+        return CliRunner().invoke(app, ["batch", str(cfg), "--today", "2026-11-23"]).exit_code
+
+    assert batch(renamed_mosaic) == 1  # rows were excluded: the threshold fails
+    assert batch(SAMPLE_MOSAIC.parent) == 0  # canonical tables: nothing excluded
+
+
+@pytest.mark.parametrize("system", ["ssd", "mosaic_dm"])
+def test_scope_all_and_scope_children_agree_on_the_children(system: str) -> None:
+    every = audit_json(folder(system), source_for(system), scope="all")
+    children = audit_json(folder(system), source_for(system), scope="children")
+    assert children["findings"]
+    assert [f for f in every["findings"] if f["rule"].startswith("LAM-C")] == children["findings"]
+    assert every["summary"]["children"] == children["summary"]["children"]
+
+
+def test_one_worker_one_id_case_system_ids_become_hr_staff_numbers(tmp_path: Path) -> None:
+    """Mosaic worker 501 is HR's M0501 (the crosswalk file): the caseload, the case-system
+    worker list and the HR staff list meet on M0501."""
+    d = tmp_path / "m"
+    d.mkdir()
+    for p in folder("mosaic_dm").glob("*.csv"):
+        (d / p.name).write_bytes(p.read_bytes())
+    (d / "HR staff list.csv").write_text(
+        "Employee Number,Job Title,Start Date\nM0501,Social Worker,2020-01-01\n"
+        "M0502,Senior Social Worker,2019-05-01\n",
+        encoding="utf-8",
+    )
+    loaded = load_data(d, "auto", tables=TABLES)
+    ep = loaded.tables["episodes"].frame
+    assert set(ep["worker_id"].to_list()) == {"M0501", "M0502"}
+    workers = loaded.tables["workers"].frame.sort("worker_id")
+    # name from DM_WORKERS and team from DM_WORKER_ROLES, joined through the staff number
+    assert workers.select("worker_id", "name", "team").rows() == [
+        ("M0501", "Lewis Jones", "Assessment North"),
+        ("M0502", "Kai Thompson", "Safeguarding South"),
+    ]
