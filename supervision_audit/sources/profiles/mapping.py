@@ -223,7 +223,9 @@ def map_source(
             .unique()
             .to_list()
         )
-    excluded = mapped.filter(pl.col("_dropped").is_not_null()).group_by("_dropped").len()
+    excluded = (
+        mapped.filter(pl.col("_dropped").is_not_null()).group_by("_dropped").len().sort("_dropped")
+    )
     report.excluded = dict(
         zip(excluded["_dropped"].to_list(), excluded["len"].to_list(), strict=True)
     )
@@ -626,4 +628,5 @@ def load_with_profile(
             if f.feeds == name:
                 for reason, n in f.excluded.items():
                     table.rows_excluded[reason] = table.rows_excluded.get(reason, 0) + n
+        table.rows_excluded = dict(sorted(table.rows_excluded.items()))
     return data, report
