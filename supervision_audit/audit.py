@@ -118,11 +118,13 @@ def run_audit(opts: AuditOptions) -> AuditRun:
     return AuditRun(result, ruleset, data, ctx, outcomes)
 
 
-def _apply_filters(frame: pl.DataFrame, opts: AuditOptions) -> pl.DataFrame:
-    if opts.team:
-        frame = frame.filter(pl.col("team").str.to_lowercase() == opts.team.lower())
-    if opts.worker:
-        frame = frame.filter(pl.col("worker_id") == opts.worker)
+def apply_filters(frame: pl.DataFrame, team: str | None, worker: str | None) -> pl.DataFrame:
+    """Only one team's rows (ignoring case) and one worker's: the --team and --worker filters,
+    the same for the audit's findings and coverage and for the manager views."""
+    if team:
+        frame = frame.filter(pl.col("team").str.to_lowercase() == team.lower())
+    if worker:
+        frame = frame.filter(pl.col("worker_id") == worker)
     return frame
 
 
@@ -140,10 +142,10 @@ def assemble(
     findings = pl.concat(frames, how="vertical") if frames else empty_findings()
     if opts.from_date:
         findings = findings.filter(pl.col("span_end") >= pl.lit(opts.from_date))
-    findings = sort_findings(_apply_filters(findings, opts))
+    findings = sort_findings(apply_filters(findings, opts.team, opts.worker))
     covered_frames = [o.covered for o in outcomes if o.covered.height]
     covered = pl.concat(covered_frames, how="vertical") if covered_frames else empty_covered()
-    covered = _apply_filters(covered, opts)
+    covered = apply_filters(covered, opts.team, opts.worker)
     caveats = [{"rule": o.rule_id, "caveat": c} for o in outcomes for c in o.caveats]
     summary = build_summary(
         opts,

@@ -61,11 +61,7 @@ def due_cmd(
     except ValueError as exc:
         raise UsageError(f"--within: {exc}") from None
     run = run_from_options(data, ruleset, as_of, history_from, scope, param, source=source)
-    frame = due_list(run, window)
-    if team:
-        frame = frame.filter(pl.col("team").str.to_lowercase() == team.lower())
-    if worker:
-        frame = frame.filter(pl.col("worker_id") == worker)
+    frame = due_list(run, window, team=team, worker=worker)
     about = {
         "command": "due",
         "as_of": str(run.result.as_of),
