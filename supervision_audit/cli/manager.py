@@ -85,7 +85,7 @@ def _render_due(frame: pl.DataFrame, as_of: Any, window: str) -> None:
     overdue = int((frame["days_until_due"] < 0).sum()) if frame.height else 0
     con.print(
         Text(
-            f"Due within {window} of {as_of:%d/%m/%Y}: {frame.height} ({overdue} already overdue)",
+            f"Due within {window} of {uk_date(as_of)}: {frame.height} ({overdue} already overdue)",
             style="bold",
         )
     )

@@ -3,7 +3,6 @@ also written as a word), which is what it gets when output is not a terminal."""
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
 import polars as pl
@@ -12,12 +11,8 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from ..dates import uk_date
 from ..findings import worst_first
-
-
-def _d(day: Any) -> str:
-    return day.strftime("%d/%m/%Y") if isinstance(day, dt.date) else "—"
-
 
 _RAG = [(90.0, 75.0)]
 
@@ -34,12 +29,12 @@ def _title(result: Any, con: Console) -> None:
     s = result.summary
     con.print(Text(f"Supervision audit — {result.authority}", style="bold"))
     period = (
-        f"{_d(result.from_date)} to {_d(result.as_of)}"
+        f"{uk_date(result.from_date)} to {uk_date(result.as_of)}"
         if result.from_date
-        else f"everything up to {_d(result.as_of)}"
+        else f"everything up to {uk_date(result.as_of)}"
     )
     con.print(
-        f"Ruleset {result.ruleset_name} {result.ruleset_version}; as of {_d(result.as_of)}; "
+        f"Ruleset {result.ruleset_name} {result.ruleset_version}; as of {uk_date(result.as_of)}; "
         f"findings: {period}",
         markup=False,
         highlight=False,
@@ -48,7 +43,7 @@ def _title(result: Any, con: Console) -> None:
         con.print(f"Data: {result.source_note}", markup=False, highlight=False)
     for scope, h in result.history_from.items():
         date = h.get("date")
-        when = _d(date) if date else "none"
+        when = uk_date(date) if date else "none"
         con.print(f"History date ({scope}): {when} ({h.get('source')})", markup=False)
     if result.parameters:
         con.print(
@@ -170,12 +165,14 @@ def _findings(result: Any, con: Console, limit: int) -> None:
         sev_text = Text(
             "RED" if sev == "red" else "amber", style="bold red" if sev == "red" else "yellow"
         )
-        met = _d(r["met_date"]) if r["met_date"] else ("open" if r["outstanding"] else "closed")
+        met = (
+            uk_date(r["met_date"]) if r["met_date"] else ("open" if r["outstanding"] else "closed")
+        )
         table.add_row(
             f"{r['subject_type']} {r['subject_id']}",
             r["rule"],
             r["requirement"] or "",
-            _d(r["due_date"]),
+            uk_date(r["due_date"]),
             met,
             str(r["days_overdue"]),
             sev_text,

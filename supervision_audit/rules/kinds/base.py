@@ -3,7 +3,6 @@ the workers active at as_of and the coverage built from them."""
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -53,11 +52,6 @@ def not_evaluated(rule: Rule, reason: str) -> RuleOutcome:
     )
 
 
-def uk(column: str) -> pl.Expr:
-    """A date column as DD/MM/YYYY text (how findings' messages write dates)."""
-    return pl.col(column).dt.strftime("%d/%m/%Y")
-
-
 def days_text(column: str = "days_overdue") -> pl.Expr:
     """'1 day', '12 days': a count of calendar days as a finding's message writes it."""
     return (
@@ -65,10 +59,6 @@ def days_text(column: str = "days_overdue") -> pl.Expr:
         .then(pl.lit("1 day"))
         .otherwise(pl.format("{} days", pl.col(column)))
     )
-
-
-def uk_date(day: dt.date) -> str:
-    return day.strftime("%d/%m/%Y")
 
 
 def finalise(

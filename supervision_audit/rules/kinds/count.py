@@ -31,7 +31,8 @@ from dataclasses import dataclass
 import polars as pl
 
 from ...context import EvalContext, RuleOutcome, empty_covered
-from ...dates import Interval
+from ...dates import Interval, uk_date
+from ...dates import uk_date_expr as uk
 from ...vocab import TEAM_EVENT_KINDS, WORKER_EVENT_KINDS
 from ...yamlio import LineDict
 from ..model import Ctx, Rule, spec_as
@@ -43,8 +44,6 @@ from .base import (
     not_evaluated,
     severity,
     staff_filter,
-    uk,
-    uk_date,
     workers_active,
 )
 

@@ -8,7 +8,7 @@ from typing import Any
 
 import polars as pl
 
-from ...dates import Interval, uk_date_expr
+from ...dates import Interval, uk_date, uk_date_expr
 from ..model import Rule
 from .base import days_text
 
@@ -152,7 +152,7 @@ def finding_message(noun: str, as_of: Any, ended: str) -> pl.Expr:
             say(
                 "{}: {} due {}, none recorded by {} ({} overdue)",
                 uk_date_expr("due_date"),
-                pl.lit(as_of.strftime("%d/%m/%Y")),
+                pl.lit(uk_date(as_of)),
             )
         )
         .when(pl.col("ended_by_restart"))

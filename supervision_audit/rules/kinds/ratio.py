@@ -18,6 +18,8 @@ from dataclasses import dataclass
 import polars as pl
 
 from ...context import EvalContext, RuleOutcome, empty_covered
+from ...dates import uk_date
+from ...dates import uk_date_expr as uk
 from ...yamlio import LineDict
 from ..model import Ctx, Rule, spec_as
 from .base import (
@@ -27,7 +29,6 @@ from .base import (
     not_evaluated,
     severity,
     staff_filter,
-    uk,
     workers_active,
 )
 
@@ -114,7 +115,7 @@ def evaluate(ctx: EvalContext, rule: Rule) -> RuleOutcome:
         message=pl.format(
             "{} active supervisees on {} (at most {}); over the limit since {}",
             "n",
-            pl.lit(ctx.as_of.strftime("%d/%m/%Y")),
+            pl.lit(uk_date(ctx.as_of)),
             pl.lit(limit),
             uk("due_date"),
         ),

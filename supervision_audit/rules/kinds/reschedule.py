@@ -20,7 +20,8 @@ from dataclasses import dataclass
 import polars as pl
 
 from ...context import EvalContext, RuleOutcome
-from ...dates import Interval
+from ...dates import Interval, uk_date
+from ...dates import uk_date_expr as uk
 from ...yamlio import LineDict
 from ..model import Ctx, Rule, spec_as
 from .base import (
@@ -30,8 +31,6 @@ from .base import (
     finalise,
     not_evaluated,
     severity,
-    uk,
-    uk_date,
     worker_info,
 )
 

@@ -20,7 +20,8 @@ from dataclasses import dataclass
 import polars as pl
 
 from ...context import EvalContext, RuleOutcome, empty_covered
-from ...dates import add_working_days, year_span
+from ...dates import add_working_days, uk_date, year_span
+from ...dates import uk_date_expr as uk
 from ...vocab import CASE_EVENT_KINDS, subject_type_expr
 from ...yamlio import LineDict
 from ..model import Ctx, Rule, spec_as
@@ -35,8 +36,6 @@ from .base import (
     not_evaluated,
     open_on,
     severity,
-    uk,
-    uk_date,
     worker_info,
 )
 
