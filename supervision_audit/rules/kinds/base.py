@@ -3,9 +3,10 @@ the workers active at as_of and the coverage built from them."""
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 import polars as pl
 
@@ -236,3 +237,20 @@ def missing_column(ctx: EvalContext, table: str, column: str) -> str | None:
     if column not in ctx.columns_present.get(table, set()):
         return f"{table} has no {column} column"
     return None
+
+
+FrameT = TypeVar("FrameT", pl.DataFrame, pl.LazyFrame)
+
+
+def with_waited(frame: FrameT, as_of: dt.date | pl.Expr, /) -> FrameT:
+    """The dates every finding of a one-deadline kind carries, from `due_date` and `met_date`
+    (null or absent: nothing met it by as_of): limit_date = due_date; outstanding when not
+    met; span_end = the met date, else as_of; days_overdue = span_end - due_date, in calendar
+    days. One home for what timeliness, reschedule, count and ratio findings report."""
+    names = frame.collect_schema().names()
+    met = pl.col("met_date") if "met_date" in names else pl.lit(None, pl.Date)
+    return frame.with_columns(
+        limit_date=pl.col("due_date"),
+        outstanding=met.is_null(),
+        span_end=met.fill_null(as_of if isinstance(as_of, pl.Expr) else pl.lit(as_of)),
+    ).with_columns(days_overdue=(pl.col("span_end") - pl.col("due_date")).dt.total_days())

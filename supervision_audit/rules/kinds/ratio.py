@@ -29,6 +29,7 @@ from .base import (
     not_evaluated,
     severity,
     staff_filter,
+    with_waited,
     workers_active,
 )
 
@@ -102,16 +103,11 @@ def evaluate(ctx: EvalContext, rule: Rule) -> RuleOutcome:
         "team",
         pl.col("supervisor_id").alias("line_manager"),
     )
-    as_of = pl.lit(ctx.as_of)
     rows = over.join(me, on="supervisor_id", how="left").with_columns(
         subject_type=pl.lit("supervisor"),
         subject_id=pl.col("supervisor_id"),
         worker_id=pl.col("supervisor_id"),
         category=pl.col("role"),
-        limit_date=pl.col("due_date"),
-        outstanding=pl.lit(True),
-        span_end=as_of,
-        days_overdue=(as_of - pl.col("due_date")).dt.total_days(),
         message=pl.format(
             "{} active supervisees on {} (at most {}); over the limit since {}",
             "n",
@@ -120,6 +116,7 @@ def evaluate(ctx: EvalContext, rule: Rule) -> RuleOutcome:
             uk("due_date"),
         ),
     )
+    rows = with_waited(rows, ctx.as_of)
     # the supervisor's own line manager reviews the ratio: the by-supervisor view uses it
     rows = rows.with_columns(supervisor_id=pl.col("line_manager"))
     findings = finalise(rows, rule, requirement=spec.label, severity=spec.severity)

@@ -36,6 +36,7 @@ from .base import (
     not_evaluated,
     open_on,
     severity,
+    with_waited,
     worker_info,
 )
 
@@ -100,14 +101,7 @@ def _late(ctx: EvalContext, events: pl.DataFrame, n: int, noun: str) -> pl.DataF
             .then(pl.col("due_date") < pl.lit(as_of))
             .otherwise(pl.col("met_date") > pl.col("due_date"))
         )
-        .with_columns(
-            limit_date=pl.col("due_date"),
-            outstanding=pl.col("met_date").is_null(),
-            span_end=pl.col("met_date").fill_null(pl.lit(as_of)),
-        )
-        .with_columns(
-            days_overdue=(pl.col("span_end") - pl.col("due_date")).dt.total_days(),
-        )
+        .pipe(with_waited, as_of)
     )
     late = pl.format(
         "{} on {}: record due by {}, written {} ({} late)",
