@@ -7,21 +7,10 @@ import json
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
 
-from supervision_audit.cli import app
+from tests.helpers import run_cli as run
 
 SMALL = Path(__file__).parent / "fixtures" / "small"
-
-
-@pytest.fixture(autouse=True)
-def reraise(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("SUPERVISION_AUDIT_RERAISE", "1")
-
-
-def run(*args: str):
-    r = CliRunner().invoke(app, list(args), catch_exceptions=False)
-    return r.exit_code, r.stdout, r.stderr
 
 
 def test_list_shows_all_five_with_coverage() -> None:
