@@ -198,12 +198,12 @@ def _pct(part: int, whole: int) -> float | None:
     return round(100.0 * part / whole, 1) if whole else None
 
 
-def _headline(covered: pl.DataFrame, subject_type: str) -> dict[str, Any]:
-    subjects = (
-        covered.filter(pl.col("subject_type") == subject_type)
-        .group_by("subject_id")
-        .agg(pl.col("outstanding").any())
-    )
+def headline(covered: pl.DataFrame, subject_type: str | None) -> dict[str, Any]:
+    """Open subjects (of one subject type, or all in `covered`), how many have an outstanding
+    breach, and the share that do not."""
+    if subject_type is not None:
+        covered = covered.filter(pl.col("subject_type") == subject_type)
+    subjects = covered.group_by("subject_id").agg(pl.col("outstanding").any())
     n = subjects.height
     breached = int(subjects["outstanding"].sum()) if n else 0
     return {
@@ -214,7 +214,8 @@ def _headline(covered: pl.DataFrame, subject_type: str) -> dict[str, Any]:
     }
 
 
-def _breakdown(covered: pl.DataFrame, key: str, scope: str) -> list[dict[str, Any]]:
+def breakdown(covered: pl.DataFrame, key: str, scope: str) -> list[dict[str, Any]]:
+    """The headline per value of `key` (team, category, supervisor) within a scope."""
     per_subject = (
         covered.filter(pl.col("scope") == scope)
         .group_by("subject_id")
@@ -299,15 +300,15 @@ def build_summary(
     if "children" in scopes and ruleset.rules_for("children"):
         child_findings = findings.filter(pl.col("scope") == "children")
         summary["children"] = {
-            **_headline(covered, "child"),
+            **headline(covered, "child"),
             "findings": _counts(child_findings.filter(pl.col("subject_type") == "child")),
         }
         summary["carers"] = {
-            **_headline(covered, "carer"),
+            **headline(covered, "carer"),
             "findings": _counts(child_findings.filter(pl.col("subject_type") == "carer")),
         }
-        summary["by_category"] = _breakdown(covered, "category", "children")
-        summary["by_team"] = _breakdown(covered, "team", "children")
+        summary["by_category"] = breakdown(covered, "category", "children")
+        summary["by_team"] = breakdown(covered, "team", "children")
     if "staff" in scopes and ruleset.rules_for("staff"):
         staff_findings = findings.filter(pl.col("scope") == "staff")
         staff_cov = covered.filter(pl.col("scope") == "staff")
@@ -321,8 +322,8 @@ def build_summary(
             "compliance_pct": _pct(n - breached, n),
             "findings": _counts(staff_findings),
         }
-        summary["staff_by_team"] = _breakdown(covered, "team", "staff")
-        summary["staff_by_supervisor"] = _breakdown(covered, "supervisor_id", "staff")
+        summary["staff_by_team"] = breakdown(covered, "team", "staff")
+        summary["staff_by_supervisor"] = breakdown(covered, "supervisor_id", "staff")
         board = supervisor_scorecard(covered, ctx.tables.get("workers"))
         summary["supervisor_scorecard"] = board.to_dicts() if board.height else []
     return summary

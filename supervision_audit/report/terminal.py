@@ -3,6 +3,7 @@ also written as a word), which is what it gets when output is not a terminal."""
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 import polars as pl
@@ -249,6 +250,37 @@ def _data(result: Any, con: Console) -> None:
     con.print(first)
 
 
+SPARKS = "▁▂▃▄▅▆▇█"
+
+
+def sparkline(values: list[float | None]) -> str:
+    """One block per value, 0% lowest and 100% highest; a gap (no data) is a space."""
+    return "".join(
+        " " if v is None else SPARKS[min(len(SPARKS) - 1, int(v / 100 * len(SPARKS)))]
+        for v in values
+    )
+
+
+def _trend(result: Any, con: Console) -> None:
+    """The monthly trend (`--trend N`): one compact line per group, oldest month first."""
+    points = (result.summary.get("trend") or {}).get("points") or []
+    if not points:
+        return
+    first = uk_date(dt.date.fromisoformat(points[0]["month_end"]))
+    last = uk_date(dt.date.fromisoformat(points[-1]["month_end"]))
+    con.print(Text(f"Monthly trend: no outstanding breach, {first} to {last}", style="bold"))
+    for group, noun in (("children", "Children"), ("carers", "Carers"), ("staff", "Staff")):
+        values = [(p.get(group) or {}).get("compliance_pct") for p in points]
+        shown = [v for v in values if v is not None]
+        if not shown:
+            continue
+        line = Text(f"  {noun:<9} ")
+        line.append(sparkline(values), style="bold")
+        line.append(f"  {shown[0]:.1f}% -> {shown[-1]:.1f}%")
+        con.print(line, no_wrap=True, overflow="ellipsis")
+    con.print()
+
+
 def render_terminal(result: Any, console: Console | None = None, *, limit: int = 50) -> None:
     con = console or Console()
     rag = result.summary.get("rag") or {}
@@ -256,6 +288,7 @@ def render_terminal(result: Any, console: Console | None = None, *, limit: int =
     _title(result, con)
     con.print()
     _headline(result, con)
+    _trend(result, con)
     _breakdown(result, con, "by_category", "category", "Children and carers by category")
     _breakdown(result, con, "by_team", "team", "Children and carers by team")
     _breakdown(result, con, "staff_by_team", "team", "Staff by team")
