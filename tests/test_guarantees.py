@@ -34,6 +34,7 @@ from supervision_audit.cli import app
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLE = ROOT / "sample_data"
 MOSAIC = SAMPLE / "mosaic"
+RULESETS = ROOT / "supervision_audit" / "rulesets"
 CANONICAL = (
     "episodes",
     "case_events",
@@ -252,6 +253,7 @@ def test_batch_summary_carries_the_warnings(tmp_path: Path) -> None:
 # --- implausible dates ---------------------------------------------------------------------
 
 
+@pytest.mark.xfail(strict=True, reason="lands with the loader change (after sources-split-done)")
 @pytest.mark.parametrize("typo", ["0202-10-29", "25-01-06", "1899-12-31", "2028-01-01"])
 def test_an_implausible_case_event_date_is_a_data_issue_not_data(tmp_path: Path, typo: str) -> None:
     data = canonical_copy(tmp_path)
@@ -301,10 +303,11 @@ def test_an_unverified_ruleset_runs_only_on_request_and_says_so_everywhere(
 
 
 def test_a_quote_not_in_the_named_policy_file_fails_validation(tmp_path: Path) -> None:
-    text = (ROOT / "rulesets" / "dorset.yaml").read_text(encoding="utf-8")
+    text = (RULESETS / "dorset.yaml").read_text(encoding="utf-8")
     policy = re.search(r"file: (\S+)", text).group(1)  # type: ignore[union-attr]
     # The policy text beside the ruleset, as a council keeps its own: found, and checked.
-    shutil.copy(ROOT / "rulesets" / "policies" / policy, tmp_path / policy)
+    (tmp_path / policy).parent.mkdir(parents=True, exist_ok=True)
+    shutil.copy(RULESETS / policy, tmp_path / policy)
     edited = text.replace(
         "Each child has a supervision episode on Mosaic at least every 8 weeks; every 4 weeks on",
         "Each child has a supervision episode on Mosaic at least every 8 weeks; every 4 weeks on",
@@ -326,7 +329,7 @@ def test_a_quote_not_in_the_named_policy_file_fails_validation(tmp_path: Path) -
 
 
 def test_a_ruleset_whose_policy_file_is_missing_fails_validation(tmp_path: Path) -> None:
-    text = (ROOT / "rulesets" / "dorset.yaml").read_text(encoding="utf-8")
+    text = (RULESETS / "dorset.yaml").read_text(encoding="utf-8")
     ours = tmp_path / "ours.yaml"
     ours.write_text(re.sub(r"file: \S+", "file: our_policy.txt", text), encoding="utf-8")
     code, _, err = invoke("rulesets", "validate", ours)
@@ -375,6 +378,7 @@ def _file_line(folder: Path, name: str, line: int) -> str:
     return raw.splitlines()[line - 1]
 
 
+@pytest.mark.xfail(strict=True, reason="lands with the loader change (after sources-split-done)")
 def test_explain_names_each_rows_own_file_and_line_in_an_export() -> None:
     code, out, err = invoke(
         "explain", "C0000002", "--data", MOSAIC, "--ruleset", "dorset",
@@ -395,6 +399,7 @@ def test_explain_names_each_rows_own_file_and_line_in_an_export() -> None:
     assert "case notes.csv" in table
 
 
+@pytest.mark.xfail(strict=True, reason="lands with the loader change (after sources-split-done)")
 def test_explain_on_canonical_files_gives_the_files_own_line() -> None:
     code, out, err = invoke(
         "explain", "C0000002", "--data", SAMPLE, "--ruleset", "dorset",

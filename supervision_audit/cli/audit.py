@@ -7,6 +7,7 @@ from typing import Any
 
 from ..errors import UsageError
 from .common import (
+    AllowUnverifiedOpt,
     AsOfOpt,
     DataOpt,
     DebugOpt,
@@ -48,6 +49,7 @@ def audit_cmd(
     key_file: KeyFileOpt = None,
     no_names: NoNamesOpt = False,
     source: SourceOpt = "auto",
+    allow_unverified: AllowUnverifiedOpt = False,
     debug: DebugOpt = False,
 ) -> None:
     """Find every child, carer and worker outside their required supervision interval."""
@@ -67,6 +69,7 @@ def audit_cmd(
         worker=worker,
         params=parse_params(param),
         source=source,
+        allow_unverified=allow_unverified,
     )
     key = None
     if pseudonymise:

@@ -140,6 +140,14 @@ PseudoOpt = Annotated[
 KeyFileOpt = Annotated[
     Path | None, typer.Option("--key-file", help="File holding the pseudonymisation key.")
 ]
+AllowUnverifiedOpt = Annotated[
+    bool,
+    typer.Option(
+        "--allow-unverified",
+        help="Run a ruleset that fails `rulesets validate` (starter text, or quotes not in "
+        "its policy file); every output then says it is unverified.",
+    ),
+]
 NoNamesOpt = Annotated[bool, typer.Option("--no-names", help="Leave names out of every output.")]
 
 
@@ -153,6 +161,7 @@ def run_from_options(
     team: str | None = None,
     worker: str | None = None,
     source: str = "auto",
+    allow_unverified: bool = False,
 ) -> Any:
     from ..audit import AuditOptions, run_audit
 
@@ -166,6 +175,7 @@ def run_from_options(
         team=team,
         worker=worker,
         source=source,
+        allow_unverified=allow_unverified,
     )
     return run_audit(opts)
 

@@ -245,6 +245,18 @@ def _summary(wb: Workbook, result: Any, finding_sheets: dict[str, list[str]]) ->
                 ),
             ]
         )
+    for w in s.get("warnings") or []:
+        sheet.append([sheet.cell("Warning", font=BOLD), sheet.cell(w, wrap=True)])
+    subjects = (s.get("not_covered") or {}).get("subjects") or []
+    if subjects:
+        ids = ", ".join(r["subject_id"] for r in subjects[:500])
+        more = f" and {len(subjects) - 500} more (the JSON output lists them all)"
+        sheet.append(
+            [
+                sheet.cell("Not covered by any rule", font=BOLD),
+                sheet.cell(ids + (more if len(subjects) > 500 else ""), wrap=True),
+            ]
+        )
     sheet.blank()
     sheet.header(
         [
