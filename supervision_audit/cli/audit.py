@@ -20,6 +20,7 @@ from .common import (
     OutputOpt,
     ParamOpt,
     PseudoOpt,
+    RagOpt,
     RulesetOpt,
     ScopeOpt,
     SourceOpt,
@@ -29,6 +30,7 @@ from .common import (
     out_console,
     parse_date,
     parse_params,
+    parse_rag,
 )
 
 
@@ -50,6 +52,7 @@ def audit_cmd(
     no_names: NoNamesOpt = False,
     source: SourceOpt = "auto",
     allow_unverified: AllowUnverifiedOpt = False,
+    rag: RagOpt = None,
     debug: DebugOpt = False,
 ) -> None:
     """Find every child, carer and worker outside their required supervision interval."""
@@ -70,6 +73,7 @@ def audit_cmd(
         params=parse_params(param),
         source=source,
         allow_unverified=allow_unverified,
+        rag=parse_rag(rag),
     )
     key = None
     if pseudonymise:
