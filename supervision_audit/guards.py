@@ -32,11 +32,11 @@ def _edge(tables: dict[str, pl.DataFrame], scope: str, last: bool) -> tuple[dt.d
         frame = tables.get(table)
         if frame is None or frame.height == 0:
             continue
-        day = frame["date"].max() if last else frame["date"].min()
-        if day is None:
+        found = frame["date"].max() if last else frame["date"].min()
+        if not isinstance(found, dt.date):
             continue
-        if best is None or (day > best[0] if last else day < best[0]):
-            best = (day, what)  # type: ignore[assignment]
+        if best is None or (found > best[0] if last else found < best[0]):
+            best = (found, what)
     return best
 
 

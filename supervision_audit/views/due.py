@@ -121,7 +121,8 @@ def _other_kinds(run: AuditRun, window_end: dt.date) -> list[pl.DataFrame]:
         if isinstance(outcome.detail, pl.DataFrame) and outcome.detail.height:
             rows.append(
                 outcome.detail.filter(pl.col("due_date") <= pl.lit(window_end)).with_columns(
-                    requirement=pl.lit(rule.spec.label), limit_date=pl.col("due_date")
+                    requirement=pl.lit(getattr(rule.spec, "label", None), pl.String),
+                    limit_date=pl.col("due_date"),
                 )
             )
         for frame in rows:
