@@ -8,6 +8,7 @@ from typing import Any
 from ..errors import UsageError
 from ..views.trend import MAX_MONTHS
 from .common import (
+    AllowUnverifiedOpt,
     AsOfOpt,
     DataOpt,
     DebugOpt,
@@ -52,6 +53,7 @@ def audit_cmd(
     key_file: KeyFileOpt = None,
     no_names: NoNamesOpt = False,
     source: SourceOpt = "auto",
+    allow_unverified: AllowUnverifiedOpt = False,
     rag: RagOpt = None,
     trend: TrendOpt = 0,
     debug: DebugOpt = False,
@@ -73,6 +75,7 @@ def audit_cmd(
         worker=worker,
         params=parse_params(param),
         source=source,
+        allow_unverified=allow_unverified,
         rag=parse_rag(rag),
     )
     key = None
