@@ -108,14 +108,11 @@ def _pending(ctx: EvalContext, events: pl.DataFrame) -> pl.DataFrame:
 def _late(ctx: EvalContext, events: pl.DataFrame, n: int, noun: str) -> pl.DataFrame:
     """The events whose record is late or missing at as_of, with the finding's dates."""
     as_of = ctx.as_of
-    out = (
-        events.filter(
-            pl.when(pl.col("met_date").is_null())
-            .then(pl.col("due_date") < pl.lit(as_of))
-            .otherwise(pl.col("met_date") > pl.col("due_date"))
-        )
-        .pipe(with_waited, as_of)
-    )
+    out = events.filter(
+        pl.when(pl.col("met_date").is_null())
+        .then(pl.col("due_date") < pl.lit(as_of))
+        .otherwise(pl.col("met_date") > pl.col("due_date"))
+    ).pipe(with_waited, as_of)
     late = pl.format(
         "{} on {}: record due by {}, written {} ({} late)",
         pl.lit(noun),
