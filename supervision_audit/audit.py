@@ -20,9 +20,18 @@ from .findings import (
     empty_findings,
     sort_findings,
 )
+from .guards import (
+    as_of_caveats,
+    check_as_of,
+    check_filters,
+    not_covered,
+    not_covered_summary,
+    nothing_checked,
+)
 from .rules.loading import load_ruleset
 from .rules.model import Ruleset
 from .rules.registry import RULE_KINDS
+from .rules.verify import problems as ruleset_problems
 from .sources import LoadedData, load_data
 from .sources.schema import CHILD_TABLES, STAFF_TABLES
 from .vocab import subject_type_expr
@@ -43,6 +52,8 @@ class AuditOptions:
     params: dict[str, str] = field(default_factory=dict)
     source: str = "auto"
     """canonical, auto, an export profile name (mosaic, eclipse, ssd, hr) or a .yaml path."""
+    allow_unverified: bool = False
+    """Run a ruleset that fails verification (starter text, quotes not in its policy file)."""
     rag: tuple[float, float] = (90.0, 75.0)
     """RAG cut-offs: green at or above the first % with no breach, amber at or above the second."""
 
@@ -74,6 +85,14 @@ def prepare(opts: AuditOptions) -> tuple[Ruleset, LoadedData, EvalContext, tuple
     if opts.history_from and opts.history_from > opts.as_of:
         raise UsageError(f"--history-from {opts.history_from} is after --as-of {opts.as_of}")
     ruleset = load_ruleset(opts.ruleset, opts.params)
+    problems = ruleset_problems(ruleset)
+    if problems and not opts.allow_unverified:
+        more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
+        raise UsageError(
+            f"ruleset {ruleset.name} failed validation: {problems[0]}{more}. Fix it (see "
+            "`supervision-audit rulesets validate`), or pass --allow-unverified to run it "
+            "anyway: every output then says the ruleset is unverified"
+        )
     wanted: list[str] = []
     required: list[str] = []
     if "children" in scopes:
@@ -96,6 +115,9 @@ def prepare(opts: AuditOptions) -> tuple[Ruleset, LoadedData, EvalContext, tuple
         history_option=opts.history_from,
         params=dict(ruleset.param_values),
     )
+    ctx.cache["ruleset_problems"] = problems
+    check_as_of(ctx.tables, ruleset, scopes, opts.as_of)
+    check_filters(ctx.tables, opts.team, opts.worker)
     ctx.settle_history()
     return ruleset, data, ctx, scopes
 
@@ -119,11 +141,13 @@ def run_audit(opts: AuditOptions) -> AuditRun:
     return AuditRun(result, ruleset, data, ctx, outcomes)
 
 
-def _apply_filters(frame: pl.DataFrame, opts: AuditOptions) -> pl.DataFrame:
-    if opts.team:
-        frame = frame.filter(pl.col("team").str.to_lowercase() == opts.team.lower())
-    if opts.worker:
-        frame = frame.filter(pl.col("worker_id") == opts.worker)
+def apply_filters(frame: pl.DataFrame, team: str | None, worker: str | None) -> pl.DataFrame:
+    """Only one team's rows (ignoring case) and one worker's: the --team and --worker filters,
+    the same for the audit's findings and coverage and for the manager views."""
+    if team:
+        frame = frame.filter(pl.col("team").str.to_lowercase() == team.lower())
+    if worker:
+        frame = frame.filter(pl.col("worker_id") == worker)
     return frame
 
 
@@ -141,10 +165,15 @@ def assemble(
     findings = pl.concat(frames, how="vertical") if frames else empty_findings()
     if opts.from_date:
         findings = findings.filter(pl.col("span_end") >= pl.lit(opts.from_date))
-    findings = sort_findings(_apply_filters(findings, opts))
+    findings = sort_findings(apply_filters(findings, opts.team, opts.worker))
     covered_frames = [o.covered for o in outcomes if o.covered.height]
     covered = pl.concat(covered_frames, how="vertical") if covered_frames else empty_covered()
-    covered = _apply_filters(covered, opts)
+    uncovered = apply_filters(
+        not_covered(ctx.tables, opts.as_of, scopes, covered, _unevaluated(not_evaluated)),
+        opts.team,
+        opts.worker,
+    )
+    covered = apply_filters(covered, opts.team, opts.worker)
     caveats = [{"rule": o.rule_id, "caveat": c} for o in outcomes for c in o.caveats]
     caveats += source_caveats(data, not_evaluated)
     summary = build_summary(
@@ -158,6 +187,7 @@ def assemble(
         [o.rule_id for o in outcomes if not o.not_evaluated],
         caveats,
     )
+    summary.update(_guarantees(opts, ruleset, ctx, scopes, outcomes, covered, findings, uncovered))
     return AuditResult(
         tool_version=__version__,
         ruleset_name=ruleset.name,
@@ -206,7 +236,7 @@ def open_caseload(ctx: EvalContext, opts: AuditOptions) -> int:
         & (pl.col("end_date").is_null() | (pl.col("end_date") >= on))
         & (subject_type_expr() == "child")
     )
-    return _apply_filters(open_, opts)["person_id"].n_unique()
+    return apply_filters(open_, opts.team, opts.worker)["person_id"].n_unique()
 
 
 def source_caveats(data: LoadedData, not_evaluated: list[NotEvaluated]) -> list[dict[str, str]]:
@@ -247,16 +277,55 @@ def source_caveats(data: LoadedData, not_evaluated: list[NotEvaluated]) -> list[
     return out
 
 
+def _unevaluated(not_evaluated: list[NotEvaluated]) -> set[str]:
+    """Scopes where a rule of the ruleset could not be evaluated (not a scope it has none in)."""
+    return {n.scope for n in not_evaluated if n.rule != "*"}
+
+
+def _guarantees(
+    opts: AuditOptions,
+    ruleset: Ruleset,
+    ctx: EvalContext,
+    scopes: tuple[str, ...],
+    outcomes: list[RuleOutcome],
+    covered: pl.DataFrame,
+    findings: pl.DataFrame,
+    uncovered: pl.DataFrame,
+) -> dict[str, Any]:
+    """What the report must say before any figure: nothing checked, an unverified ruleset,
+    an audit date past the data, subjects no rule covers (summary["warnings"], in order)."""
+    evaluated = [o.rule_id for o in outcomes if not o.not_evaluated]
+    in_scope = sum(len(ruleset.rules_for(s)) for s in scopes)
+    nothing = nothing_checked(evaluated, in_scope, covered, findings)
+    problems = ctx.cache.get("ruleset_problems") or []
+    nc = not_covered_summary(uncovered)
+    warnings = [nothing] if nothing else []
+    if problems:
+        warnings.append(
+            f"UNVERIFIED ruleset {ruleset.name} {ruleset.version}, run with --allow-unverified: "
+            f"{'; '.join(problems[:3])}{' ...' if len(problems) > 3 else ''}"
+        )
+    warnings += as_of_caveats(ctx.tables, ruleset, scopes, opts.as_of)
+    warnings += nc["messages"]
+    return {
+        "warnings": warnings,
+        "nothing_checked": nothing,
+        "ruleset_verified": not problems,
+        "ruleset_problems": problems,
+        "not_covered": nc,
+    }
+
+
 def _pct(part: int, whole: int) -> float | None:
     return round(100.0 * part / whole, 1) if whole else None
 
 
-def _headline(covered: pl.DataFrame, subject_type: str) -> dict[str, Any]:
-    subjects = (
-        covered.filter(pl.col("subject_type") == subject_type)
-        .group_by("subject_id")
-        .agg(pl.col("outstanding").any())
-    )
+def headline(covered: pl.DataFrame, subject_type: str | None) -> dict[str, Any]:
+    """Open subjects (of one subject type, or all in `covered`), how many have an outstanding
+    breach, and the share that do not."""
+    if subject_type is not None:
+        covered = covered.filter(pl.col("subject_type") == subject_type)
+    subjects = covered.group_by("subject_id").agg(pl.col("outstanding").any())
     n = subjects.height
     breached = int(subjects["outstanding"].sum()) if n else 0
     return {
@@ -267,7 +336,8 @@ def _headline(covered: pl.DataFrame, subject_type: str) -> dict[str, Any]:
     }
 
 
-def _breakdown(covered: pl.DataFrame, key: str, scope: str) -> list[dict[str, Any]]:
+def breakdown(covered: pl.DataFrame, key: str, scope: str) -> list[dict[str, Any]]:
+    """The headline per value of `key` (team, category, supervisor) within a scope."""
     per_subject = (
         covered.filter(pl.col("scope") == scope)
         .group_by("subject_id")
@@ -352,16 +422,16 @@ def build_summary(
     if "children" in scopes and ruleset.rules_for("children"):
         child_findings = findings.filter(pl.col("scope") == "children")
         summary["children"] = {
-            **_headline(covered, "child"),
+            **headline(covered, "child"),
             "open_caseload": open_caseload(ctx, opts),
             "findings": _counts(child_findings.filter(pl.col("subject_type") == "child")),
         }
         summary["carers"] = {
-            **_headline(covered, "carer"),
+            **headline(covered, "carer"),
             "findings": _counts(child_findings.filter(pl.col("subject_type") == "carer")),
         }
-        summary["by_category"] = _breakdown(covered, "category", "children")
-        summary["by_team"] = _breakdown(covered, "team", "children")
+        summary["by_category"] = breakdown(covered, "category", "children")
+        summary["by_team"] = breakdown(covered, "team", "children")
     if "staff" in scopes and ruleset.rules_for("staff"):
         staff_findings = findings.filter(pl.col("scope") == "staff")
         staff_cov = covered.filter(pl.col("scope") == "staff")
@@ -375,8 +445,8 @@ def build_summary(
             "compliance_pct": _pct(n - breached, n),
             "findings": _counts(staff_findings),
         }
-        summary["staff_by_team"] = _breakdown(covered, "team", "staff")
-        summary["staff_by_supervisor"] = _breakdown(covered, "supervisor_id", "staff")
+        summary["staff_by_team"] = breakdown(covered, "team", "staff")
+        summary["staff_by_supervisor"] = breakdown(covered, "supervisor_id", "staff")
         board = supervisor_scorecard(covered, ctx.tables.get("workers"))
         summary["supervisor_scorecard"] = board.to_dicts() if board.height else []
     return summary

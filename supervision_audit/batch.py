@@ -340,6 +340,7 @@ def _blank(job: AuditJob) -> dict[str, Any]:
         "thresholds": [],
         "outputs": [],
         "open_findings": [],
+        "warnings": [],
     }
 
 
@@ -382,6 +383,7 @@ def run_job(job: AuditJob, reraise: bool = False) -> dict[str, Any]:
             for t in job.thresholds
         ]
         out["open_findings"] = open_finding_keys(result.findings)
+        out["warnings"] = list(result.summary.get("warnings") or [])
         for target in job.outputs:
             write_output(run, Path(target), argv=["supervision-audit", "batch", job.name])
             out["outputs"].append(target)
@@ -443,6 +445,22 @@ def run_batch(
                 }
             done(r)
     return results
+
+
+def summary_document(
+    config: Path, today: dt.date, previous: dict[str, Any] | None, results: list[dict[str, Any]]
+) -> dict[str, Any]:
+    """The batch summary (JSON): the config, today, the previous summary compared with, the
+    exit code, counts per status and every audit's result, in config order."""
+    return {
+        "tool": SUMMARY_TOOL,
+        "config": str(config),
+        "today": today.isoformat(),
+        "previous": previous["path"] if previous is not None else None,
+        "exit_code": exit_code(results),
+        "counts": {s: sum(r["status"] == s for r in results) for s in STATUSES},
+        "audits": results,
+    }
 
 
 def exit_code(results: list[dict[str, Any]]) -> int:

@@ -7,21 +7,10 @@ import json
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
 
-from supervision_audit.cli import app
+from tests.helpers import run_cli as run
 
 SMALL = Path(__file__).parent / "fixtures" / "small"
-
-
-@pytest.fixture(autouse=True)
-def reraise(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("SUPERVISION_AUDIT_RERAISE", "1")
-
-
-def run(*args: str):
-    r = CliRunner().invoke(app, list(args), catch_exceptions=False)
-    return r.exit_code, r.stdout, r.stderr
 
 
 def test_list_shows_all_five_with_coverage() -> None:
@@ -50,25 +39,19 @@ def test_new_then_validate_then_audit(tmp_path: Path) -> None:
     target = tmp_path / "kent.yaml"
     code, _, err = run("rulesets", "new", "kent", "--out", str(target))
     assert code == 0, err
+    # The starter's quotes are placeholders and its policy text is not there: not verified.
     code, out, err = run("rulesets", "validate", str(target))
+    assert code == 2
+    assert "still the starter text" in err and "kent_policy.txt not found" in err
+    args = ["audit", "--data", str(SMALL), "--ruleset", str(target), "--as-of", "2024-06-30"]
+    args += ["--scope", "children", "--format", "json"]
+    code, out, err = run(*args)
+    assert code == 2 and "--allow-unverified" in err
+    code, out, err = run(*args, "--allow-unverified")
     assert code == 0, err
-    assert "valid (2 rules, 1 not auditable)" in out
-    assert "quotes not checked" in err  # its policy text is not shipped
-    code, out, err = run(
-        "audit",
-        "--data",
-        str(SMALL),
-        "--ruleset",
-        str(target),
-        "--as-of",
-        "2024-06-30",
-        "--scope",
-        "children",
-        "--format",
-        "json",
-    )
-    assert code == 0, err
-    assert {f["rule"] for f in json.loads(out)["findings"]} == {"KEN-C1"}
+    doc = json.loads(out)
+    assert {f["rule"] for f in doc["findings"]} == {"KEN-C1"}
+    assert doc["summary"]["ruleset_verified"] is False
 
 
 @pytest.mark.parametrize(
@@ -187,3 +170,23 @@ def test_compare_side_by_side() -> None:
     assert doc["placeholders"] == {"worcestershire": ["personal_interval"]}
     code, out, _ = run("rulesets", "compare")
     assert "Case supervision" in out and "Staff supervision" in out
+
+
+def test_explain_reads_a_users_own_ruleset_checked_against_its_own_policy_file(
+    tmp_path: Path,
+) -> None:
+    """A council's ruleset and its policy text travel together: `rulesets explain --ruleset
+    FILE` finds the council's own rule, and its quote is checked against the policy file the
+    YAML names, next to the YAML."""
+    root = Path(__file__).resolve().parents[1] / "supervision_audit" / "rulesets"
+    text = (root / "dorset.yaml").read_text(encoding="utf-8")
+    own = text.replace("DOR-", "KEN-").replace("file: policies/dorset.txt", "file: kent.txt")
+    (tmp_path / "kent.yaml").write_text(own, encoding="utf-8")
+    (tmp_path / "kent.txt").write_text(
+        (root / "policies" / "dorset.txt").read_text(encoding="utf-8"), encoding="utf-8"
+    )
+    code, out, _ = run("rulesets", "explain", "ken-c1", "--ruleset", str(tmp_path / "kent.yaml"))
+    assert code == 0
+    assert "KEN-C1" in out and "(found verbatim in kent.txt)" in out
+    code, _, err = run("rulesets", "explain", "ken-c1")
+    assert code == 2 and "--ruleset FILE" in err

@@ -146,6 +146,15 @@ WorkerOpt = Annotated[str | None, typer.Option("--worker", help="Only this worke
 ParamOpt = Annotated[
     list[str] | None, typer.Option("--param", help="Ruleset parameter NAME=VALUE (repeatable).")
 ]
+TrendOpt = Annotated[
+    int,
+    typer.Option(
+        "--trend",
+        metavar="MONTHS",
+        help="Also report the last MONTHS month ends (at most 24): the share with no "
+        "outstanding breach at each, as an audit as of that day would say.",
+    ),
+]
 DebugOpt = Annotated[bool, typer.Option("--debug", help="Show tracebacks (may include data).")]
 LimitOpt = Annotated[int, typer.Option("--limit", help="Findings to list in the table (0: all).")]
 PseudoOpt = Annotated[
@@ -158,6 +167,14 @@ PseudoOpt = Annotated[
 ]
 KeyFileOpt = Annotated[
     Path | None, typer.Option("--key-file", help="File holding the pseudonymisation key.")
+]
+AllowUnverifiedOpt = Annotated[
+    bool,
+    typer.Option(
+        "--allow-unverified",
+        help="Run a ruleset that fails `rulesets validate` (starter text, or quotes not in "
+        "its policy file); every output then says it is unverified.",
+    ),
 ]
 RagOpt = Annotated[
     str | None,
@@ -181,6 +198,7 @@ def run_from_options(
     team: str | None = None,
     worker: str | None = None,
     source: str = "auto",
+    allow_unverified: bool = False,
 ) -> Any:
     from ..audit import AuditOptions, run_audit
 
@@ -194,6 +212,7 @@ def run_from_options(
         team=team,
         worker=worker,
         source=source,
+        allow_unverified=allow_unverified,
     )
     return run_audit(opts)
 
