@@ -224,19 +224,20 @@ def assemble(
     )
 
 
-def open_caseload(ctx: EvalContext, opts: AuditOptions) -> int:
+def open_caseload(
+    episodes: pl.DataFrame | None, as_of: dt.date, team: str | None, worker: str | None
+) -> int:
     """Children (not carers) with an episode open at as_of, read straight from the episodes
     (within the team and worker filters): reported even when no rule could run."""
-    episodes = ctx.tables.get("episodes")
     if episodes is None:
         return 0
-    on = pl.lit(opts.as_of)
+    on = pl.lit(as_of)
     open_ = episodes.filter(
         (pl.col("start_date") <= on)
         & (pl.col("end_date").is_null() | (pl.col("end_date") >= on))
         & (subject_type_expr() == "child")
     )
-    return apply_filters(open_, opts.team, opts.worker)["person_id"].n_unique()
+    return apply_filters(open_, team, worker)["person_id"].n_unique()
 
 
 def source_caveats(data: LoadedData, not_evaluated: list[NotEvaluated]) -> list[dict[str, str]]:
@@ -423,7 +424,9 @@ def build_summary(
         child_findings = findings.filter(pl.col("scope") == "children")
         summary["children"] = {
             **headline(covered, "child"),
-            "open_caseload": open_caseload(ctx, opts),
+            "open_caseload": open_caseload(
+                ctx.tables.get("episodes"), opts.as_of, opts.team, opts.worker
+            ),
             "findings": _counts(child_findings.filter(pl.col("subject_type") == "child")),
         }
         summary["carers"] = {

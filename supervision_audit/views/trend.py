@@ -19,7 +19,7 @@ from typing import Any
 
 import polars as pl
 
-from ..audit import AuditRun, apply_filters, breakdown, headline
+from ..audit import AuditRun, apply_filters, breakdown, headline, open_caseload
 from ..context import empty_covered
 from ..rules.registry import RULE_KINDS
 
@@ -74,7 +74,20 @@ def monthly_trend(run: AuditRun, months: int = 12) -> dict[str, Any]:
             point: dict[str, Any] = {"month_end": day.isoformat()}
             if "children" in scopes:
                 on = "children" in live
-                point["children"] = headline(covered, "child") if on else None
+                filters = run.result.summary.get("filters") or {}
+                point["children"] = (
+                    {
+                        **headline(covered, "child"),
+                        "open_caseload": open_caseload(
+                            run.context.tables.get("episodes"),
+                            day,
+                            filters.get("team"),
+                            filters.get("worker"),
+                        ),
+                    }
+                    if on
+                    else None
+                )
                 point["carers"] = headline(covered, "carer") if on else None
                 point["by_team"] = breakdown(covered, "team", "children") if on else None
             if "staff" in scopes:
