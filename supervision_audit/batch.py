@@ -442,6 +442,22 @@ def run_batch(
     return results
 
 
+def summary_document(
+    config: Path, today: dt.date, previous: dict[str, Any] | None, results: list[dict[str, Any]]
+) -> dict[str, Any]:
+    """The batch summary (JSON): the config, today, the previous summary compared with, the
+    exit code, counts per status and every audit's result, in config order."""
+    return {
+        "tool": SUMMARY_TOOL,
+        "config": str(config),
+        "today": today.isoformat(),
+        "previous": previous["path"] if previous is not None else None,
+        "exit_code": exit_code(results),
+        "counts": {s: sum(r["status"] == s for r in results) for s in STATUSES},
+        "audits": results,
+    }
+
+
 def exit_code(results: list[dict[str, Any]]) -> int:
     """2 if an audit could not run (outranks 1), 1 if a threshold failed, else 0."""
     if any(r["status"] == "error" for r in results):

@@ -21,6 +21,7 @@ from typer.testing import CliRunner
 
 from supervision_audit.cli import app
 from supervision_audit.findings import FINDING_KEYS
+from tests.helpers import run_cli as invoke
 
 FIXTURE = Path(__file__).parent / "fixtures" / "small"
 GOLDEN = Path(__file__).parent / "golden"
@@ -36,17 +37,6 @@ BASE = [
     "children",
 ]
 D = dt.date.fromisoformat
-
-
-@pytest.fixture(autouse=True)
-def reraise_crashes(monkeypatch: pytest.MonkeyPatch) -> None:
-    """A real crash must fail the test, never pass as an expected exit code."""
-    monkeypatch.setenv("SUPERVISION_AUDIT_RERAISE", "1")
-
-
-def invoke(*args: str) -> tuple[int, str, str]:
-    result = CliRunner().invoke(app, list(args), catch_exceptions=False)
-    return result.exit_code, result.stdout, result.stderr
 
 
 def audit_json(ruleset: str) -> dict:

@@ -6,6 +6,7 @@ import sys
 from typing import Any
 
 from ..errors import UsageError
+from ..views.trend import MAX_MONTHS
 from .common import (
     AllowUnverifiedOpt,
     AsOfOpt,
@@ -25,6 +26,7 @@ from .common import (
     ScopeOpt,
     SourceOpt,
     TeamOpt,
+    TrendOpt,
     WorkerOpt,
     err_console,
     out_console,
@@ -53,6 +55,7 @@ def audit_cmd(
     source: SourceOpt = "auto",
     allow_unverified: AllowUnverifiedOpt = False,
     rag: RagOpt = None,
+    trend: TrendOpt = 0,
     debug: DebugOpt = False,
 ) -> None:
     """Find every child, carer and worker outside their required supervision interval."""
@@ -82,7 +85,13 @@ def audit_cmd(
         key = read_key(key_file)  # before the audit: refuse early without a key
     elif key_file is not None:
         raise UsageError("--key-file goes with --pseudonymise")
+    if not 0 <= trend <= MAX_MONTHS:
+        raise UsageError(f"--trend must be 0 to {MAX_MONTHS} months (got {trend})")
     run = run_audit(opts)
+    if trend:
+        from ..views.trend import monthly_trend
+
+        run.result.summary["trend"] = monthly_trend(run, trend)
     from ..report.privacy import apply_privacy
 
     run = apply_privacy(run, key, no_names)

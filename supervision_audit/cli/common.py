@@ -146,6 +146,15 @@ WorkerOpt = Annotated[str | None, typer.Option("--worker", help="Only this worke
 ParamOpt = Annotated[
     list[str] | None, typer.Option("--param", help="Ruleset parameter NAME=VALUE (repeatable).")
 ]
+TrendOpt = Annotated[
+    int,
+    typer.Option(
+        "--trend",
+        metavar="MONTHS",
+        help="Also report the last MONTHS month ends (at most 24): the share with no "
+        "outstanding breach at each, as an audit as of that day would say.",
+    ),
+]
 DebugOpt = Annotated[bool, typer.Option("--debug", help="Show tracebacks (may include data).")]
 LimitOpt = Annotated[int, typer.Option("--limit", help="Findings to list in the table (0: all).")]
 PseudoOpt = Annotated[

@@ -12,12 +12,8 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from ..dates import uk_date
 from ..findings import worst_first
-
-
-def _d(day: Any) -> str:
-    return day.strftime("%d/%m/%Y") if isinstance(day, dt.date) else "—"
-
 
 _RAG = [(90.0, 75.0)]
 
@@ -34,12 +30,12 @@ def _title(result: Any, con: Console) -> None:
     s = result.summary
     con.print(Text(f"Supervision audit — {result.authority}", style="bold"))
     period = (
-        f"{_d(result.from_date)} to {_d(result.as_of)}"
+        f"{uk_date(result.from_date)} to {uk_date(result.as_of)}"
         if result.from_date
-        else f"everything up to {_d(result.as_of)}"
+        else f"everything up to {uk_date(result.as_of)}"
     )
     con.print(
-        f"Ruleset {result.ruleset_name} {result.ruleset_version}; as of {_d(result.as_of)}; "
+        f"Ruleset {result.ruleset_name} {result.ruleset_version}; as of {uk_date(result.as_of)}; "
         f"findings: {period}",
         markup=False,
         highlight=False,
@@ -48,7 +44,7 @@ def _title(result: Any, con: Console) -> None:
         con.print(f"Data: {result.source_note}", markup=False, highlight=False)
     for scope, h in result.history_from.items():
         date = h.get("date")
-        when = _d(date) if date else "none"
+        when = uk_date(date) if date else "none"
         con.print(f"History date ({scope}): {when} ({h.get('source')})", markup=False)
     if result.parameters:
         con.print(
@@ -226,12 +222,14 @@ def _findings_table(con: Console, title: str, rows: pl.DataFrame) -> None:
         sev_text = Text(
             "RED" if sev == "red" else "amber", style="bold red" if sev == "red" else "yellow"
         )
-        met = _d(r["met_date"]) if r["met_date"] else ("open" if r["outstanding"] else "closed")
+        met = (
+            uk_date(r["met_date"]) if r["met_date"] else ("open" if r["outstanding"] else "closed")
+        )
         table.add_row(
             f"{r['subject_type']} {r['subject_id']}",
             r["rule"],
             r["requirement"] or "",
-            _d(r["due_date"]),
+            uk_date(r["due_date"]),
             met,
             str(r["days_overdue"]),
             sev_text,
@@ -329,6 +327,37 @@ def _data(result: Any, con: Console) -> None:
     con.print(first)
 
 
+SPARKS = "▁▂▃▄▅▆▇█"
+
+
+def sparkline(values: list[float | None]) -> str:
+    """One block per value, 0% lowest and 100% highest; a gap (no data) is a space."""
+    return "".join(
+        " " if v is None else SPARKS[min(len(SPARKS) - 1, int(v / 100 * len(SPARKS)))]
+        for v in values
+    )
+
+
+def _trend(result: Any, con: Console) -> None:
+    """The monthly trend (`--trend N`): one compact line per group, oldest month first."""
+    points = (result.summary.get("trend") or {}).get("points") or []
+    if not points:
+        return
+    first = uk_date(dt.date.fromisoformat(points[0]["month_end"]))
+    last = uk_date(dt.date.fromisoformat(points[-1]["month_end"]))
+    con.print(Text(f"Monthly trend: no outstanding breach, {first} to {last}", style="bold"))
+    for group, noun in (("children", "Children"), ("carers", "Carers"), ("staff", "Staff")):
+        values = [(p.get(group) or {}).get("compliance_pct") for p in points]
+        shown = [v for v in values if v is not None]
+        if not shown:
+            continue
+        line = Text(f"  {noun:<9} ")
+        line.append(sparkline(values), style="bold")
+        line.append(f"  {shown[0]:.1f}% -> {shown[-1]:.1f}%")
+        con.print(line, no_wrap=True, overflow="ellipsis")
+    con.print()
+
+
 def render_terminal(result: Any, console: Console | None = None, *, limit: int = 50) -> None:
     con = console or Console()
     rag = result.summary.get("rag") or {}
@@ -337,6 +366,7 @@ def render_terminal(result: Any, console: Console | None = None, *, limit: int =
     con.print()
     _warnings(result, con)
     _headline(result, con)
+    _trend(result, con)
     _breakdown(result, con, "by_category", "category", "Children and carers by category")
     _breakdown(result, con, "by_team", "team", "Children and carers by team")
     _breakdown(result, con, "staff_by_team", "team", "Staff by team")
