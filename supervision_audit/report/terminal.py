@@ -187,19 +187,37 @@ def _findings(result: Any, con: Console, limit: int) -> None:
                 Text("No findings: nobody was outside their required interval.", style="green")
             )
         return
+    _by_rule(result, con)
     ordered = worst_first(f)
-    shown = ordered if limit <= 0 else ordered.head(limit)
-    table = Table(
-        title=f"Findings, worst first ({f.height})", title_justify="left", box=box.SIMPLE_HEAD
-    )
-    table.add_column("subject", overflow="fold")
-    table.add_column("rule", overflow="fold")
+    now = ordered.filter(pl.col("outstanding"))
+    past = ordered.filter(~pl.col("outstanding"))
+    budget = limit if limit > 0 else f.height
+    shown_now = now.head(budget)
+    shown_past = past.head(max(0, budget - shown_now.height))
+    if shown_now.height or not now.height:
+        _findings_table(con, f"Overdue now, worst first ({now.height})", shown_now)
+    if shown_past.height:
+        _findings_table(con, f"Past breaches: met late or ended unmet ({past.height})", shown_past)
+    shown = shown_now.height + shown_past.height
+    if shown < f.height:
+        con.print(
+            f"... and {f.height - shown} more. See them all with --limit 0, "
+            "--format csv, or --output audit.xlsx.",
+            markup=False,
+        )
+
+
+def _findings_table(con: Console, title: str, rows: pl.DataFrame) -> None:
+    table = Table(title=title, title_justify="left", box=box.SIMPLE_HEAD)
+    # IDs, rule ids and dates are what a reader types or matches: never split them.
+    table.add_column("subject", no_wrap=True, min_width=8)
+    table.add_column("rule", no_wrap=True)
     table.add_column("requirement", overflow="fold", ratio=2)
-    table.add_column("due", no_wrap=True)
+    table.add_column("due", no_wrap=True, min_width=10)
     table.add_column("met", no_wrap=True)
-    table.add_column("days", justify="right")
+    table.add_column("days", justify="right", no_wrap=True)
     table.add_column("sev", no_wrap=True)
-    for r in shown.to_dicts():
+    for r in rows.to_dicts():
         sev = r["severity"]
         sev_text = Text(
             "RED" if sev == "red" else "amber", style="bold red" if sev == "red" else "yellow"
@@ -217,12 +235,30 @@ def _findings(result: Any, con: Console, limit: int) -> None:
             sev_text,
         )
     con.print(table)
-    if shown.height < f.height:
-        con.print(
-            f"... and {f.height - shown.height} more. See them all with --limit 0, "
-            "--format csv, or --output audit.xlsx.",
-            markup=False,
+
+
+def _by_rule(result: Any, con: Console) -> None:
+    """What to do next: each rule's findings, most overdue now first."""
+    rows = sorted(result.summary.get("by_rule") or [], key=lambda r: (-r["outstanding"], r["rule"]))
+    if not rows:
+        return
+    table = Table(
+        title="Findings by rule, most overdue now first", title_justify="left", box=box.SIMPLE_HEAD
+    )
+    table.add_column("rule", no_wrap=True)
+    table.add_column("requirement", overflow="fold", ratio=1)
+    for col in ("findings", "red", "amber", "overdue now"):
+        table.add_column(col, justify="right", no_wrap=True)
+    for r in rows:
+        table.add_row(
+            r["rule"],
+            r.get("title") or "",
+            str(r["findings"]),
+            str(r["red"]),
+            str(r["amber"]),
+            str(r["outstanding"]),
         )
+    con.print(table)
 
 
 def _not_evaluated(result: Any, con: Console) -> None:
@@ -277,7 +313,7 @@ def _data(result: Any, con: Console) -> None:
     counts = (
         issues.group_by("table", "action", "reason")
         .agg(n=pl.len())
-        .sort("n", "table", descending=[True, False])
+        .sort("n", "table", "action", "reason", descending=[True, False, False, False])
         .head(12)
     )
     summary = Table(
@@ -293,9 +329,10 @@ def _data(result: Any, con: Console) -> None:
     first = Table(
         title="First data issues (file, row, column)", title_justify="left", box=box.SIMPLE_HEAD
     )
-    for col in ("file", "row", "column", "reason"):
-        first.add_column(col, overflow="fold")
-    for r in issues.head(10).to_dicts():
+    for col in ("file", "row", "column"):
+        first.add_column(col, no_wrap=True)
+    first.add_column("reason", overflow="fold")
+    for r in issues.sort("file", "row", "column", "reason", nulls_last=True).head(10).to_dicts():
         first.add_row(
             str(r["file"]).rsplit("/", 1)[-1], str(r["row"]), r["column"] or "—", r["reason"]
         )
