@@ -102,7 +102,7 @@ def _move_out_of_absences(
         moved = False
         for start, end in absences:
             if start <= day <= end:
-                day = end + dt.timedelta(days=grace)
+                day = end + dt.timedelta(days=1 + grace)  # return day + grace
                 moved = True
     return day
 

@@ -17,7 +17,7 @@ import pytest
 from typer.testing import CliRunner
 
 from supervision_audit.rules.digest import digest_ids, digest_states
-from supervision_audit.rules.model import builtin_names, load_ruleset
+from supervision_audit.rules.loading import builtin_names, load_ruleset
 
 ROOT = Path(__file__).resolve().parents[1]
 REQUIRED_PARAMS: dict[str, dict[str, str]] = {"worcestershire": {"personal_interval": "4w"}}
@@ -43,8 +43,13 @@ def test_the_shipped_digest_copy_has_the_shared_digests_ids() -> None:
 def test_no_digest_requirement_is_missing(name: str) -> None:
     ruleset = load_ruleset(name, REQUIRED_PARAMS.get(name, {}))
     states = digest_states(ruleset)
-    prefix = {"lambeth": "LAM", "worcestershire": "WOR", "dorset": "DOR", "portsmouth": "POR",
-              "devon": "DEV"}[name]
+    prefix = {
+        "lambeth": "LAM",
+        "worcestershire": "WOR",
+        "dorset": "DOR",
+        "portsmouth": "POR",
+        "devon": "DEV",
+    }[name]
     expected = [i for i in digest_ids() if i.startswith(prefix + "-")]
     assert sorted(states["encoded"] + states["not_auditable"] + states["missing"]) == sorted(
         expected
@@ -57,7 +62,10 @@ def test_the_counts_every_ruleset_reports() -> None:
     # requirement; Worcestershire lists WOR-S3 (no interval: "case supervision recorded (no
     # interval set)") as not auditable.
     counts = {
-        name: {k: len(v) for k, v in digest_states(load_ruleset(name, REQUIRED_PARAMS.get(name, {}))).items()}
+        name: {
+            k: len(v)
+            for k, v in digest_states(load_ruleset(name, REQUIRED_PARAMS.get(name, {}))).items()
+        }
         for name in builtin_names()
     }
     assert counts == {
@@ -71,19 +79,19 @@ def test_the_counts_every_ruleset_reports() -> None:
 
 def test_a_requirement_left_out_of_the_mapping_is_counted_missing(tmp_path: Path) -> None:
     # the check can fail: drop LAM-S8 from a copy of the Lambeth mapping
-    src = ROOT / "rulesets" / "lambeth.yaml"
+    src = ROOT / "supervision_audit" / "rulesets" / "lambeth.yaml"
     text = src.read_text(encoding="utf-8")
     assert "\n  LAM-S8: LAM-S8\n" in text
     copy = tmp_path / "lambeth_copy.yaml"
     copy.write_text(text.replace("\n  LAM-S8: LAM-S8\n", "\n"), encoding="utf-8")
     policies = tmp_path / "policies"
-    shutil.copytree(ROOT / "rulesets" / "policies", policies)
+    shutil.copytree(ROOT / "supervision_audit" / "rulesets" / "policies", policies)
     states = digest_states(load_ruleset(str(copy), {}))
     assert states["missing"] == ["LAM-S8"]
 
 
 def test_rulesets_show_and_list_print_the_three_counts() -> None:
-    from supervision_audit.cli import app
+    from supervision_audit.cli.app import app
 
     runner = CliRunner()
     shown = runner.invoke(app, ["rulesets", "show", "lambeth"])

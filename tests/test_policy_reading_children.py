@@ -182,7 +182,6 @@ def test_lambeth_10_day_review_owed_before_the_history_date_is_not_invented(
     assert "A1" not in outcome.covered["subject_id"].to_list()
 
 
-
 # --------------------------------------------------------------------------------------
 # Given up too easily, now encoded.
 
@@ -242,7 +241,11 @@ T1,2026-01-25,CASE_SUPERVISION
 T2,2026-01-15,CASE_SUPERVISION
 """
     run = run_children(
-        tmp_path, "lambeth", {"episodes": episodes, "case_events": events}, "2026-03-31", "2026-01-01"
+        tmp_path,
+        "lambeth",
+        {"episodes": episodes, "case_events": events},
+        "2026-03-31",
+        "2026-01-01",
     )
     assert rule_rows(run, "LAM-C12") == [("T1", D("2026-01-20"), None, 0)]
     said = " ".join(c for o in run.outcomes if o.rule_id == "LAM-C12" for c in o.caveats)

@@ -76,7 +76,7 @@ def test_sheets_headers_and_row_counts_match_json(tmp_path: Path) -> None:
     ws = wb["Children findings"]
     header = [c.value for c in ws[1]]
     assert tuple(header[: len(FINDING_KEYS)]) == FINDING_KEYS
-    assert ws.max_row - 1 == len(doc["findings"]) == 8
+    assert ws.max_row - 1 == len(doc["findings"]) == 9
     assert ws.freeze_panes == "A2"
     assert ws.auto_filter.ref == f"A1:P{ws.max_row}"
     rules = [r for cf in ws.conditional_formatting for r in cf.rules]
@@ -93,10 +93,11 @@ def test_dates_are_real_dates_and_worst_first(tmp_path: Path) -> None:
     first = [c.value for c in ws[2]]
     assert isinstance(first[col["due_date"]], dt.datetime)
     assert ws.cell(2, col["due_date"] + 1).data_type == "d"
-    # worst first: red, outstanding, most days overdue (F001 outstanding 81 days)
+    # worst first: red, outstanding, most days overdue (C004's closure on 15 Mar 2024 had no
+    # manager's oversight form by 22 Mar (DEV-C10): outstanding 100 days)
     assert (first[col["subject_id"]], first[col["days_overdue"]], first[col["status"]]) == (
-        "F001",
-        81,
+        "C004",
+        100,
         "outstanding",
     )
     citations = [ws.cell(r, col["citation"] + 1).value for r in range(2, ws.max_row + 1)]
@@ -200,6 +201,7 @@ def test_pseudonymised_outputs_hold_no_ids_names_or_birth_dates(tmp_path: Path) 
         "C001",
         "C002",
         "C003",
+        "C004",
         "F001",
         "X999",
         "W1",
@@ -215,7 +217,7 @@ def test_pseudonymised_outputs_hold_no_ids_names_or_birth_dates(tmp_path: Path) 
         assert secret not in text, secret
     doc = json.loads(outs["json"])
     tokens = {f["subject_id"] for f in doc["findings"]}
-    assert all(t.startswith("PS-") for t in tokens) and len(tokens) == 4
+    assert all(t.startswith("PS-") for t in tokens) and len(tokens) == 5  # C001-C004, F001
     # the same key gives the same tokens next month
     code, again, _ = run(
         "audit",

@@ -14,6 +14,7 @@ from typing import Any
 from ..dates import Interval
 from ..errors import RulesetError
 from ..vocab import CASE_CATEGORIES, CASE_FLAGS
+from .digest import digest_states
 from .loading import builtin_dirs, builtin_names, load_ruleset
 from .model import RULE_ID, Rule, Ruleset
 from .registry import RULE_KINDS
@@ -55,6 +56,7 @@ def list_rulesets() -> list[dict[str, Any]]:
     for name in builtin_names():
         rs = load_for_display(name)
         n_rules, n_na = len(rs.rules), len(rs.not_auditable)
+        states = digest_states(rs)
         rows.append(
             {
                 "name": rs.name,
@@ -67,6 +69,9 @@ def list_rulesets() -> list[dict[str, Any]]:
                 "staff_rules": len(rs.rules_for("staff")),
                 "not_auditable": n_na,
                 "coverage": f"{n_rules} of {n_rules + n_na} requirements checkable",
+                "digest_encoded": len(states["encoded"]),
+                "digest_not_auditable": len(states["not_auditable"]),
+                "digest_missing": len(states["missing"]),
                 "parameters": ", ".join(
                     f"{p.name}{' (required)' if p.required else '=' + _ptext(rs, p.name)}"
                     for p in rs.parameters.values()

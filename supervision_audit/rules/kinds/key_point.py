@@ -1,6 +1,7 @@
-"""Rule kind `key_point`: a record due at a key point of a child's case that the episodes
-table shows (a new allocated worker, coming into care, returning home, a change of category,
-closure or transfer).
+"""Rule kind `key_point`: a record due at a key point of a case that the episodes show.
+
+The key points: a new allocated worker, coming into care, returning home, a change of
+category, closure or transfer.
 
 Two shapes:
 
@@ -13,6 +14,15 @@ Two shapes:
   the record before case transfer"). A breach is closed at the key point: nothing recorded
   later can meet it.
 
+How the finding's dates are filled:
+- `within`: due_date = limit_date = the key point + within; met_date = the first counting
+  event on or after the key point - before; late: days_overdue = met_date - due_date; none
+  yet: outstanding once the due date has passed, days_overdue = as_of - due_date.
+- `before: period`: due_date = limit_date = the key point (the period's last day); met_date
+  is empty and days_overdue 0: a breach closed at the transfer, not a wait.
+Key points whose window starts before the history date are not checked (a caveat counts
+them): the record could predate the data.
+
 Key points are read from the episode rows (after `when`), per child, sorted by start date;
 a row *continues* the case when it starts on or before the day after every earlier row's
 latest end. Everything is whole-frame Polars: sorts, shifts over each child, as-of joins.
@@ -24,13 +34,12 @@ from dataclasses import dataclass
 
 import polars as pl
 
-from ..context import EvalContext, RuleOutcome, empty_covered
-from ..durations import Interval
-from ..vocab import CASE_CATEGORIES, CASE_EVENT_KINDS, subject_type_expr
-from .common import days_text, finalise, not_evaluated, severity, uk, uk_date
-from .model import Ctx, Rule
-from .registry import RuleKind, register
-from .yamlio import LineDict
+from ...context import EvalContext, RuleOutcome, empty_covered
+from ...dates import Interval
+from ...vocab import CASE_CATEGORIES, CASE_EVENT_KINDS, subject_type_expr
+from ...yamlio import LineDict
+from ..model import Ctx, Rule
+from .base import RuleKind, days_text, finalise, not_evaluated, severity, uk, uk_date
 
 KEY_POINTS = {
     "new_worker": "the allocated worker (episodes.worker_id) changes while the case stays open",
@@ -235,7 +244,9 @@ def evaluate(ctx: EvalContext, rule: Rule) -> RuleOutcome:
         if not ctx.has(table):
             return not_evaluated(rule, f"no {table} table in the data")
     if "new_worker" in spec.at and "worker_id" not in ctx.columns_present.get("episodes", set()):
-        return not_evaluated(rule, "episodes has no worker_id column, so a new worker cannot be seen")
+        return not_evaluated(
+            rule, "episodes has no worker_id column, so a new worker cannot be seen"
+        )
     as_of = ctx.as_of
     hist = ctx.history_from["children"]
     episodes = ctx.tables["episodes"]
@@ -269,6 +280,12 @@ def evaluate(ctx: EvalContext, rule: Rule) -> RuleOutcome:
                 f"recorded before the history date ({uk_date(hist)}) cannot be checked"
             )
         points = points.filter(pl.col("window_start") >= pl.lit(hist))
+    if ctx.tables["case_events"].filter(pl.col("kind").is_in(list(spec.counts))).height == 0:
+        return not_evaluated(
+            rule,
+            f"case_events holds no {', '.join(spec.counts)} events, so every key point would "
+            "look unmet; check how the export's note types were mapped",
+        )
     events = (
         ctx.tables["case_events"]
         .filter(pl.col("kind").is_in(list(spec.counts)) & (pl.col("date") <= pl.lit(as_of)))
@@ -354,16 +371,14 @@ def evaluate(ctx: EvalContext, rule: Rule) -> RuleOutcome:
     return RuleOutcome(rule.id, rule.scope, findings, empty_covered(), caveats=caveats)
 
 
-KIND = register(
-    RuleKind(
-        name="key_point",
-        summary="A record due at a key point of a case the episodes show (new worker, into "
-        "care, home, category change, closure or transfer).",
-        fields=FIELDS,
-        scopes=("children",),
-        default_scope="children",
-        validate=validate,
-        evaluate=evaluate,
-        describe=describe,
-    )
+KIND = RuleKind(
+    name="key_point",
+    summary="A record due at a key point of a case the episodes show (a new worker, into "
+    "care, home, a change of category, closure or transfer).",
+    fields=FIELDS,
+    scopes=("children",),
+    default_scope="children",
+    validate=validate,
+    evaluate=evaluate,
+    describe=describe,
 )
