@@ -19,6 +19,7 @@ from .common import (
     OutputOpt,
     ParamOpt,
     PseudoOpt,
+    RagOpt,
     RulesetOpt,
     ScopeOpt,
     SourceOpt,
@@ -28,6 +29,7 @@ from .common import (
     out_console,
     parse_date,
     parse_params,
+    parse_rag,
 )
 
 
@@ -48,6 +50,7 @@ def audit_cmd(
     key_file: KeyFileOpt = None,
     no_names: NoNamesOpt = False,
     source: SourceOpt = "auto",
+    rag: RagOpt = None,
     debug: DebugOpt = False,
 ) -> None:
     """Find every child, carer and worker outside their required supervision interval."""
@@ -67,6 +70,7 @@ def audit_cmd(
         worker=worker,
         params=parse_params(param),
         source=source,
+        rag=parse_rag(rag),
     )
     key = None
     if pseudonymise:
