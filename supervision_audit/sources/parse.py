@@ -362,7 +362,7 @@ def parse_table(
     serials: bool,
     known: dict[str, Any],
 ) -> tuple[LoadedTable, pl.DataFrame]:
-    to_raw, header_map, extra = match_headers(raw, spec)
+    to_raw, header_map, extra = match_headers(raw.headers, raw.file, spec)
     frame = raw.frame
     # Rows whose every cell is empty are not data (blank lines); they are not counted.
     frame = _drop_blank_rows(frame)

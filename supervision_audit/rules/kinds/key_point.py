@@ -38,7 +38,7 @@ from ...context import EvalContext, RuleOutcome, empty_covered
 from ...dates import Interval
 from ...vocab import CASE_CATEGORIES, CASE_EVENT_KINDS, subject_type_expr
 from ...yamlio import LineDict
-from ..model import Ctx, Rule
+from ..model import Ctx, Rule, spec_as
 from .base import RuleKind, days_text, finalise, not_evaluated, severity, uk, uk_date
 
 KEY_POINTS = {
@@ -137,7 +137,7 @@ def validate(ctx: Ctx, data: LineDict, rule: Rule) -> KeyPointSpec:
 
 
 def describe(rule: Rule) -> list[dict[str, str]]:
-    spec: KeyPointSpec = rule.spec
+    spec = spec_as(rule, KeyPointSpec)
     cats = ", ".join(spec.categories) if spec.categories else "any category"
     when = (
         "between the period's start and the key point"
@@ -239,7 +239,7 @@ def key_points(rows: pl.DataFrame, at: tuple[str, ...], as_of: object) -> pl.Dat
 
 
 def evaluate(ctx: EvalContext, rule: Rule) -> RuleOutcome:
-    spec: KeyPointSpec = rule.spec
+    spec = spec_as(rule, KeyPointSpec)
     for table in ("episodes", "case_events"):
         if not ctx.has(table):
             return not_evaluated(rule, f"no {table} table in the data")
