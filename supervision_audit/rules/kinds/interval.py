@@ -178,8 +178,8 @@ def validate(ctx: Ctx, data: LineDict, rule: Rule) -> IntervalSpec:
         "counts_by_roles": (by_roles, False),
         "from_supervision_by_roles": (from_roles, False),
     }
-    for key, (value, staff_only) in only.items():
-        if value is not None and staff_only != staff:
+    for key, (given, staff_only) in only.items():
+        if given is not None and staff_only != staff:
             raise ctx.fail(
                 data,
                 key,

@@ -221,7 +221,7 @@ def _supervisor_absences(
     for table in ("workers", "absences"):
         if not ctx.has(table):
             return f"no {table} table in the data"
-    longer = spec.longer_than.days if spec.longer_than else 0
+    longer = (spec.longer_than.days or 0) if spec.longer_than else 0
     long = ctx.tables["absences"].filter(
         (pl.col("end_date") - pl.col("start_date")).dt.total_days() + 1 > longer
     )

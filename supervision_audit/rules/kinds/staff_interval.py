@@ -217,7 +217,7 @@ def evaluate_staff(ctx: EvalContext, rule: Rule) -> RuleOutcome:
             months=pl.lit(iv.months, pl.Int32),
         )
     clock = run_clock(rows.lazy(), ev, requirements_frame(spec), as_of, repeat=spec.repeat, **extra)
-    if not spec.repeat:
+    if not spec.repeat and hist is not None:
         unseen = unseen_periods(clock, rows, hist)
         if unseen.height:
             clock.findings = drop_unseen(clock.findings, unseen)
