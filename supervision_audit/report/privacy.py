@@ -112,6 +112,15 @@ def pseudonymise_result(result: Any, key: bytes) -> Any:
             **summary["filters"],
             "worker": token(key, summary["filters"]["worker"]),
         }
+    nc = summary.get("not_covered")
+    if nc and nc.get("subjects"):
+        summary["not_covered"] = {
+            **nc,
+            "subjects": [
+                {**r, **{c: token(key, r[c]) for c in ("subject_id", "worker_id") if r.get(c)}}
+                for r in nc["subjects"]
+            ],
+        }
     summary["pseudonymised"] = True
     covered = result.covered
     if covered is not None and covered.height:
