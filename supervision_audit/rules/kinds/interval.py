@@ -12,7 +12,7 @@ from typing import Any
 import polars as pl
 
 from ...context import EvalContext, RuleOutcome, empty_covered
-from ...dates import COLLECT_ENGINE, Interval
+from ...dates import COLLECT_ENGINE, Interval, uk_date
 from ...engine import ClockResult, run_clock
 from ...findings import empty_findings
 from ...vocab import (
@@ -24,7 +24,7 @@ from ...vocab import (
 )
 from ...yamlio import LineDict
 from ..model import Ctx, Rule, spec_as
-from .base import RuleKind, covered_children, finalise, not_evaluated, uk_date
+from .base import RuleKind, covered_children, finalise, not_evaluated
 from .interval_spec import (
     IntervalSpec,
     Requirement,

@@ -35,11 +35,12 @@ from dataclasses import dataclass
 import polars as pl
 
 from ...context import EvalContext, RuleOutcome, empty_covered
-from ...dates import Interval
+from ...dates import Interval, uk_date
+from ...dates import uk_date_expr as uk
 from ...vocab import CASE_CATEGORIES, CASE_EVENT_KINDS, subject_type_expr
 from ...yamlio import LineDict
 from ..model import Ctx, Rule, spec_as
-from .base import RuleKind, days_text, finalise, not_evaluated, severity, uk, uk_date
+from .base import RuleKind, days_text, finalise, not_evaluated, severity
 
 KEY_POINTS = {
     "new_worker": "the allocated worker (episodes.worker_id) changes while the case stays open",
