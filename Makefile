@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 AS_OF  ?= 2026-10-31
 
 .DEFAULT_GOAL := help
-.PHONY: help install demo test lint format bench docs sample-exports batch-demo clean
+.PHONY: help install demo test lint format bench docs sample-data sample-exports batch-demo clean
 
 help: ## List the targets
 	@grep -E '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  make %-12s %s\n", $$1, $$2}'
@@ -25,19 +25,19 @@ demo: install ## Audit the bundled sample authority (children and staff) with th
 	$(BIN)/supervision-audit audit --data sample_data --ruleset lambeth --as-of $(AS_OF) --limit 15
 
 lint: install ## ruff check, ruff format --check, import-linter
-	$(BIN)/ruff check supervision_audit tests
-	$(BIN)/ruff format --check supervision_audit tests
+	$(BIN)/ruff check supervision_audit tests tools
+	$(BIN)/ruff format --check supervision_audit tests tools
 	$(BIN)/lint-imports
 
 format: install ## Apply ruff's formatting and safe fixes
-	$(BIN)/ruff format supervision_audit tests
-	$(BIN)/ruff check --fix supervision_audit tests
+	$(BIN)/ruff format supervision_audit tests tools
+	$(BIN)/ruff check --fix supervision_audit tests tools
 
 test: install lint ## Lint, then run the whole test suite
 	$(BIN)/python -m pytest
 
 bench: install ## Benchmark load, audit and output on 100k and 1M generated children
-	$(BIN)/python -m supervision_audit.bench
+	$(BIN)/python -m tools.bench
 
 docs: install ## Regenerate the schema reference in docs/rulesets.md from the code
 	$(BIN)/python -m supervision_audit.rules.docs
@@ -48,8 +48,11 @@ batch-demo: install ## Run the example batch of audits (examples/batch.yaml) int
 	  code=$$?; echo "batch exit code: $$code (0 passed, 1 a threshold failed, 2 an audit could not run)"; \
 	  test $$code -ne 2
 
+sample-data: install ## Write a synthetic authority (canonical CSVs) into out/sample-data (CHILDREN=200)
+	$(BIN)/python -m tools.synth --out out/sample-data --children $(or $(CHILDREN),200)
+
 sample-exports: install ## Rewrite sample_data/{mosaic,eclipse,ssd} from the canonical sample
-	$(BIN)/python -m supervision_audit.exports sample_data
+	$(BIN)/python -m tools.exports sample_data
 
 clean: ## Remove the virtualenv and caches
 	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis build *.egg-info

@@ -20,7 +20,8 @@ from .findings import (
     empty_findings,
     sort_findings,
 )
-from .rules.model import Ruleset, load_ruleset
+from .rules.loading import load_ruleset
+from .rules.model import Ruleset
 from .rules.registry import RULE_KINDS
 from .sources.loader import LoadedData
 from .sources.profiles import load_data

@@ -34,8 +34,9 @@ from multiprocessing import get_context
 from pathlib import Path
 from typing import Any
 
+from .dates import parse_as_of
 from .errors import AuditError, UsageError
-from .rules.yamlio import load_yaml_file
+from .yamlio import load_yaml_file
 
 SUMMARY_TOOL = "supervision-audit batch"
 """The summary's first key: how a history folder's summaries are told from other JSON."""
@@ -65,32 +66,9 @@ AUDIT_KEYS = {
     "thresholds",
     "pseudonymise_key_file",
 }
-TOKENS = ("today", "last-month-end", "last-week-end")
+
+
 STATUSES = ("ok", "threshold_failed", "error")
-
-
-def resolve_as_of(value: Any, today: dt.date) -> dt.date:
-    """A date, or a token relative to `today`: today; last-month-end (the last day of the
-    previous calendar month); last-week-end (the last Sunday strictly before today, so on a
-    Sunday the Sunday a week earlier)."""
-    if isinstance(value, dt.datetime):
-        return value.date()
-    if isinstance(value, dt.date):
-        return value
-    text = str(value).strip().lower()
-    if text == "today":
-        return today
-    if text == "last-month-end":
-        return today.replace(day=1) - dt.timedelta(days=1)
-    if text == "last-week-end":
-        # Monday is weekday 0: the Sunday before today is 1..7 days back
-        return today - dt.timedelta(days=today.weekday() + 1)
-    try:
-        return dt.date.fromisoformat(text)
-    except ValueError:
-        raise ValueError(
-            f"'{value}' is not a date (YYYY-MM-DD) or one of: {', '.join(TOKENS)}"
-        ) from None
 
 
 @dataclass(frozen=True)
@@ -153,7 +131,7 @@ def check_source(value: Any, base: Path) -> str:
 def check_ruleset(value: Any, params: dict[str, str], base: Path) -> str:
     """A built-in ruleset name, or a .yaml relative to the config; loaded with the audit's
     params now, so an unknown ruleset or a missing parameter stops the batch before it runs."""
-    from .rules.model import load_ruleset
+    from .rules.loading import load_ruleset
 
     text = str(value).strip()
     if text.lower().endswith((".yaml", ".yml")) or "/" in text:
@@ -230,13 +208,13 @@ def load_config(path: Path, today: dt.date) -> list[AuditJob]:
             raise bad("duplicate name", "name")
         seen.add(name)
         try:
-            as_of = resolve_as_of(item["as_of"], today)
+            as_of = parse_as_of(item["as_of"], today)
         except ValueError as exc:
             raise bad(str(exc), "as_of") from None
         history = None
         if item.get("history_from"):
             try:
-                history = resolve_as_of(item["history_from"], today)
+                history = parse_as_of(item["history_from"], today)
             except ValueError as exc:
                 raise bad(str(exc), "history_from") from None
         thresholds_raw = item.get("thresholds") or []

@@ -27,7 +27,7 @@ from dataclasses import dataclass
 
 import polars as pl
 
-from .durations import COLLECT_ENGINE, add_interval_expr
+from .dates import COLLECT_ENGINE, add_interval_expr
 
 SUBJECT = "subject"
 DATE = pl.Date

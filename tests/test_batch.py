@@ -16,8 +16,9 @@ from typer.testing import CliRunner
 
 from supervision_audit import batch
 from supervision_audit.audit import AuditOptions, run_audit
-from supervision_audit.batch import load_config, parse_threshold, resolve_as_of
+from supervision_audit.batch import load_config, parse_threshold
 from supervision_audit.cli import app
+from supervision_audit.dates import parse_as_of
 from supervision_audit.errors import UsageError
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -200,7 +201,7 @@ def test_a_crashing_audit_does_not_stop_the_others(
     ],
 )
 def test_relative_dates(today, token, expected) -> None:
-    assert resolve_as_of(token, today) == expected
+    assert parse_as_of(token, today) == expected
 
 
 def test_relative_dates_resolve_in_the_config_and_the_output_names(tmp_path: Path) -> None:
@@ -275,9 +276,9 @@ def test_paths_are_relative_to_the_config(tmp_path: Path) -> None:
     wherever the batch is run from."""
     shutil.copytree(SAMPLE / "mosaic", tmp_path / "exports")
     shutil.copy(
-        ROOT / "supervision_audit" / "data" / "profiles" / "mosaic.yaml", tmp_path / "p.yaml"
+        ROOT / "supervision_audit" / "sources" / "profiles" / "mosaic.yaml", tmp_path / "p.yaml"
     )
-    shutil.copy(ROOT / "rulesets" / "dorset.yaml", tmp_path / "ours.yaml")
+    shutil.copy(ROOT / "supervision_audit" / "rulesets" / "dorset.yaml", tmp_path / "ours.yaml")
     audits = """
   - name: ours
     data: exports

@@ -10,9 +10,9 @@ import polars as pl
 from hypothesis import given
 from hypothesis import strategies as st
 
-from supervision_audit.durations import add_interval_expr, add_months
+from supervision_audit.dates import add_interval_expr, add_months
 from supervision_audit.engine import run_clock
-from supervision_audit.reference import Req, reference_clock
+from tests.reference import Req, reference_clock
 
 BASE = dt.date(2024, 1, 1)
 AS_OF = dt.date(2024, 9, 30)

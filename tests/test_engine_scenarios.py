@@ -13,9 +13,9 @@ import polars as pl
 import pytest
 import yaml
 
-from supervision_audit.durations import Interval
+from supervision_audit.dates import Interval
 from supervision_audit.engine import run_clock
-from supervision_audit.reference import Req, reference_clock
+from tests.reference import Req, reference_clock
 
 SCENARIOS = yaml.safe_load((Path(__file__).parent / "scenarios" / "engine.yaml").read_text())
 

@@ -12,8 +12,8 @@ from typer.core import TyperOption
 from supervision_audit.cli import app
 
 PACKAGE = Path(__file__).resolve().parents[1] / "supervision_audit"
-# The plain-Python reference clock and the benchmark are deliberately not vectorised.
-EXEMPT = {"reference.py", "bench.py"}
+# The plain-Python reference clock (tests/) and the benchmark (tools/) live outside the package.
+EXEMPT: set[str] = set()
 
 
 def library_files() -> list[Path]:

@@ -12,8 +12,9 @@ from typer.testing import CliRunner
 
 from supervision_audit.audit import AuditOptions, run_audit
 from supervision_audit.cli import app
-from supervision_audit.durations import Interval
-from supervision_audit.manager import due_list, explain_subject
+from supervision_audit.dates import Interval
+from supervision_audit.views.due import due_list
+from supervision_audit.views.explain import explain_subject
 
 SMALL = Path(__file__).parent / "fixtures" / "small"
 SAMPLE = Path(__file__).parents[1] / "sample_data"

@@ -38,7 +38,7 @@ def test_explain_prints_quote_reading_and_example() -> None:
     assert code == 0
     assert "A supervision episode should be recorded on MOSAIC" in out
     assert "How the tool reads it" in out and "Example of a breach" in out
-    assert "found verbatim in 002_650f4e0eff29b1cc.txt" in out
+    assert "found verbatim in policies/dorset.txt" in out
 
 
 def test_explain_unknown_id_is_a_clear_error() -> None:

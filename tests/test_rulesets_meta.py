@@ -1,13 +1,13 @@
 """Every shipped ruleset is traceable to its policy document.
 
-For each rulesets/*.yaml:
+For each supervision_audit/rulesets/*.yaml:
 
 * it loads (required parameters given, e.g. worcestershire personal_interval=4w);
 * every rule has id, title, section, quote, note and example, all non-empty;
 * every quote (rule, requirement and not_auditable) appears verbatim in
-  rulesets/policies/<document.file>. "Verbatim" allows only whitespace to differ (runs of
-  spaces, tabs and line breaks compare as one space); quotation marks and apostrophes are
-  compared exactly, curly or straight, as the file has them;
+  the file document.file names, relative to the ruleset. "Verbatim" allows only
+  whitespace to differ (runs of spaces, tabs and line breaks compare as one space);
+  quotation marks and apostrophes are compared exactly, curly or straight, as the file has them;
 * every section names something that exists in that file, by this convention:
   a section is one or more parts separated by ';', each part names at least one anchor,
   and every anchor must be found in the policy text:
@@ -35,11 +35,11 @@ import pytest
 import yaml
 
 from supervision_audit.errors import RulesetError
-from supervision_audit.rules.model import RULE_ID, load_ruleset
+from supervision_audit.rules.loading import load_ruleset
+from supervision_audit.rules.model import RULE_ID
 
 ROOT = Path(__file__).resolve().parents[1]
-RULESETS = ROOT / "rulesets"
-POLICIES = RULESETS / "policies"
+RULESETS = ROOT / "supervision_audit" / "rulesets"
 SHIPPED = sorted(p.stem for p in RULESETS.glob("*.yaml"))
 REQUIRED_PARAMS: dict[str, dict[str, str]] = {"worcestershire": {"personal_interval": "4w"}}
 PREFIXES = {
@@ -163,7 +163,7 @@ def raw(name: str) -> dict[str, Any]:
 
 
 def policy_text(data: dict[str, Any]) -> str:
-    return (POLICIES / data["document"]["file"]).read_text(encoding="utf-8")
+    return (RULESETS / data["document"]["file"]).read_text(encoding="utf-8")
 
 
 # --------------------------------------------------------------------------------------
@@ -201,7 +201,7 @@ def test_ruleset_header(name: str) -> None:
         assert isinstance(data.get(key), str) and data[key].strip(), key
     for key in ("title", "date", "file"):
         assert str(data["document"].get(key, "")).strip(), f"document.{key}"
-    assert (POLICIES / data["document"]["file"]).is_file()
+    assert (RULESETS / data["document"]["file"]).is_file()
 
 
 @pytest.mark.parametrize("name", SHIPPED)

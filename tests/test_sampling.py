@@ -19,9 +19,9 @@ from typer.testing import CliRunner
 
 from supervision_audit.audit import AuditOptions, run_audit
 from supervision_audit.cli import app
-from supervision_audit.durations import Interval
+from supervision_audit.dates import Interval
 from supervision_audit.errors import UsageError
-from supervision_audit.sampling import (
+from supervision_audit.views.sampling import (
     JUDGEMENT_COLUMNS,
     SampleOptions,
     sample_files,
@@ -276,7 +276,7 @@ def test_late_records_counted_from_timeliness_findings(run) -> None:
 
 
 def test_bad_options() -> None:
-    from supervision_audit.sampling import check_options
+    from supervision_audit.views.sampling import check_options
 
     with pytest.raises(UsageError, match="--per-supervisor N"):
         check_options(SampleOptions())

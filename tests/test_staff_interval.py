@@ -12,7 +12,7 @@ from pathlib import Path
 import polars as pl
 
 from supervision_audit.context import EvalContext
-from supervision_audit.rules.model import load_ruleset
+from supervision_audit.rules.loading import load_ruleset
 from supervision_audit.rules.registry import RULE_KINDS
 
 D = dt.date

@@ -15,7 +15,7 @@ import polars as pl
 import pytest
 
 from supervision_audit.audit import AuditOptions, run_audit
-from supervision_audit.workdays import add_working_days, bank_holidays
+from supervision_audit.dates import add_working_days, bank_holidays
 
 D = dt.date
 POLICY = "000_0e0841cec2a69b30.txt"
@@ -499,7 +499,7 @@ def test_kind_fields_are_validated(tmp_path: Path, kind: str, body: str, message
 
 
 def test_window_start_counts_back_whole_months_and_days() -> None:
-    from supervision_audit.durations import Interval
+    from supervision_audit.dates import Interval
 
     assert Interval.parse("12m").window_start(D(2026, 10, 31)) == D(2025, 11, 1)
     assert Interval.parse("1m").window_start(D(2026, 3, 31)) == D(2026, 3, 1)  # 28/2 + 1 day

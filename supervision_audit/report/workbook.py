@@ -458,7 +458,7 @@ def _plain_table(
 
 
 def _by_supervisor(wb: Workbook, run: Any, result: Any) -> None:
-    from ..manager import scorecard
+    from ..views.scorecard import scorecard
 
     sheet = Sheet(wb, "By supervisor", result.as_of)
     board = scorecard(run)

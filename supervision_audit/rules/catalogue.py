@@ -11,18 +11,24 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ..durations import Interval
+from ..dates import Interval
 from ..errors import RulesetError
 from ..vocab import CASE_CATEGORIES, CASE_FLAGS
-from .model import RULE_ID, Rule, Ruleset, builtin_dirs, builtin_names, load_ruleset
+from .loading import builtin_dirs, builtin_names, load_ruleset
+from .model import RULE_ID, Rule, Ruleset
 from .registry import RULE_KINDS
 
 
-def policies_dir() -> Path | None:
-    for d in builtin_dirs():
-        p = d / "policies"
-        if p.is_dir():
-            return p
+def policy_path(ruleset: Ruleset) -> Path | None:
+    """The ruleset's policy text: `document.file` next to the ruleset's own YAML (a council's
+    ruleset and its policy travel together), else among the shipped ones; None if absent."""
+    name = ruleset.document.file
+    candidates = [ruleset.path.parent / name]
+    candidates += [d / name for d in builtin_dirs()]
+    candidates += [d / "policies" / Path(name).name for d in builtin_dirs()]
+    for candidate in candidates:
+        if name and candidate.is_file():
+            return candidate
     return None
 
 
@@ -33,10 +39,10 @@ def _norm(text: str) -> str:
 def quote_found(ruleset: Ruleset, quote: str) -> bool | None:
     """Whether `quote` appears (modulo whitespace) in the ruleset's policy file; None if the
     file is not available."""
-    folder = policies_dir()
-    if folder is None or not (folder / ruleset.document.file).is_file():
+    path = policy_path(ruleset)
+    if path is None:
         return None
-    text = (folder / ruleset.document.file).read_text(encoding="utf-8", errors="replace")
+    text = path.read_text(encoding="utf-8", errors="replace")
     return _norm(quote) in _norm(text)
 
 
@@ -160,9 +166,9 @@ def validate_file(path: str, params: dict[str, str] | None = None) -> Validation
         found = quote_found(rs, rule.quote)
         if found is False:
             warnings.append(f"rule {rule.id}: its quote was not found in {rs.document.file}")
-    if policies_dir() is None or not (policies_dir() / rs.document.file).is_file():  # type: ignore[operator]
+    if policy_path(rs) is None:
         warnings.append(
-            f"policy file {rs.document.file} is not in rulesets/policies: quotes not checked"
+            f"policy file {rs.document.file} is not next to the ruleset: quotes not checked"
         )
     n = len(rs.rules)
     return Validation(
@@ -183,7 +189,7 @@ authority: "{authority}"
 document:
   title: "Supervision Policy"          # the policy document's own title
   date: "2025"                        # its date or version, as printed on it
-  file: "{name}_policy.txt"           # its text, in rulesets/policies/, so quotes are checked
+  file: "{name}_policy.txt"           # its text, next to this file, so quotes are checked
 version: "0.1.0"                      # your ruleset's version: quote it
 description: >
   Case and staff supervision requirements of the {authority} supervision policy.

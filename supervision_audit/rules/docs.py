@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 
 from ..vocab import CASE_CATEGORIES, CASE_EVENT_KINDS, CASE_FLAGS, WORKER_EVENT_KINDS
-from .common import STAFF_FILTER_KEYS
+from .kinds.base import STAFF_FILTER_KEYS
 from .model import NOT_AUDITABLE_KEYS, PARAM_TYPES, RULE_COMMON_KEYS, TOP_KEYS
 from .registry import RULE_KINDS
 
@@ -25,7 +25,7 @@ def _table(fields: dict[str, str]) -> list[str]:
 
 
 def generate_reference() -> str:
-    from . import interval
+    from .kinds import interval
 
     out: list[str] = ["## Schema reference", "", "### Top level", ""]
     out += _table(TOP_KEYS)

@@ -23,7 +23,7 @@ from typing import Any
 
 import polars as pl
 
-from ..durations import COLLECT_ENGINE
+from ..dates import COLLECT_ENGINE
 from ..errors import InputError
 from ..findings import ISSUE_SCHEMA, empty_issues
 from .schema import TABLES, Column, TableSpec

@@ -1,0 +1,102 @@
+"""`supervision-audit audit`: find everyone outside their required interval."""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+from ..errors import UsageError
+from .common import (
+    AsOfOpt,
+    DataOpt,
+    DebugOpt,
+    FormatOpt,
+    FromOpt,
+    HistoryOpt,
+    KeyFileOpt,
+    LimitOpt,
+    NoNamesOpt,
+    OutputOpt,
+    ParamOpt,
+    PseudoOpt,
+    RulesetOpt,
+    ScopeOpt,
+    SourceOpt,
+    TeamOpt,
+    WorkerOpt,
+    err_console,
+    out_console,
+    parse_date,
+    parse_params,
+)
+
+
+def audit_cmd(
+    data: DataOpt,
+    ruleset: RulesetOpt,
+    as_of: AsOfOpt,
+    from_date: FromOpt = None,
+    history_from: HistoryOpt = None,
+    scope: ScopeOpt = "all",
+    output_format: FormatOpt = "table",
+    output: OutputOpt = None,
+    team: TeamOpt = None,
+    worker: WorkerOpt = None,
+    param: ParamOpt = None,
+    limit: LimitOpt = 50,
+    pseudonymise: PseudoOpt = False,
+    key_file: KeyFileOpt = None,
+    no_names: NoNamesOpt = False,
+    source: SourceOpt = "auto",
+    debug: DebugOpt = False,
+) -> None:
+    """Find every child, carer and worker outside their required supervision interval."""
+    from ..audit import AuditOptions, run_audit
+    from ..report.outputs import write_output
+
+    if output_format not in ("table", "json", "csv"):
+        raise UsageError(f"--format must be table, json or csv (got '{output_format}')")
+    opts = AuditOptions(
+        data=data,
+        ruleset=ruleset,
+        as_of=parse_date(as_of, "--as-of"),  # type: ignore[arg-type]
+        from_date=parse_date(from_date, "--from"),
+        history_from=parse_date(history_from, "--history-from"),
+        scope=scope,
+        team=team,
+        worker=worker,
+        params=parse_params(param),
+        source=source,
+    )
+    key = None
+    if pseudonymise:
+        from ..report.privacy import read_key
+
+        key = read_key(key_file)  # before the audit: refuse early without a key
+    elif key_file is not None:
+        raise UsageError("--key-file goes with --pseudonymise")
+    run = run_audit(opts)
+    from ..report.privacy import apply_privacy
+
+    run = apply_privacy(run, key, no_names)
+    if output is not None:
+        written = write_output(run, output, argv=sys.argv)
+        err_console().print(f"wrote {written}", markup=False)
+    render(run.result, output_format, limit)
+
+
+def render(result: Any, output_format: str, limit: int) -> None:
+    if output_format == "json":
+        from ..report.jsonout import write_json_to
+
+        sys.stdout.flush()
+        write_json_to(result, sys.stdout.buffer)
+        sys.stdout.buffer.flush()
+    elif output_format == "csv":
+        from ..report.csvout import render_csv
+
+        sys.stdout.write(render_csv(result))
+    else:
+        from ..report.terminal import render_terminal
+
+        render_terminal(result, out_console(), limit=limit)

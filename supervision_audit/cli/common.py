@@ -1,0 +1,187 @@
+"""What every command shares: option declarations, error handling, consoles, date and
+parameter parsing, and the few steps commands repeat (run an audit from options, write a
+frame). Command modules import this; nothing here imports a command module."""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import os
+from collections.abc import Callable
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
+
+import polars as pl
+import typer
+from rich.console import Console
+
+from ..dates import AS_OF_TOKENS, parse_as_of
+from ..errors import AuditError, UsageError
+
+EXIT_OK, EXIT_THRESHOLD, EXIT_INPUT, EXIT_INTERNAL = 0, 1, 2, 3
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def err_console() -> Console:
+    return Console(stderr=True, highlight=False, soft_wrap=True)
+
+
+def out_console() -> Console:
+    return Console(highlight=False)
+
+
+def handle_errors(func: F) -> F:
+    """Turn library errors into one-line messages and exit codes; --debug shows tracebacks."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        debug = bool(kwargs.get("debug"))
+        try:
+            return func(*args, **kwargs)
+        except typer.Exit:
+            raise
+        except AuditError as exc:
+            if debug:
+                raise
+            err_console().print(f"error: {exc}", markup=False)
+            raise typer.Exit(exc.exit_code) from None
+        except KeyboardInterrupt:
+            err_console().print("interrupted", markup=False)
+            raise typer.Exit(130) from None
+        except Exception as exc:
+            if debug or os.environ.get("SUPERVISION_AUDIT_RERAISE"):
+                raise
+            # The exception text may quote input values (personal data): name its type only.
+            err_console().print(
+                f"internal error ({type(exc).__name__}); run again with --debug for the details",
+                markup=False,
+            )
+            raise typer.Exit(EXIT_INTERNAL) from None
+
+    return wrapper  # type: ignore[return-value]
+
+
+def parse_date(text: str | None, option: str) -> dt.date | None:
+    """The one audit-date grammar (dates.parse_as_of): ISO, DD/MM/YYYY, today,
+    last-month-end or last-week-end."""
+    if text is None:
+        return None
+    try:
+        return parse_as_of(text, dt.date.today())
+    except ValueError:
+        raise UsageError(
+            f"{option} '{text}' is not a date (use YYYY-MM-DD or DD/MM/YYYY, or one of: "
+            f"{', '.join(AS_OF_TOKENS)})"
+        ) from None
+
+
+def parse_params(items: list[str] | None) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for item in items or []:
+        if "=" not in item:
+            raise UsageError(
+                f"--param '{item}' must look like NAME=VALUE (e.g. personal_interval=4w)"
+            )
+        key, value = item.split("=", 1)
+        out[key.strip()] = value.strip()
+    return out
+
+
+# Shared option declarations -------------------------------------------------------------
+
+DataOpt = Annotated[
+    Path, typer.Option("--data", help="Folder of CSV files, or one .xlsx workbook.")
+]
+SourceOpt = Annotated[
+    str,
+    typer.Option(
+        "--source",
+        help="How to read --data: auto (by the files' headers), canonical, mosaic, eclipse, "
+        "ssd, hr, or an export profile .yaml.",
+    ),
+]
+RulesetOpt = Annotated[
+    str, typer.Option("--ruleset", help="Ruleset name (dorset, devon, ...) or a .yaml file.")
+]
+AsOfOpt = Annotated[
+    str, typer.Option("--as-of", help="Audit date (YYYY-MM-DD, DD/MM/YYYY or today).")
+]
+FromOpt = Annotated[
+    str | None, typer.Option("--from", help="Only findings overdue at some point from this date.")
+]
+HistoryOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--history-from",
+        help="Date from which event data is complete (default: the earliest event in the data).",
+    ),
+]
+ScopeOpt = Annotated[str, typer.Option("--scope", help="children, staff or all.")]
+FormatOpt = Annotated[str, typer.Option("--format", help="Terminal output: table, json or csv.")]
+OutputOpt = Annotated[
+    Path | None, typer.Option("--output", "-o", help="Also write to FILE (.json, .csv or .xlsx).")
+]
+TeamOpt = Annotated[str | None, typer.Option("--team", help="Only this team.")]
+WorkerOpt = Annotated[str | None, typer.Option("--worker", help="Only this worker's cases.")]
+ParamOpt = Annotated[
+    list[str] | None, typer.Option("--param", help="Ruleset parameter NAME=VALUE (repeatable).")
+]
+DebugOpt = Annotated[bool, typer.Option("--debug", help="Show tracebacks (may include data).")]
+LimitOpt = Annotated[int, typer.Option("--limit", help="Findings to list in the table (0: all).")]
+PseudoOpt = Annotated[
+    bool,
+    typer.Option(
+        "--pseudonymise",
+        help="Replace person and worker IDs with keyed tokens "
+        "(HMAC-SHA-256; key from $SUPERVISION_AUDIT_KEY or --key-file).",
+    ),
+]
+KeyFileOpt = Annotated[
+    Path | None, typer.Option("--key-file", help="File holding the pseudonymisation key.")
+]
+NoNamesOpt = Annotated[bool, typer.Option("--no-names", help="Leave names out of every output.")]
+
+
+def run_from_options(
+    data: Path,
+    ruleset: str,
+    as_of: str,
+    history_from: str | None,
+    scope: str,
+    param: list[str] | None,
+    team: str | None = None,
+    worker: str | None = None,
+    source: str = "auto",
+) -> Any:
+    from ..audit import AuditOptions, run_audit
+
+    opts = AuditOptions(
+        data=data,
+        ruleset=ruleset,
+        as_of=parse_date(as_of, "--as-of"),  # type: ignore[arg-type]
+        history_from=parse_date(history_from, "--history-from"),
+        scope=scope,
+        params=parse_params(param),
+        team=team,
+        worker=worker,
+        source=source,
+    )
+    return run_audit(opts)
+
+
+def json_rows(frame: pl.DataFrame) -> list[dict[str, Any]]:
+    dates = [c for c, t in frame.schema.items() if t == pl.Date]
+    return frame.with_columns(pl.col(c).dt.strftime("%Y-%m-%d") for c in dates).to_dicts()
+
+
+def check_format(output_format: str) -> None:
+    if output_format not in ("table", "json", "csv"):
+        raise UsageError(f"--format must be table, json or csv (got '{output_format}')")
+
+
+def write_frame_file(frame: pl.DataFrame, path: Path, sheet: str, about: dict[str, str]) -> None:
+    from ..report.tables import write_frame
+
+    write_frame(frame, path, sheet=sheet, about=about)
+    err_console().print(f"wrote {path}", markup=False)

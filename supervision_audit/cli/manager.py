@@ -1,0 +1,200 @@
+"""`supervision-audit due` and `supervision-audit explain`: a manager's daily views."""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import Annotated, Any
+
+import polars as pl
+import typer
+from rich.table import Table
+from rich.text import Text
+
+from ..dates import uk_date
+from ..errors import UsageError
+from .common import (
+    AsOfOpt,
+    DataOpt,
+    DebugOpt,
+    FormatOpt,
+    HistoryOpt,
+    OutputOpt,
+    ParamOpt,
+    RulesetOpt,
+    ScopeOpt,
+    SourceOpt,
+    TeamOpt,
+    WorkerOpt,
+    check_format,
+    json_rows,
+    out_console,
+    run_from_options,
+    write_frame_file,
+)
+
+WithinOpt = Annotated[str, typer.Option("--within", help="Window after --as-of, e.g. 14d, 2w, 1m.")]
+
+
+def due_cmd(
+    data: DataOpt,
+    ruleset: RulesetOpt,
+    as_of: AsOfOpt,
+    within: WithinOpt = "14d",
+    history_from: HistoryOpt = None,
+    scope: ScopeOpt = "all",
+    team: TeamOpt = None,
+    worker: WorkerOpt = None,
+    param: ParamOpt = None,
+    output_format: FormatOpt = "table",
+    output: OutputOpt = None,
+    source: SourceOpt = "auto",
+    debug: DebugOpt = False,
+) -> None:
+    """Everyone whose next supervision falls due within the window, or is already overdue."""
+    from ..dates import Interval
+    from ..views.due import due_list
+
+    check_format(output_format)
+    try:
+        window = Interval.parse(within)
+    except ValueError as exc:
+        raise UsageError(f"--within: {exc}") from None
+    run = run_from_options(data, ruleset, as_of, history_from, scope, param, source=source)
+    frame = due_list(run, window)
+    if team:
+        frame = frame.filter(pl.col("team").str.to_lowercase() == team.lower())
+    if worker:
+        frame = frame.filter(pl.col("worker_id") == worker)
+    about = {
+        "command": "due",
+        "as_of": str(run.result.as_of),
+        "within": window.code(),
+        "ruleset": f"{run.ruleset.name} {run.ruleset.version}",
+    }
+    if output is not None:
+        write_frame_file(frame, output, "Due", about)
+    if output_format == "json":
+        sys.stdout.write(json.dumps({**about, "rows": json_rows(frame)}, indent=2) + "\n")
+    elif output_format == "csv":
+        from ..report.tables import frame_to_csv
+
+        sys.stdout.write(frame_to_csv(frame))
+    else:
+        _render_due(frame, run.result.as_of, window.words())
+
+
+def _render_due(frame: pl.DataFrame, as_of: Any, window: str) -> None:
+    con = out_console()
+    overdue = int((frame["days_until_due"] < 0).sum()) if frame.height else 0
+    con.print(
+        Text(
+            f"Due within {window} of {as_of:%d/%m/%Y}: {frame.height} ({overdue} already overdue)",
+            style="bold",
+        )
+    )
+    if frame.height == 0:
+        return
+    for (sup,), group in frame.group_by(["supervisor_id"], maintain_order=True):
+        table = Table(title=f"Supervisor {sup or '(none recorded)'}", title_justify="left")
+        for col in ("worker", "subject", "rule", "requirement", "last", "due", "status"):
+            table.add_column(col, overflow="fold")
+        for r in group.to_dicts():
+            style = "red" if r["days_until_due"] < 0 else None
+            table.add_row(
+                r["worker_id"] or "—",
+                f"{r['subject_type']} {r['subject_id']}",
+                r["rule"],
+                r["requirement"] or "",
+                uk_date(r["last_event"]),
+                uk_date(r["due_date"]),
+                Text(r["status"], style=style or ""),
+            )
+        con.print(table)
+
+
+def explain_cmd(
+    subject_id: Annotated[str, typer.Argument(help="The child's, carer's or worker's ID.")],
+    data: DataOpt,
+    ruleset: RulesetOpt,
+    as_of: AsOfOpt,
+    history_from: HistoryOpt = None,
+    scope: ScopeOpt = "all",
+    param: ParamOpt = None,
+    output_format: FormatOpt = "table",
+    source: SourceOpt = "auto",
+    debug: DebugOpt = False,
+) -> None:
+    """One child's or worker's whole timeline: requirements, events, due dates, findings."""
+    from ..views.explain import explain_subject
+
+    check_format(output_format)
+    run = run_from_options(data, ruleset, as_of, history_from, scope, param, source=source)
+    info = explain_subject(run, subject_id.strip())
+    if output_format == "json":
+        sys.stdout.write(json.dumps(info, indent=2, ensure_ascii=False) + "\n")
+        return
+    if output_format == "csv":
+        from ..report.tables import frame_to_csv
+
+        rows = [{"rule": r["rule"], **f} for r in info["rules"] for f in r.get("findings", [])]
+        sys.stdout.write(frame_to_csv(pl.DataFrame(rows)) if rows else "")
+        return
+    _render_explain(info)
+
+
+def _render_explain(info: dict[str, Any]) -> None:
+    con = out_console()
+    con.print(
+        Text(
+            f"{info['subject_id']}: timeline as of {info['as_of']} "
+            f"(ruleset {info['ruleset']['name']} {info['ruleset']['version']})",
+            style="bold",
+        )
+    )
+    for r in info["rules"]:
+        con.print(Text(f"\n{r['rule']} — {r['title']}", style="bold underline"))
+        if r.get("history_from"):
+            con.print(f"Event data complete from {r['history_from']} (history date).")
+        if r.get("inputs"):
+            t = Table(title="Input rows", title_justify="left")
+            cols = list(r["inputs"][0].keys())
+            for c in cols:
+                t.add_column(c, overflow="fold")
+            for row in r["inputs"]:
+                t.add_row(*["" if row[c] is None else str(row[c]) for c in cols])
+            con.print(t)
+        for seg in r.get("in_force", []):
+            con.print(
+                f"  in force {seg['from']} to {seg['to']}: {seg['requirement']}", markup=False
+            )
+        for p in r.get("periods", []):
+            state = "open at the audit date" if p["open_at_as_of"] else "closed"
+            note = f" ({p['note']})" if p["note"] else ""
+            con.print(f"  open period {p['start']} to {p['end']}, {state}{note}", markup=False)
+        if r.get("events"):
+            t = Table(title="Events", title_justify="left")
+            for c in ("row", "date", "kind", "counted", "why not"):
+                t.add_column(c, overflow="fold")
+            for e in r["events"]:
+                t.add_row(
+                    str(e["row"]),
+                    e["date"],
+                    e["kind"],
+                    "yes" if e["counted"] else "no",
+                    e["why_not"] or "",
+                )
+            con.print(t)
+        for c in r.get("cycles", []):
+            con.print(
+                Text(
+                    f"  due {c['due_date']} (limit {c['limit_date']}) — {c['requirement']}",
+                    style="bold",
+                )
+            )
+            for step in c["steps"]:
+                con.print(f"    · {step}", markup=False)
+        findings = r.get("findings", [])
+        con.print(f"  findings: {len(findings)}", markup=False)
+        for f in findings:
+            con.print(f"    {f['severity'].upper()}: {f['message']}", markup=False)

@@ -1,0 +1,158 @@
+"""`inspect` (how the export files were read) and `profiles list|new`: thin Typer commands."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.table import Table
+
+from ..errors import UsageError
+from .common import DataOpt, DebugOpt, SourceOpt, err_console, handle_errors, out_console
+
+profiles_app = typer.Typer(
+    help="Export profiles: how Mosaic, Eclipse, SSD and HR exports are read.",
+    no_args_is_help=True,
+)
+
+
+def inspect_report(data: Path, source: str, ruleset: str | None) -> dict[str, Any]:
+    """The mapping report as JSON-ready data (library call, used by the command and tests)."""
+    from ..rules.loading import load_ruleset
+    from ..sources.profiles import load_data
+    from ..sources.schema import TABLES
+
+    maps = load_ruleset(ruleset).value_maps() if ruleset else {}
+    loaded = load_data(data, source, list(TABLES), (), maps)
+    issues = (
+        loaded.issues.group_by("table", "column", "reason", "action")
+        .len()
+        .sort("table", "len", descending=[False, True])
+    )
+    return {
+        "source": loaded.source,
+        "mapping": loaded.mapping.to_dict() if loaded.mapping is not None else None,
+        "tables": loaded.reconciliation(),
+        "data_issues": issues.rename({"len": "rows"}).to_dicts(),
+    }
+
+
+def inspect_cmd(
+    data: DataOpt,
+    source: SourceOpt = "auto",
+    ruleset: Annotated[
+        str | None,
+        typer.Option("--ruleset", help="Also apply this ruleset's vocabulary (local names)."),
+    ] = None,
+    output_format: Annotated[
+        str, typer.Option("--format", help="table (default) or json.")
+    ] = "table",
+    debug: DebugOpt = False,
+) -> None:
+    """Show how the files in --data were read: profile, columns, values, filters, dates."""
+    if output_format not in ("table", "json"):
+        raise UsageError(f"--format must be table or json (got '{output_format}')")
+    report = inspect_report(data, source, ruleset)
+    if output_format == "json":
+        typer.echo(json.dumps(report, indent=2, default=str))
+        return
+    _render(report)
+
+
+def _render(report: dict[str, Any]) -> None:
+    con = out_console()
+    con.print(f"Source: {report['source']}", markup=False)
+    mapping = report["mapping"]
+    if mapping is not None:
+        for f in mapping["files"]:
+            con.print()
+            if f["source"] is None:
+                con.print(
+                    f"[bold]{f['file']}[/bold]: not recognised by the profile, not used "
+                    f"(headers: {', '.join(f['unused_headers']) or 'none'})",
+                    style="yellow",
+                )
+                continue
+            con.print(
+                f"[bold]{f['file']}[/bold] → {f['feeds']} (as '{f['source']}'; header on line "
+                f"{f['header_line']}): {f['rows']:,} rows, {f['passed']:,} passed on"
+            )
+            cols = Table("canonical column", "from", box=None, pad_edge=False)
+            for canon, header in f["columns"].items():
+                cols.add_row(canon, header)
+            con.print(cols)
+            if f["unused_headers"]:
+                con.print(f"  headers not used: {', '.join(f['unused_headers'])}", markup=False)
+            for reason, n in f["excluded"].items():
+                con.print(f"  excluded: {n:,} rows ({reason})", markup=False)
+            if f["values"]:
+                vals = Table("column", "value seen", "rows", "mapped to", box=None)
+                for v in f["values"]:
+                    to = v["mapped_to"]
+                    vals.add_row(
+                        v["column"],
+                        str(v["value"]),
+                        f"{v['rows']:,}",
+                        to if to else "[red]UNMAPPED[/red]",
+                    )
+                con.print(vals)
+            for col, formats in f["date_formats"].items():
+                seen = ", ".join(f"{k}: {v:,}" for k, v in formats.items())
+                con.print(f"  {col} date formats: {seen}", markup=False)
+        for note in mapping.get("notes", []):
+            con.print(f"Note: {note}", markup=False)
+        missing = {t: c for t, c in mapping["missing_columns"].items() if c}
+        for table, cols in missing.items():
+            con.print(f"{table}: no file supplies {', '.join(cols)}", markup=False)
+    con.print()
+    rec = Table("table", "read", "used", "rejected", title="Rows: read = used + rejected")
+    for name, t in report["tables"].items():
+        rec.add_row(name, f"{t['read']:,}", f"{t['used']:,}", f"{t['rejected']:,}")
+    con.print(rec)
+    if report["data_issues"]:
+        iss = Table("table", "column", "reason", "action", "rows", title="Data issues")
+        for i in report["data_issues"]:
+            iss.add_row(i["table"], i["column"], i["reason"], i["action"], f"{i['rows']:,}")
+        con.print(iss)
+
+
+@profiles_app.command("list")
+@handle_errors
+def list_cmd(debug: DebugOpt = False) -> None:
+    """List the shipped export profiles."""
+    from ..sources.profiles import load_profile, profile_names
+
+    table = Table("profile", "reads", "sources")
+    for name in profile_names():
+        p = load_profile(name)
+        table.add_row(name, p.title, str(len(p.sources)))
+    out_console().print(table)
+
+
+@profiles_app.command("new")
+@handle_errors
+def new_cmd(
+    path: Annotated[Path, typer.Argument(help="Where to write the copy (.yaml).")],
+    from_profile: Annotated[
+        str, typer.Option("--from", help="The profile to copy: mosaic, eclipse, ssd or hr.")
+    ] = "mosaic",
+    debug: DebugOpt = False,
+) -> None:
+    """Write a commented copy of a shipped profile to adapt (no Python needed)."""
+    from ..sources.profiles import resolve_profile
+
+    if path.suffix.lower() not in (".yaml", ".yml"):
+        raise UsageError(f"the profile file must end in .yaml (got '{path.name}')")
+    if path.exists():
+        raise UsageError(f"{path} already exists; choose another name")
+    source = resolve_profile(from_profile)
+    text = source.read_text(encoding="utf-8")
+    text = text.replace(f"name: {source.stem}\n", f"name: {path.stem}\n", 1)
+    path.write_text(text, encoding="utf-8")
+    err_console().print(
+        f"wrote {path}: edit the header spellings and value maps, then "
+        f"`supervision-audit inspect --data YOUR_EXPORTS --source {path}`",
+        markup=False,
+    )

@@ -1,0 +1,231 @@
+"""`supervision-audit rulesets ...`: list, show, explain, validate, new, compare."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+from rich.text import Text
+
+from ..errors import UsageError
+from .common import DebugOpt, ParamOpt, err_console, handle_errors, out_console, parse_params
+
+rulesets_app = typer.Typer(
+    help="List, read, check and write rulesets.",
+    no_args_is_help=True,
+    pretty_exceptions_show_locals=False,
+    rich_markup_mode=None,
+)
+
+JsonFlag = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
+
+
+def _print_json(obj: object) -> None:
+    sys.stdout.write(json.dumps(obj, indent=2, ensure_ascii=False, default=str) + "\n")
+
+
+@rulesets_app.command("list")
+@handle_errors
+def list_cmd(as_json: JsonFlag = False, debug: DebugOpt = False) -> None:
+    """The built-in rulesets: authority, document date, rules and coverage."""
+    from ..rules.catalogue import list_rulesets
+
+    rows = list_rulesets()
+    if as_json:
+        _print_json(rows)
+        return
+    table = Table(title="Built-in rulesets", show_lines=False)
+    for col in ("name", "authority", "document_date", "rules", "not_auditable", "parameters"):
+        table.add_column(col.replace("_", " "), overflow="fold")
+    for r in rows:
+        rules = f"{r['rules']} ({r['children_rules']} case, {r['staff_rules']} staff)"
+        table.add_row(
+            r["name"],
+            r["authority"],
+            r["document_date"],
+            rules,
+            str(r["not_auditable"]),
+            r["parameters"] or "—",
+        )
+    out_console().print(table)
+
+
+@rulesets_app.command("show")
+@handle_errors
+def show_cmd(
+    name: Annotated[str, typer.Argument(help="Ruleset name or .yaml file.")],
+    param: ParamOpt = None,
+    as_json: JsonFlag = False,
+    debug: DebugOpt = False,
+) -> None:
+    """Every rule of a ruleset as a readable table."""
+    from ..rules.catalogue import rule_rows
+    from ..rules.loading import load_ruleset
+
+    rs = load_ruleset(name, parse_params(param), placeholders=True)
+    rows = rule_rows(rs)
+    if as_json:
+        _print_json(
+            {
+                "name": rs.name,
+                "version": rs.version,
+                "rules": rows,
+                "not_auditable": [vars(n) for n in rs.not_auditable],
+                "parameters": rs.parameter_strings(),
+            }
+        )
+        return
+    con = out_console()
+    con.print(
+        Text(
+            f"{rs.authority} — {rs.document.title} ({rs.document.date}); "
+            f"ruleset {rs.name} {rs.version}",
+            style="bold",
+        )
+    )
+    if rs.parameters:
+        con.print(
+            "Parameters: "
+            + ", ".join(f"{k}={v}" for k, v in rs.parameter_strings().items())
+            + (f"  (placeholder for: {', '.join(rs.placeholders)})" if rs.placeholders else "")
+        )
+    table = Table(show_lines=True)
+    for col in ("id", "applies to", "requirement", "counts", "citation", "note"):
+        table.add_column(col, overflow="fold")
+    for r in rows:
+        table.add_row(
+            r["id"], r["applies_to"], r["requirement"], r["counts"], r["section"], r["note"]
+        )
+    con.print(table)
+    if rs.not_auditable:
+        na = Table(title="Not auditable from data", show_lines=True)
+        for col in ("id", "requirement", "section", "reason"):
+            na.add_column(col, overflow="fold")
+        for n in rs.not_auditable:
+            na.add_row(n.id, n.requirement, n.section, n.reason)
+        con.print(na)
+
+
+@rulesets_app.command("explain")
+@handle_errors
+def explain_cmd(
+    rule_id: Annotated[str, typer.Argument(help="A rule id such as DOR-C1.")],
+    as_json: JsonFlag = False,
+    debug: DebugOpt = False,
+) -> None:
+    """A rule's policy text, the reading the tool applies, and a worked example."""
+    from ..rules.catalogue import explain
+
+    info = explain(rule_id)
+    if as_json:
+        _print_json(info)
+        return
+    con = out_console()
+    con.print(Text(f"{info['id']}: {info['title']}", style="bold"))
+    con.print(
+        f"Ruleset {info['ruleset']} ({info['authority']}); kind {info['kind']}, "
+        f"scope {info['scope']}"
+    )
+    con.print(Text("\nWhat the policy says", style="bold underline"))
+    con.print(f"{info['citation']}:")
+    con.print(Text(f"“{info['quote']}”", style="italic"))
+    if info["quote_verified"] is True:
+        con.print(f"(found verbatim in {info['document_file']})")
+    con.print(Text("\nHow the tool reads it", style="bold underline"))
+    con.print(info["note"] or "(no note)")
+    con.print(Text("\nRequirements", style="bold underline"))
+    for r in info["requirements"]:
+        counts = f"; counts: {r['counts']}" if r.get("counts") else ""
+        con.print(f"- {r['applies_to']}: {r['requirement']}{counts}")
+    con.print(Text("\nExample of a breach", style="bold underline"))
+    con.print(info["example"] or "(no example)")
+    if info["parameters"]:
+        con.print(Text("\nParameters", style="bold underline"))
+        con.print(", ".join(f"{k}={v}" for k, v in info["parameters"].items()))
+
+
+@rulesets_app.command("validate")
+@handle_errors
+def validate_cmd(
+    file: Annotated[Path, typer.Argument(help="The ruleset .yaml file to check.")],
+    param: ParamOpt = None,
+    debug: DebugOpt = False,
+) -> None:
+    """Check a ruleset file: schema, vocabulary, intervals, ids; errors name the line."""
+    from ..rules.catalogue import validate_file
+
+    if not file.is_file():
+        raise UsageError(f"{file}: file not found")
+    result = validate_file(str(file), parse_params(param))
+    con = err_console()
+    for w in result.warnings:
+        con.print(f"warning: {w}", markup=False)
+    if not result.ok:
+        con.print(f"error: {result.message}", markup=False)
+        raise typer.Exit(2)
+    out_console().print(result.message, markup=False, soft_wrap=True)
+
+
+@rulesets_app.command("new")
+@handle_errors
+def new_cmd(
+    name: Annotated[str, typer.Argument(help="Short lower-case name, e.g. kent.")],
+    authority: Annotated[
+        str | None, typer.Option("--authority", help="The authority's name.")
+    ] = None,
+    out: Annotated[
+        Path | None, typer.Option("--out", help="File to write (default NAME.yaml).")
+    ] = None,
+    force: Annotated[bool, typer.Option("--force", help="Overwrite an existing file.")] = False,
+    debug: DebugOpt = False,
+) -> None:
+    """Write a commented starter ruleset to adapt."""
+    from ..report.atomic import atomic_write_text
+    from ..rules.catalogue import starter_ruleset
+
+    target = out or Path(f"{name}.yaml")
+    if target.exists() and not force:
+        raise UsageError(f"{target} already exists (use --force to overwrite)")
+    atomic_write_text(target, starter_ruleset(name, authority))
+    err_console().print(
+        f"wrote {target}; check it with: supervision-audit rulesets validate {target}", markup=False
+    )
+
+
+@rulesets_app.command("compare")
+@handle_errors
+def compare_cmd(
+    names: Annotated[
+        list[str] | None, typer.Argument(help="Rulesets to compare (default: all).")
+    ] = None,
+    as_json: JsonFlag = False,
+    debug: DebugOpt = False,
+) -> None:
+    """Each authority's required interval side by side, by case category and staff group."""
+    from ..rules.catalogue import compare
+
+    data = compare(names)
+    if as_json:
+        _print_json(data)
+        return
+    con = out_console()
+    for key, title in (
+        ("cases", "Case supervision (child's or carer's record)"),
+        ("staff", "Staff supervision"),
+    ):
+        table = Table(title=title, show_lines=False)
+        table.add_column("group", overflow="fold")
+        for col in data["rulesets"]:
+            table.add_column(col, overflow="fold")
+        for row in data[key]:
+            table.add_row(row["group"], *[row[c] for c in data["rulesets"]])
+        con.print(table)
+    con.print("— : no requirement for that group in that policy.", markup=False)
+    for name, params in data["placeholders"].items():
+        con.print(
+            f"{name}: set by --param {', '.join(params)} (shown with a placeholder)", markup=False
+        )

@@ -1,0 +1,317 @@
+"""Rule kind `interval`: a supervision (or other event) due at most every N days/weeks/months.
+
+For children, the subject is a child (or foster carer) and the open periods are its episodes;
+the requirement in force on each day is the strictest requirement matching any episode row
+open that day (by category and flags). The clock itself is `engine.run_clock`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import polars as pl
+
+from ...context import EvalContext, RuleOutcome, empty_covered
+from ...dates import COLLECT_ENGINE, Interval
+from ...engine import ClockResult, run_clock
+from ...findings import empty_findings
+from ...vocab import (
+    CASE_CATEGORIES,
+    CASE_EVENT_KINDS,
+    CASE_FLAGS,
+    WORKER_EVENT_KINDS,
+    subject_type_expr,
+)
+from ...yamlio import LineDict
+from ..model import Ctx, Rule
+from .base import RuleKind, covered_children, finalise, not_evaluated
+from .interval_spec import (
+    IntervalSpec,
+    Requirement,
+    finding_message,
+    labels_frame,
+    rank_expr,
+    requirements_frame,
+)
+from .staff_interval import evaluate_staff
+
+MAX_INTERVAL_DAYS = 5 * 366
+
+REQUIREMENT_KEYS = {
+    "label": "how the requirement reads in a finding, e.g. 'CP: every 4 weeks'",
+    "every": "the target interval (4w, 28d, 1m, 2m, 1y)",
+    "limit": "optional looser limit; missing the target is amber, missing the limit red",
+    "when": "which episode rows it applies to: categories (any of) and flags (any of)",
+    "section": "the section this requirement comes from, when not the rule's",
+    "quote": "the policy's words for this requirement, when not the rule's",
+}
+WHEN_KEYS = {
+    "categories": "any of these categories",
+    "flags": "any of these flags",
+    "unless_flags": "none of these flags (for a flag that loosens, e.g. NO_CHILDREN_PLACED)",
+}
+STAFF_WHEN_KEYS = {
+    "roles": "any of these roles (matched ignoring case)",
+    "frontline": "true: frontline staff only; false: non-frontline only",
+    "phase": "a window measured from asye_start or start_date: from, after, until",
+    "asye": "true: only workers with an asye_start",
+}
+PHASE_KEYS = {
+    "from": "asye_start or start_date",
+    "after": "the window opens this long after it (default 0d)",
+    "until": "the window closes this long after it (exclusive; default: never)",
+}
+STAFF_COUNTS = ("SESSION", *WORKER_EVENT_KINDS)
+"""What a staff interval rule can count: SESSION (a HELD worker_sessions row) or a
+worker_events kind."""
+
+
+FIELDS = {
+    "counts": "event kinds that count (e.g. [CASE_SUPERVISION, GROUP_SUPERVISION])",
+    "repeat": "false for a one-off requirement (only the first due date of a period is owed)",
+    "requirements": "the intervals, each with label, every, optional limit and when",
+    "event_noun": "what the event is called in messages (default 'supervision')",
+    "absence_grace": "staff: a due date inside an absence moves to its end plus this (e.g. 7d)",
+    "restart_on_supervisor_change": "staff: a new event is due this long after supervisor_since",
+}
+
+
+def validate(ctx: Ctx, data: LineDict, rule: Rule) -> IntervalSpec:
+    staff = rule.scope == "staff"
+    counts = ctx.string_list(
+        data, "counts", STAFF_COUNTS if staff else CASE_EVENT_KINDS, required=True
+    )
+    reqs_raw = data.get("requirements")
+    if not isinstance(reqs_raw, list) or not reqs_raw:
+        raise ctx.fail(
+            data,
+            "requirements" if "requirements" in data else None,
+            "an interval rule needs a non-empty 'requirements' list",
+        )
+    reqs = []
+    for i, item in enumerate(reqs_raw):
+        r = ctx.mapping(item, reqs_raw, None)
+        ctx.no_unknown_keys(r, REQUIREMENT_KEYS, "a requirement")
+        every = ctx.interval(r, "every")
+        limit = ctx.interval(r, "limit", required=False)
+        assert every is not None
+        for key, iv in (("every", every), ("limit", limit)):
+            if iv is not None and iv.nominal_days > MAX_INTERVAL_DAYS:
+                raise ctx.fail(
+                    r, key, f"{iv.code()} is longer than five years: not a plausible interval"
+                )
+        if limit is not None and limit.nominal_days < every.nominal_days:
+            raise ctx.fail(
+                r, "limit", f"the limit {limit.code()} is shorter than the target {every.code()}"
+            )
+        when = r.get("when") or LineDict()
+        when = ctx.mapping(when, r, "when")
+        extra: dict[str, Any] = {}
+        cats = flags = None
+        if staff:
+            ctx.no_unknown_keys(when, STAFF_WHEN_KEYS, "'when' (staff)")
+            extra["roles"] = ctx.string_list(when, "roles")
+            if "frontline" in when:
+                extra["frontline"] = ctx.boolean(when, "frontline", True)
+            extra["asye_only"] = ctx.boolean(when, "asye", False)
+            if "phase" in when:
+                ph = ctx.mapping(when["phase"], when, "phase")
+                ctx.no_unknown_keys(ph, PHASE_KEYS, "'phase'")
+                base = ctx.string(ph, "from")
+                if base not in ("asye_start", "start_date"):
+                    raise ctx.fail(ph, "from", "expected asye_start or start_date")
+                extra["phase_from"] = base
+                extra["phase_after"] = ctx.interval(ph, "after", required=False)
+                extra["phase_until"] = ctx.interval(ph, "until", required=False)
+                after = extra["phase_after"].nominal_days if extra["phase_after"] else 0
+                if extra["phase_until"] and extra["phase_until"].nominal_days <= after:
+                    raise ctx.fail(ph, "until", "the phase must end after it starts")
+        else:
+            ctx.no_unknown_keys(when, WHEN_KEYS, "'when'")
+            cats = ctx.string_list(when, "categories", CASE_CATEGORIES)
+            flags = ctx.string_list(when, "flags", CASE_FLAGS)
+            unless = ctx.string_list(when, "unless_flags", CASE_FLAGS)
+            if unless and flags and set(unless) & set(flags):
+                raise ctx.fail(when, "unless_flags", "a flag cannot be both required and excluded")
+            extra["unless_flags"] = unless
+        label = ctx.string(r, "label", required=False) or _default_label(cats, flags, every)
+        reqs.append(
+            Requirement(
+                label,
+                every,
+                limit,
+                cats,
+                flags,
+                ctx.string(r, "section", required=False) or None,
+                ctx.string(r, "quote", required=False) or None,
+                i,
+                **extra,
+            )
+        )
+    reqs.sort(key=lambda q: (q.every.nominal_days, q.limit_or_every.nominal_days, q.order))
+    grace = ctx.interval(data, "absence_grace", required=False)
+    restart = ctx.interval(data, "restart_on_supervisor_change", required=False)
+    if not staff:
+        for key, value in (("absence_grace", grace), ("restart_on_supervisor_change", restart)):
+            if value is not None:
+                raise ctx.fail(data, key, "only staff rules can use this field")
+    if grace is not None and grace.days is None:
+        raise ctx.fail(data, "absence_grace", "give the grace in days or weeks (e.g. 7d)")
+    return IntervalSpec(
+        counts=counts or (),
+        repeat=ctx.boolean(data, "repeat", True),
+        requirements=tuple(reqs),
+        event_noun=ctx.string(data, "event_noun", required=False, default="supervision"),
+        absence_grace=grace,
+        restart_on_supervisor_change=restart,
+    )
+
+
+def _default_label(
+    cats: tuple[str, ...] | None, flags: tuple[str, ...] | None, every: Interval
+) -> str:
+    who = "/".join(cats) if cats else "All"
+    if flags:
+        who += " + " + "/".join(flags)
+    return f"{who}: {every.every_words()}"
+
+
+def describe(rule: Rule) -> list[dict[str, str]]:
+    spec: IntervalSpec = rule.spec
+    return [
+        {
+            "applies_to": q.applies_to(),
+            "requirement": q.requirement_text(),
+            "label": q.label,
+            "counts": ", ".join(spec.counts),
+        }
+        for q in spec.requirements
+    ]
+
+
+def persons(ctx: EvalContext) -> pl.DataFrame:
+    """person_id -> integer subject code (encode text IDs once; joins and sorts use codes)."""
+    if "persons" not in ctx.cache:
+        ctx.cache["persons"] = (
+            ctx.tables["episodes"]
+            .select("person_id")
+            .unique()
+            .sort("person_id")
+            .with_row_index("subject")
+        )
+    return ctx.cache["persons"]
+
+
+def evaluate(ctx: EvalContext, rule: Rule) -> RuleOutcome:
+    if rule.scope == "children":
+        return evaluate_children(ctx, rule)
+    return evaluate_staff(ctx, rule)
+
+
+def evaluate_children(ctx: EvalContext, rule: Rule) -> RuleOutcome:
+    spec: IntervalSpec = rule.spec
+    for table in ("episodes", "case_events"):
+        if not ctx.has(table):
+            return not_evaluated(rule, f"no {table} table in the data")
+    kinds = ", ".join(spec.counts)
+    events = ctx.tables["case_events"].filter(pl.col("kind").is_in(list(spec.counts)))
+    if events.height == 0:
+        return not_evaluated(
+            rule,
+            f"case_events holds no {kinds} events, so every case would look overdue; "
+            "check how the export's note types were mapped",
+        )
+    hist = ctx.history_from["children"]
+    as_of = ctx.as_of
+    codes = persons(ctx)
+    rows = (
+        ctx.tables["episodes"]
+        .lazy()
+        .with_columns(rank=rank_expr(spec))
+        .filter(pl.col("rank").is_not_null())
+        .join(codes.lazy(), on="person_id")
+        .with_columns(
+            start=pl.max_horizontal("start_date", pl.lit(hist)) if hist else pl.col("start_date"),
+            end=pl.min_horizontal(pl.col("end_date").fill_null(pl.lit(as_of)), pl.lit(as_of)),
+        )
+        .filter(pl.col("start") <= pl.col("end"))
+        .select("subject", "person_id", "start", "end", "rank", "category", "team", "worker_id")
+        .collect(engine=COLLECT_ENGINE)
+    )
+    ev = events.lazy().join(codes.lazy(), on="person_id").select("subject", "date")
+    clock = run_clock(rows.lazy(), ev, requirements_frame(spec), as_of, repeat=spec.repeat)
+    findings = _children_findings(ctx, rule, spec, clock, rows)
+    covered = _children_covered(ctx, clock, rows, findings)
+    return RuleOutcome(rule.id, rule.scope, findings, covered, [], detail=clock)
+
+
+def _row_at(rows: pl.DataFrame, probes: pl.DataFrame, date_col: str, key: str) -> pl.DataFrame:
+    """For each probe (subject, date), the episode row in force that day: the strictest rank,
+    then the latest start. Ties are broken by a fixed order of the rows (end, category, team,
+    worker), computed once, so the answer never depends on the input's row order."""
+    ordered = rows.sort(
+        "subject",
+        "rank",
+        "start",
+        "end",
+        "category",
+        "team",
+        "worker_id",
+        descending=[False, False, True, True, False, False, False],
+        nulls_last=True,
+    ).with_row_index("_ord")
+    return (
+        probes.lazy()
+        .select(key, "subject", date_col)
+        .join(ordered.lazy(), on="subject")
+        .filter((pl.col("start") <= pl.col(date_col)) & (pl.col(date_col) <= pl.col("end")))
+        .group_by(key)
+        .agg(pl.all().sort_by("_ord").first())
+        .select(key, "person_id", "category", "team", "worker_id")
+        .collect(engine=COLLECT_ENGINE)
+    )
+
+
+def _children_findings(
+    ctx: EvalContext, rule: Rule, spec: IntervalSpec, clock: ClockResult, rows: pl.DataFrame
+) -> pl.DataFrame:
+    f = clock.findings
+    if f.height == 0:
+        return empty_findings()
+    at_due = _row_at(rows, f, "due_date", "cycle")
+    out = (
+        f.join(at_due, on="cycle", how="left")
+        .join(labels_frame(spec, rule), on="due_rank", how="left")
+        .with_columns(subject_type=subject_type_expr(), subject_id=pl.col("person_id"))
+        .with_columns(message=finding_message(spec.event_noun, ctx.as_of, "case closed"))
+    )
+    return finalise(out, rule)
+
+
+def _children_covered(
+    ctx: EvalContext, clock: ClockResult, rows: pl.DataFrame, findings: pl.DataFrame
+) -> pl.DataFrame:
+    open_now = (
+        clock.periods.filter(pl.col("open_at_as_of"))
+        .select("subject", pl.lit(ctx.as_of).alias("as_of"))
+        .with_row_index("probe")
+    )
+    if open_now.height == 0:
+        return empty_covered()
+    return covered_children(_row_at(rows, open_now, "as_of", "probe"), findings)
+
+
+KIND = RuleKind(
+    name="interval",
+    summary="An event (supervision, agreement...) due at most every N days, weeks or months.",
+    fields=FIELDS,
+    scopes=("children", "staff"),
+    default_scope="children",
+    validate=validate,
+    evaluate=evaluate,
+    describe=describe,
+)
+
+
+def spec_of(rule: Rule) -> Any:
+    return rule.spec
