@@ -61,7 +61,7 @@ def run_cli(
     full_env = {k: v for k, v in os.environ.items() if k != "SUPERVISION_AUDIT_RERAISE"}
     full_env.update(env or {})
     proc = subprocess.run(
-        [sys.executable, "-m", "supervision_audit.cli", *args],
+        [sys.executable, "-m", "supervision_audit", *args],
         capture_output=True,
         env=full_env,
         cwd=cwd,

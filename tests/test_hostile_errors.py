@@ -243,7 +243,7 @@ def test_closed_stdout_is_a_quiet_exit(fmt: str) -> None:
         [
             sys.executable,
             "-m",
-            "supervision_audit.cli",
+            "supervision_audit",
             "audit",
             "--data",
             str(Path(__file__).parent.parent / "sample_data"),
@@ -315,7 +315,7 @@ def test_ctrl_c_in_a_batch_prints_one_line_and_exits_130(tmp_path: Path) -> None
         encoding="utf-8",
     )
     proc = subprocess.Popen(
-        [sys.executable, "-m", "supervision_audit.cli", "batch", str(cfg), "--jobs", "2"],
+        [sys.executable, "-m", "supervision_audit", "batch", str(cfg), "--jobs", "2"],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
         start_new_session=True,

@@ -201,7 +201,7 @@ def _run_with_fsize(args: list[str], limit: int, env: dict | None = None) -> tup
     child_env = {k: v for k, v in os.environ.items() if k != "SUPERVISION_AUDIT_RERAISE"}
     child_env.update(env or {})
     proc = subprocess.run(
-        [sys.executable, "-m", "supervision_audit.cli", *args],
+        [sys.executable, "-m", "supervision_audit", *args],
         capture_output=True,
         env=child_env,
         preexec_fn=_limit_file_size(limit),
@@ -310,9 +310,9 @@ def test_stale_staged_files_are_removed_on_the_next_run(tmp_path: Path) -> None:
     out.mkdir()
     dead = subprocess.Popen([sys.executable, "-c", "pass"])
     dead.wait()
-    stale = out / f".audit.json.{dead.pid}.x1y2z3.partial.json"
+    stale = out / f".audit.json.{dead.pid}.x1y2z3.tmp"
     stale.write_text("half")
-    live = out / f".audit.json.{os.getpid()}.a1b2c3.partial.json"
+    live = out / f".audit.json.{os.getpid()}.a1b2c3.tmp"
     live.write_text("in progress")
     code, _out, err = invoke(
         "audit", "--data", str(data), *CHILDREN, "--output", str(out / "audit.json")
@@ -364,7 +364,7 @@ def test_a_killed_workbook_write_leaves_no_temporary_files(
         [
             sys.executable,
             "-m",
-            "supervision_audit.cli",
+            "supervision_audit",
             "audit",
             "--data",
             str(SAMPLE),
@@ -384,7 +384,7 @@ def test_a_killed_workbook_write_leaves_no_temporary_files(
     # wait until the workbook's temporaries exist (the write is under way), then signal
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline and proc.poll() is None:
-        if any(p for d in tmp.iterdir() for p in (d.iterdir() if d.is_dir() else [d])):
+        if any(p for d in tmp.glob("supervision-audit-*") for p in d.iterdir()):
             break
         time.sleep(0.02)
     if proc.poll() is None:

@@ -24,6 +24,7 @@ from .common import (
     SourceOpt,
     TeamOpt,
     WorkerOpt,
+    check_output_option,
     err_console,
     out_console,
     parse_date,
@@ -68,6 +69,7 @@ def audit_cmd(
         params=parse_params(param),
         source=source,
     )
+    check_output_option(output, data, ruleset, source, key_file)
     key = None
     if pseudonymise:
         from ..report.privacy import read_key

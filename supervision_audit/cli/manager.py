@@ -27,6 +27,7 @@ from .common import (
     TeamOpt,
     WorkerOpt,
     check_format,
+    check_output_option,
     json_rows,
     out_console,
     run_from_options,
@@ -60,6 +61,7 @@ def due_cmd(
         window = Interval.parse(within)
     except ValueError as exc:
         raise UsageError(f"--within: {exc}") from None
+    check_output_option(output, data, ruleset, source)
     run = run_from_options(data, ruleset, as_of, history_from, scope, param, source=source)
     frame = due_list(run, window)
     if team:

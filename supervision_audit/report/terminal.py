@@ -13,6 +13,31 @@ from rich.table import Table
 from rich.text import Text
 
 from ..findings import worst_first
+from .safe_text import visible
+
+
+class SafeConsole(Console):
+    """A Console for text that may come from input data: markup is never interpreted (a
+    team called `[/]` or `[link=...]` is shown as written) and control and escape
+    characters are shown as visible markers (safe_text.visible), in plain strings, table
+    cells, titles and Text objects alike. Styles set by the code still apply."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("markup", False)
+        kwargs.setdefault("highlight", False)
+        kwargs.setdefault("emoji", False)
+        super().__init__(**kwargs)
+
+    def render_str(self, text: str, **kwargs: Any) -> Text:  # type: ignore[override]
+        kwargs["markup"] = False
+        kwargs["emoji"] = False
+        return super().render_str(visible(text), **kwargs)
+
+    def render(self, renderable: Any, options: Any = None) -> Any:  # type: ignore[override]
+        if isinstance(renderable, Text) and visible(renderable.plain) != renderable.plain:
+            renderable = renderable.copy()
+            renderable.plain = visible(renderable.plain)
+        return super().render(renderable, options)
 
 
 def _d(day: Any) -> str:
@@ -249,7 +274,7 @@ def _data(result: Any, con: Console) -> None:
 
 
 def render_terminal(result: Any, console: Console | None = None, *, limit: int = 50) -> None:
-    con = console or Console()
+    con = console or SafeConsole()
     _title(result, con)
     con.print()
     _headline(result, con)

@@ -48,7 +48,9 @@ READER_MEMORY = 8 * 1024**3
 READER_TIMEOUT = 3600
 OLE2 = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 ZIP = b"PK\x03\x04"
-_DIMENSION = re.compile(rb"<(?:\w+:)?dimension\s+ref=\"([A-Z]{1,3})?(\d+)?(?::([A-Z]{1,3})(\d+))?\"")
+_DIMENSION = re.compile(
+    rb"<(?:\w+:)?dimension\s+ref=\"([A-Z]{1,3})?(\d+)?(?::([A-Z]{1,3})(\d+))?\""
+)
 _MAIN_NS = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 _REL_NS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
 _PKG_REL_NS = "http://schemas.openxmlformats.org/package/2006/relationships"
@@ -73,8 +75,7 @@ def reader_memory() -> int:
         from ..errors import UsageError
 
         raise UsageError(
-            "SUPERVISION_AUDIT_READER_MEMORY must be a size such as 4G or 512M "
-            f"(got '{text[:20]}')"
+            f"SUPERVISION_AUDIT_READER_MEMORY must be a size such as 4G or 512M (got '{text[:20]}')"
         )
     return int(m.group(1)) * {"": 1, "K": 1024, "M": 1024**2, "G": 1024**3}[m.group(2)]
 
@@ -220,7 +221,7 @@ def read_sheets(path: Path, sheets: list[str], shown: str | None = None) -> dict
         env = dict(os.environ)
         env["POLARS_MAX_THREADS"] = os.environ.get("POLARS_MAX_THREADS", "2")
         try:
-            proc = subprocess.run(  # noqa: S603 - our own module, fixed arguments
+            proc = subprocess.run(
                 cmd,
                 stdin=subprocess.DEVNULL,
                 stdout=subprocess.DEVNULL,
@@ -241,9 +242,7 @@ def read_sheets(path: Path, sheets: list[str], shown: str | None = None) -> dict
                 file=shown,
             )
         if proc.returncode != 0:
-            how = (
-                f"signal {-proc.returncode}" if proc.returncode < 0 else f"code {proc.returncode}"
-            )
+            how = f"signal {-proc.returncode}" if proc.returncode < 0 else f"code {proc.returncode}"
             raise InputError(
                 "the workbook reader crashed on this file (it is damaged, crafted, or needs more "
                 f"than the reader's {limit / 1024**3:g} GiB memory cap; {how}); "
@@ -274,7 +273,7 @@ def _child(argv: list[str]) -> int:  # pragma: no cover - exercised through read
     except MemoryError:
         print("it needs more memory than the reader is allowed", file=sys.stderr)
         return 2
-    except BaseException as exc:  # noqa: BLE001 - a PanicException is a BaseException
+    except BaseException as exc:
         if isinstance(exc, KeyboardInterrupt | SystemExit):
             raise
         text = str(exc).lower()
