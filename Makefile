@@ -39,8 +39,9 @@ test: install lint ## Lint, then run the whole test suite
 bench: install ## Benchmark load, audit and output on 100k and 1M generated children
 	$(BIN)/python -m tools.bench
 
-docs: install ## Regenerate the schema reference in docs/rulesets.md from the code
+docs: install ## Regenerate docs/rulesets.md (schema) and docs/cli.md (every --help) from the code
 	$(BIN)/python -m supervision_audit.rules.docs
+	$(BIN)/python -m tools.cli_docs
 
 batch-demo: install ## Run the example batch of audits (examples/batch.yaml) into out/batch/
 	mkdir -p out/batch

@@ -9,7 +9,7 @@ from typing import Any
 
 import polars as pl
 
-from . import __version__
+from ._version import __version__
 from .context import EvalContext, RuleOutcome, empty_covered
 from .errors import InputError, UsageError
 from .findings import (
@@ -23,8 +23,7 @@ from .findings import (
 from .rules.loading import load_ruleset
 from .rules.model import Ruleset
 from .rules.registry import RULE_KINDS
-from .sources.loader import LoadedData
-from .sources.profiles import load_data
+from .sources import LoadedData, load_data
 from .sources.schema import CHILD_TABLES, STAFF_TABLES
 
 SCOPES = ("children", "staff", "all")
@@ -43,6 +42,8 @@ class AuditOptions:
     params: dict[str, str] = field(default_factory=dict)
     source: str = "auto"
     """canonical, auto, an export profile name (mosaic, eclipse, ssd, hr) or a .yaml path."""
+    rag: tuple[float, float] = (90.0, 75.0)
+    """RAG cut-offs: green at or above the first % with no breach, amber at or above the second."""
 
 
 @dataclass
@@ -282,6 +283,7 @@ def build_summary(
         )
         .sort("rule")
     )
+    titles = {r.id for r in ruleset.rules}
     summary: dict[str, Any] = {
         "scope": opts.scope,
         "authority": ruleset.authority,
@@ -296,7 +298,11 @@ def build_summary(
         "parameters": ruleset.parameter_strings(),
         "filters": {"team": opts.team, "worker": opts.worker},
         "findings": _counts(findings),
-        "by_rule": by_rule.to_dicts(),
+        "by_rule": [
+            {**r, "title": ruleset.rule(r["rule"]).title if r["rule"] in titles else None}
+            for r in by_rule.to_dicts()
+        ],
+        "rag": {"green": float(opts.rag[0]), "amber": float(opts.rag[1])},
         "source": data.source,
         "tables": data.reconciliation(),
         "data_issues": data.issues.height,

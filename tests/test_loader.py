@@ -15,7 +15,8 @@ from hypothesis import strategies as st
 from openpyxl import Workbook
 
 from supervision_audit.errors import InputError
-from supervision_audit.sources.loader import WITHHELD, load_canonical
+from supervision_audit.sources import load_canonical
+from supervision_audit.sources.parse import WITHHELD
 
 HEADER = "person_id,category,start_date,end_date,team,worker_id,flags,person_name,date_of_birth\n"
 EVENTS = "person_id,date,kind\nC1,2024-01-10,CASE_SUPERVISION\n"

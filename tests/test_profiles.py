@@ -339,8 +339,9 @@ def test_one_workbook_with_many_sheets_and_real_excel_dates(tmp_path: Path) -> N
     the persons sheet with a title row above its header."""
     import openpyxl
 
-    from supervision_audit.sources.loader import parse_date_expr
-    from supervision_audit.sources.profiles import all_wanted, read_inputs
+    from supervision_audit.sources.parse import parse_date_expr
+    from supervision_audit.sources.profiles import all_wanted
+    from supervision_audit.sources.read import read_inputs
 
     inputs, _ = read_inputs(SAMPLE / "mosaic", all_wanted([load_profile("mosaic")]))
     wb = openpyxl.Workbook(write_only=True)

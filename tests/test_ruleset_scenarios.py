@@ -20,11 +20,6 @@ from pathlib import Path
 from typing import Any
 
 import polars as pl
-import pytest
-
-pytest.importorskip(
-    "supervision_audit.sources.loader", reason="the canonical loader is not merged yet"
-)
 
 from supervision_audit.audit import AuditOptions, AuditRun, run_audit
 

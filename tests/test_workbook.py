@@ -16,14 +16,15 @@ from pathlib import Path
 
 import pytest
 from openpyxl import load_workbook
+from openpyxl.utils import get_column_letter
 from typer.testing import CliRunner
 
 from supervision_audit.cli import app
-from supervision_audit.findings import FINDING_KEYS
 from supervision_audit.report import workbook as wbmod
 
 SMALL = Path(__file__).parent / "fixtures" / "small"
 HOSTILE = Path(__file__).parent / "fixtures" / "hostile"
+SAMPLE = Path(__file__).parent.parent / "sample_data"
 ARGS = ["--as-of", "2024-06-30", "--history-from", "2024-01-01", "--scope", "children"]
 KEY = "a-test-key-that-is-long-enough-123"
 # A save that fails on purpose leaves openpyxl's write-only sheet generators unclosed.
@@ -61,29 +62,79 @@ def make(
     return out, json.loads(stdout)
 
 
+FINDINGS_HEADER = [
+    "Child or carer",
+    "Rule",
+    "Requirement",
+    "Due",
+    "Limit",
+    "Met",
+    "Days overdue",
+    "Severity",
+    "Worker",
+    "Team",
+    "Supervisor",
+    "Policy says (full text and source: Rules sheet)",
+]
+
+
 def test_sheets_headers_and_row_counts_match_json(tmp_path: Path) -> None:
     path, doc = make(tmp_path)
     wb = load_workbook(path)
     assert wb.sheetnames == [
         "Summary",
         "Children findings",
+        "Due",
         "By worker",
         "By supervisor",
         "Data issues",
         "Rules",
+        "Not checkable",
         "About",
     ]
     ws = wb["Children findings"]
-    header = [c.value for c in ws[1]]
-    assert tuple(header[: len(FINDING_KEYS)]) == FINDING_KEYS
+    assert [c.value for c in ws[1]] == FINDINGS_HEADER
     assert ws.max_row - 1 == len(doc["findings"]) == 8
     assert ws.freeze_panes == "A2"
-    assert ws.auto_filter.ref == f"A1:P{ws.max_row}"
-    rules = [r for cf in ws.conditional_formatting for r in cf.rules]
-    assert {r.formula[0] for r in rules} == {'"red"', '"amber"'}
-    assert ws.print_title_rows == "$1:$1"
-    assert ws.page_setup.orientation == "landscape" and ws.page_setup.fitToWidth == 1
-    assert "&P" in ws.oddFooter.center.text and "30/06/2024" in ws.oddFooter.right.text
+    assert ws.auto_filter.ref == f"A1:L{ws.max_row}"
+
+
+def test_findings_sheets_print_one_page_wide_landscape_with_titles(tmp_path: Path) -> None:
+    """The page setup a manager prints with: landscape A4, fitted to one page wide (any
+    number of pages tall), the header row on every page, page and date in the footer."""
+    out = tmp_path / "sample.xlsx"
+    code, _, err = run(
+        "audit",
+        "--data",
+        str(SAMPLE),
+        "--ruleset",
+        "lambeth",
+        "--as-of",
+        "2026-10-31",
+        "--output",
+        str(out),
+        "--format",
+        "json",
+    )
+    assert code == 0, err
+    path = out
+    wb = load_workbook(path)
+    for name in ("Children findings", "Due", "Rules", "Summary", "Data issues"):
+        ws = wb[name]
+        assert ws.page_setup.orientation == "landscape", name
+        assert ws.sheet_properties.pageSetUpPr.fitToPage, name
+        # fitToWidth absent means 1 (the OOXML default); 0 tall means "as many as needed"
+        assert ws.page_setup.fitToWidth in (None, 1, "1") and ws.page_setup.fitToHeight == 0
+        assert "&P" in ws.oddFooter.center.text and "31/10/2026" in ws.oddFooter.right.text
+    for name, title in (("Children findings", "$1:$1"), ("Due", "$2:$2")):
+        assert wb[name].print_title_rows == title
+    # column widths: about 150 character widths fit across landscape A4 at 100%, so the
+    # 12 columns print at 70% or more (11 pt text at 8 pt or larger), not at 5 pt
+    ws = wb["Children findings"]
+    widths = [ws.column_dimensions[get_column_letter(i)].width for i in range(1, 13)]
+    assert 150 / sum(widths) >= 0.7
+    staff = [c.value for c in wb["Staff findings"][1]]
+    assert staff[0] == "Worker" and "Worker" not in staff[1:] and len(staff) == 11
 
 
 def test_dates_are_real_dates_and_worst_first(tmp_path: Path) -> None:
@@ -91,29 +142,51 @@ def test_dates_are_real_dates_and_worst_first(tmp_path: Path) -> None:
     ws = load_workbook(path)["Children findings"]
     col = {c.value: i for i, c in enumerate(ws[1])}
     first = [c.value for c in ws[2]]
-    assert isinstance(first[col["due_date"]], dt.datetime)
-    assert ws.cell(2, col["due_date"] + 1).data_type == "d"
+    assert isinstance(first[col["Due"]], dt.datetime)
+    due = ws.cell(2, col["Due"] + 1)
+    assert due.data_type == "d" and due.number_format == "dd/mm/yyyy"
     # worst first: red, outstanding, most days overdue (F001 outstanding 81 days)
-    assert (first[col["subject_id"]], first[col["days_overdue"]], first[col["status"]]) == (
+    assert (first[col["Child or carer"]], first[col["Days overdue"]], first[col["Met"]]) == (
         "F001",
         81,
-        "outstanding",
+        "open",
     )
-    citations = [ws.cell(r, col["citation"] + 1).value for r in range(2, ws.max_row + 1)]
-    assert all(c and "Devon" in c and "“" in c for c in citations)
+    assert first[col["Severity"]] == "Red"
+    assert ws.cell(2, col["Severity"] + 1).fill.fgColor.rgb == "FFF4B6B6"
+    # the policy's own words, not the document title, are in the quote column
+    quotes = [ws.cell(r, col[FINDINGS_HEADER[-1]] + 1).value for r in range(2, ws.max_row + 1)]
+    assert all(q and "Devon" not in q for q in quotes)
+    assert "Foster carers Bi monthly" in quotes[0]
 
 
-def test_summary_has_headline_rag_and_chart(tmp_path: Path) -> None:
+def test_summary_has_headline_rag_definitions_and_chart(tmp_path: Path) -> None:
     path, _doc = make(tmp_path)
     ws = load_workbook(path)["Summary"]
     values = [[c.value for c in row] for row in ws.iter_rows()]
     flat = [v for row in values for v in row if v is not None]
-    assert "Devon County Council Children's Services" in " ".join(str(v) for v in flat)
+    text = " ".join(str(v) for v in flat)
+    assert "Devon County Council Children's Services" in text
     children = next(r for r in values if r and r[0] == "Children")
     assert children[1:4] == [3, 2, 66.7]
     assert len(ws._charts) == 1
     fills = {c.fill.fgColor.rgb for row in ws.iter_rows() for c in row if c.value == 66.7}
-    assert fills == {"00F4B6B6"}  # red: under 75%
+    assert fills == {"FFF4B6B6"}  # red: under 75%
+    assert "No breach" in flat and "Never counted as compliant" in flat
+    assert "Green: 90% or more with no breach. Amber: 75% to under 90%. Red: under 75%." in text
+    by_rule = next(i for i, r in enumerate(values) if r and r[0] == "Rule")
+    assert values[by_rule][:5] == ["Rule", "Findings", "Red", "Amber", "Overdue now"]
+
+
+def test_rag_cut_offs_are_configurable(tmp_path: Path) -> None:
+    path, doc = make(tmp_path, SMALL, "devon", "--rag", "60,50")
+    assert doc["summary"]["rag"] == {"green": 60.0, "amber": 50.0}
+    ws = load_workbook(path)["Summary"]
+    fills = {c.fill.fgColor.rgb for row in ws.iter_rows() for c in row if c.value == 66.7}
+    assert fills == {"FFC6E5B3"}  # green at 60%
+    text = " ".join(str(c.value) for row in ws.iter_rows() for c in row if c.value)
+    assert "Green: 60% or more" in text
+    code, _, err = run("audit", "--data", str(SMALL), "--ruleset", "devon", *ARGS, "--rag", "75,90")
+    assert code == 2 and "--rag" in err and len(err.strip().splitlines()) == 1
 
 
 def test_data_issues_and_rules_and_about(tmp_path: Path) -> None:
@@ -126,7 +199,8 @@ def test_data_issues_and_rules_and_about(tmp_path: Path) -> None:
     issue_rows = [r for r in di if r[2] in (7, 9, 15) and r[0] in ("episodes", "case_events")]
     assert len(issue_rows) == len(doc["data_issues"])
     rules = [[c.value for c in row] for row in wb["Rules"].iter_rows()]
-    assert any(r[0] == "DEV-C1" and "Thereafter" in (r[7] or "") for r in rules)
+    assert any(r[0] == "DEV-C1" and "Thereafter" in (r[5] or "") for r in rules)
+    assert any("Devon County Council" in str(r[1]) for r in rules if r[0] == "Policy")
     about = {r[0].value: r[1].value for r in wb["About"].iter_rows() if r[0].value}
     assert about["Tool"].startswith("supervision-audit")
     assert len(about["Ruleset SHA-256"]) == 64
@@ -246,11 +320,11 @@ def test_failed_write_leaves_last_months_file_untouched(
     path, _ = make(tmp_path)
     before = path.read_bytes()
 
-    def boom(self, filename):
-        Path(filename).write_bytes(b"partial")
+    def boom(self):
+        Path(self.filename).write_bytes(b"partial")
         raise OSError("disk full")
 
-    monkeypatch.setattr("openpyxl.workbook.workbook.Workbook.save", boom)
+    monkeypatch.setattr("xlsxwriter.Workbook.close", boom)
     monkeypatch.delenv("SUPERVISION_AUDIT_RERAISE")
     code, _, _err = run(
         "audit", "--data", str(SMALL), "--ruleset", "devon", *ARGS, "--output", str(path)

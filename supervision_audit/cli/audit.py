@@ -19,6 +19,7 @@ from .common import (
     OutputOpt,
     ParamOpt,
     PseudoOpt,
+    RagOpt,
     RulesetOpt,
     ScopeOpt,
     SourceOpt,
@@ -29,6 +30,7 @@ from .common import (
     out_console,
     parse_date,
     parse_params,
+    parse_rag,
 )
 
 
@@ -49,6 +51,7 @@ def audit_cmd(
     key_file: KeyFileOpt = None,
     no_names: NoNamesOpt = False,
     source: SourceOpt = "auto",
+    rag: RagOpt = None,
     debug: DebugOpt = False,
 ) -> None:
     """Find every child, carer and worker outside their required supervision interval."""
@@ -68,6 +71,7 @@ def audit_cmd(
         worker=worker,
         params=parse_params(param),
         source=source,
+        rag=parse_rag(rag),
     )
     check_output_option(output, data, ruleset, source, key_file)
     key = None

@@ -99,6 +99,25 @@ def parse_params(items: list[str] | None) -> dict[str, str]:
     return out
 
 
+def parse_rag(text: str | None, option: str = "--rag") -> tuple[float, float]:
+    """'GREEN,AMBER' percentages, e.g. '90,75': green at or above the first, amber at or
+    above the second, red below."""
+    if text is None:
+        return (90.0, 75.0)
+    parts = [p.strip().rstrip("%") for p in str(text).split(",")]
+    try:
+        green, amber = (float(p) for p in parts)
+    except ValueError:
+        raise UsageError(
+            f"{option} '{text}' must be two percentages GREEN,AMBER (e.g. 90,75)"
+        ) from None
+    if not (0 <= amber <= green <= 100):
+        raise UsageError(
+            f"{option} '{text}': need 0 <= AMBER <= GREEN <= 100 (e.g. 90,75: green from 90%)"
+        )
+    return (green, amber)
+
+
 # Shared option declarations -------------------------------------------------------------
 
 DataOpt = Annotated[
@@ -150,6 +169,15 @@ PseudoOpt = Annotated[
 ]
 KeyFileOpt = Annotated[
     Path | None, typer.Option("--key-file", help="File holding the pseudonymisation key.")
+]
+RagOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--rag",
+        metavar="GREEN,AMBER",
+        help="RAG cut-offs in % with no breach: green at or above GREEN, amber at or above "
+        "AMBER, red below (default 90,75).",
+    ),
 ]
 NoNamesOpt = Annotated[bool, typer.Option("--no-names", help="Leave names out of every output.")]
 

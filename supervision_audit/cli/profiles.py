@@ -22,7 +22,7 @@ profiles_app = typer.Typer(
 def inspect_report(data: Path, source: str, ruleset: str | None) -> dict[str, Any]:
     """The mapping report as JSON-ready data (library call, used by the command and tests)."""
     from ..rules.loading import load_ruleset
-    from ..sources.profiles import load_data
+    from ..sources import load_data
     from ..sources.schema import TABLES
 
     maps = load_ruleset(ruleset).value_maps() if ruleset else {}

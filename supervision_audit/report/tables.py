@@ -9,7 +9,7 @@ from typing import Any
 import polars as pl
 
 from ..errors import UsageError
-from .atomic import atomic_write, atomic_write_text, write_errors
+from .atomic import atomic_write_text, write_errors
 from .csvout import BOM, safe_csv
 
 
@@ -38,17 +38,7 @@ def _write_frame(frame: pl.DataFrame, path: Path, *, sheet: str, about: dict[str
             + "\n",
         )
     if suffix == ".xlsx":
-        import datetime as dt
+        from .workbook import write_table_workbook
 
-        from openpyxl import Workbook
-
-        from .workbook import Sheet, _plain_table
-
-        as_of = dt.date.fromisoformat(about.get("as_of", dt.date.today().isoformat()))
-        wb = Workbook(write_only=True)
-        _plain_table(Sheet(wb, sheet, as_of), frame, list(frame.columns))
-        info = Sheet(wb, "About", as_of)
-        for k, v in about.items():
-            info.append([info.cell(k), info.cell(str(v))])
-        return atomic_write(path, lambda tmp: wb.save(tmp))
+        return write_table_workbook(frame, path, sheet=sheet, about=about)
     raise UsageError(f"--output must end in .csv, .json or .xlsx (got '{path.name}')")

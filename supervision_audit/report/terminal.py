@@ -44,10 +44,14 @@ def _d(day: Any) -> str:
     return day.strftime("%d/%m/%Y") if isinstance(day, dt.date) else "—"
 
 
+_RAG = [(90.0, 75.0)]
+
+
 def _pct_text(pct: float | None) -> Text:
     if pct is None:
         return Text("—")
-    style = "green" if pct >= 90 else "yellow" if pct >= 75 else "red"
+    green, amber = _RAG[0]
+    style = "green" if pct >= green else "yellow" if pct >= amber else "red"
     return Text(f"{pct:.1f}%", style=style)
 
 
@@ -275,6 +279,8 @@ def _data(result: Any, con: Console) -> None:
 
 def render_terminal(result: Any, console: Console | None = None, *, limit: int = 50) -> None:
     con = console or SafeConsole()
+    rag = result.summary.get("rag") or {}
+    _RAG[0] = (float(rag.get("green", 90.0)), float(rag.get("amber", 75.0)))
     _title(result, con)
     con.print()
     _headline(result, con)

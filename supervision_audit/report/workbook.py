@@ -1,128 +1,250 @@
-"""The Excel audit workbook: the deliverable a QA officer hands to managers.
+"""The Excel audit workbook: the deliverable a QA officer hands to managers, and prints.
 
-Sheets: Summary (headline, compliance by team and category with RAG fills, a bar chart),
-Children findings and Staff findings (every JSON field, real dates, worst first, frozen
-header, autofilter, severity colours; continued on further sheets past Excel's row limit),
-By worker, By supervisor, Data issues (with the reconciliation), Rules (as applied, with
-parameters and what was not evaluated), About (versions, command line, input file hashes).
+Sheets: Summary (headline, what the terms mean and the RAG cut-offs, findings by rule,
+compliance by team and category with RAG fills, a labelled chart), Children findings and
+Staff findings (the columns a manager acts on, human headers, real dd/mm/yyyy dates, the
+policy's words, worst first, frozen header, autofilter, printed landscape one page wide with
+the header on every page; continued on further sheets past Excel's row limit), Due (who
+falls due in the next days, per supervisor), By worker, By supervisor, Data issues (with the
+reconciliation), Rules (each rule's full policy quote and citation, what was not evaluated,
+what cannot be checked), About (versions, command line, input file hashes).
 
-Safety: every text value from input data goes through `safe_text` (formula-like text stays
-an exact string cell with Excel's quote prefix; illegal control characters are removed;
-over-long text is cut with a marker). Written with openpyxl's write-only mode, to a
-temporary file beside the target, renamed into place only when complete.
+Written with XlsxWriter in constant-memory mode (rows streamed to disk, about twice as fast
+as openpyxl's write-only mode), with its formula, URL and number conversions off: every
+value is written by an explicit typed call, so text is always a string cell.
+
+Safety: every text value goes through the same cleaning (report/safe_text.py): formula-like
+text stays the exact string with Excel's quote prefix; illegal control characters are
+removed; over-long text is cut with a marker. The file is written beside the target (its
+temporary sheet files too) and renamed into place only when complete.
 """
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import platform
 import shlex
-from collections.abc import Iterable, Sequence
+import shutil
+import tempfile
+import textwrap
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
 import polars as pl
-from openpyxl import Workbook, load_workbook
-from openpyxl.cell import WriteOnlyCell
-from openpyxl.chart import BarChart, Reference
-from openpyxl.formatting.rule import CellIsRule
-from openpyxl.styles import Alignment, Font, PatternFill
-from openpyxl.utils import get_column_letter
-from openpyxl.worksheet.table import TableStyleInfo  # noqa: F401  (kept for users extending)
+import xlsxwriter
 
-from .. import __version__
-from ..findings import FINDING_KEYS, worst_first
+from .._version import __version__
+from ..findings import worst_first
 from .atomic import staged
-from .safe_text import XLSX_MAX_CHARS, clean_text_expr, needs_quote_prefix_expr
+from .safe_text import (
+    ERROR_CODES,
+    XLSX_MAX_CHARS,
+    clean_text_expr,
+    is_formula_like,
+    needs_quote_prefix_expr,
+    strip_control,
+)
 
 MAX_DATA_ROWS = 1_048_576 - 1
-HEADER_FILL = PatternFill("solid", fgColor="1F3864")
-HEADER_FONT = Font(bold=True, color="FFFFFF")
-RED = PatternFill("solid", fgColor="F4B6B6")
-AMBER = PatternFill("solid", fgColor="FFE29A")
-GREEN = PatternFill("solid", fgColor="C6E5B3")
-BOLD = Font(bold=True)
-TITLE = Font(bold=True, size=14)
-WRAP = Alignment(wrap_text=True, vertical="top")
-FINDING_COLUMNS = (*FINDING_KEYS, "status")
+DATE_FORMAT = "dd/mm/yyyy"
+_EXCEL_EPOCH = dt.date(1899, 12, 30)
+_EPOCH_SERIAL = (dt.date(1970, 1, 1) - _EXCEL_EPOCH).days  # 25569
+
+# Style tokens: plain dicts of XlsxWriter format properties, merged per cell.
+HEADER_FILL = {"bg_color": "#1F3864", "pattern": 1}
+HEADER_FONT = {"bold": True, "font_color": "#FFFFFF", "text_wrap": True, "valign": "top"}
+RED = {"bg_color": "#F4B6B6", "pattern": 1}
+AMBER = {"bg_color": "#FFE29A", "pattern": 1}
+GREEN = {"bg_color": "#C6E5B3", "pattern": 1}
+BOLD = {"bold": True}
+TITLE = {"bold": True, "font_size": 14}
+WRAP = {"text_wrap": True, "valign": "top"}
+ITALIC = {"italic": True}
+
+DEFAULT_RAG = (90.0, 75.0)
 
 
-def rag(pct: float | None) -> PatternFill | None:
+def rag_cutoffs(summary: dict[str, Any] | None) -> tuple[float, float]:
+    """(green at or above, amber at or above) from the summary, or the defaults."""
+    rag = (summary or {}).get("rag") or {}
+    return (float(rag.get("green", DEFAULT_RAG[0])), float(rag.get("amber", DEFAULT_RAG[1])))
+
+
+def rag(pct: float | None, cutoffs: tuple[float, float] = DEFAULT_RAG) -> dict | None:
     if pct is None:
         return None
-    return GREEN if pct >= 90 else AMBER if pct >= 75 else RED
+    green, amber = cutoffs
+    return GREEN if pct >= green else AMBER if pct >= amber else RED
+
+
+class Cell:
+    """A value with its format properties (what Sheet.cell returns)."""
+
+    __slots__ = ("props", "value")
+
+    def __init__(self, value: Any, props: dict[str, Any]) -> None:
+        self.value = value
+        self.props = props
+
+
+class Book:
+    """An XlsxWriter workbook with a cache of formats (one per distinct property set). Its
+    streamed sheets' temporary files live in a private folder beside the output, removed
+    whether or not the workbook is completed (they hold the data)."""
+
+    def __init__(self, path: Path) -> None:
+        self.tmpdir = tempfile.mkdtemp(prefix=".supervision-audit-", dir=Path(path).parent)
+        self.wb = xlsxwriter.Workbook(
+            str(path),
+            {
+                "constant_memory": True,
+                "strings_to_formulas": False,
+                "strings_to_urls": False,
+                "strings_to_numbers": False,
+                "tmpdir": self.tmpdir,
+            },
+        )
+        self._formats: dict[tuple, Any] = {}
+        self.sheets: dict[str, Sheet] = {}
+
+    def fmt(self, props: dict[str, Any] | None) -> Any:
+        if not props:
+            return None
+        key = tuple(sorted(props.items()))
+        found = self._formats.get(key)
+        if found is None:
+            found = self._formats[key] = self.wb.add_format(dict(props))
+        return found
+
+    def _cleanup(self) -> None:
+        for ws in self.wb.worksheets():
+            fh = getattr(ws, "row_data_fh", None)
+            if fh is not None and not fh.closed:
+                fh.close()
+        shutil.rmtree(self.tmpdir, ignore_errors=True)
+
+
+@contextlib.contextmanager
+def open_book(path: Path) -> Iterator[Book]:
+    """A Book written to a temporary file beside `path` and renamed into place when complete;
+    on any failure the previous file is untouched and nothing is left behind."""
+    with staged(Path(path)) as tmp:
+        book = Book(tmp)
+        try:
+            yield book
+            book.wb.close()
+        finally:
+            book._cleanup()
 
 
 class Sheet:
-    """A write-only worksheet with safe cells, header styling and print setup."""
+    """A streamed worksheet: safe cells, header styling and print setup (landscape, one page
+    wide, footer with the sheet, page number and audit date)."""
 
-    def __init__(self, wb: Workbook, title: str, as_of: dt.date) -> None:
-        self.ws = wb.create_sheet(title)
+    def __init__(self, book: Book, title: str, as_of: dt.date, *, landscape: bool = True) -> None:
+        self.book = book
+        self.title = title
+        self.ws = book.wb.add_worksheet(title)
+        book.sheets[title] = self
         self.rows = 0
         ws = self.ws
-        ws.page_setup.orientation = "landscape"
-        ws.page_setup.fitToWidth = 1
-        ws.page_setup.fitToHeight = 0
-        ws.sheet_properties.pageSetUpPr.fitToPage = True
-        ws.oddFooter.center.text = "Page &P of &N"
-        ws.oddFooter.right.text = f"As of {as_of:%d/%m/%Y}"
-        ws.oddFooter.left.text = "&A"
+        if landscape:
+            ws.set_landscape()
+        ws.set_paper(9)  # A4
+        ws.fit_to_pages(1, 0)
+        ws.set_margins(left=0.4, right=0.4, top=0.5, bottom=0.6)
+        ws.set_footer(f"&L&A&CPage &P of &N&RAs of {as_of:%d/%m/%Y}")
+        self._date = book.fmt({"num_format": DATE_FORMAT, "align": "left"})
+        self._quoted = book.fmt({"quote_prefix": True})
 
     def cell(
         self,
         value: Any,
         *,
-        font: Font | None = None,
-        fill: PatternFill | None = None,
+        font: dict | None = None,
+        fill: dict | None = None,
         number_format: str | None = None,
         prefix: bool = False,
         wrap: bool = False,
     ) -> Any:
-        if value is None and not (font or fill):
-            return None
-        if isinstance(value, str):
-            value = _clean(value)
-        c = WriteOnlyCell(self.ws, value=value)
-        if isinstance(value, str) and (prefix or _danger(value)):
-            c.data_type = "s"
-            c.quotePrefix = True
-        if font:
-            c.font = font
-        if fill:
-            c.fill = fill
+        props: dict[str, Any] = {}
+        for extra in (font, fill, WRAP if wrap else None):
+            if extra:
+                props.update(extra)
         if number_format:
-            c.number_format = number_format
-        if wrap:
-            c.alignment = WRAP
-        return c
+            props["num_format"] = number_format
+        if prefix:
+            props["quote_prefix"] = True
+        if value is None and not props:
+            return None
+        return Cell(value, props)
 
-    def header(self, names: Sequence[str]) -> None:
+    def header(self, names: Sequence[str], widths: Sequence[float] | None = None) -> None:
+        if widths:
+            lines = max(_lines(n, w) for n, w in zip(names, widths, strict=False) if n)
+            if lines > 1:
+                self.ws.set_row(self.rows, LINE_HEIGHT * lines + 3)
         self.append([self.cell(n, font=HEADER_FONT, fill=HEADER_FILL) for n in names])
 
     def append(self, row: Iterable[Any]) -> None:
-        self.ws.append(list(row))
+        r = self.rows
+        for c, value in enumerate(row):
+            self.put(r, c, value)
         self.rows += 1
 
+    def put(self, r: int, c: int, value: Any, props: dict[str, Any] | None = None) -> None:
+        if isinstance(value, Cell):
+            props = {**(props or {}), **value.props}
+            value = value.value
+        ws = self.ws
+        if value is None:
+            if props:
+                ws.write_blank(r, c, None, self.book.fmt(props))
+            return
+        if isinstance(value, str):
+            value = clean(value)
+            if danger(value):
+                props = {**(props or {}), "quote_prefix": True}
+            ws.write_string(r, c, value, self.book.fmt(props))
+        elif isinstance(value, bool):
+            ws.write_boolean(r, c, value, self.book.fmt(props))
+        elif isinstance(value, dt.datetime):
+            ws.write_datetime(
+                r, c, value, self.book.fmt({"num_format": "dd/mm/yyyy hh:mm", **(props or {})})
+            )
+        elif isinstance(value, dt.date):
+            serial = (value - _EXCEL_EPOCH).days
+            ws.write_number(
+                r,
+                c,
+                serial,
+                self.book.fmt({"num_format": DATE_FORMAT, "align": "left", **(props or {})}),
+            )
+        elif isinstance(value, int | float):
+            ws.write_number(r, c, value, self.book.fmt(props))
+        else:
+            ws.write_string(r, c, clean(str(value)), self.book.fmt(props))
+
     def blank(self) -> None:
-        self.append([])
+        self.rows += 1
 
-    def widths(self, widths: Sequence[float]) -> None:
-        for i, w in enumerate(widths, 1):
-            self.ws.column_dimensions[get_column_letter(i)].width = max(8.0, min(w, 70.0))
+    def widths(self, widths: Sequence[float], *, wrap_from: int | None = None) -> None:
+        for i, w in enumerate(widths):
+            self.ws.set_column(i, i, max(6.0, min(w, 70.0)))
 
-
-def _danger(value: str) -> bool:
-    from .safe_text import is_formula_like
-
-    return is_formula_like(value) or value.strip().upper() in _ERROR_CODES or value.startswith("{=")
-
-
-_ERROR_CODES = {"#N/A", "#REF!", "#VALUE!", "#DIV/0!", "#NULL!", "#NAME?", "#NUM!", "#GETTING_DATA"}
+    def freeze_header(self, row: int) -> None:
+        """Freeze the rows above `row` (1-based header row) and print it on every page."""
+        self.ws.freeze_panes(row, 0)
+        self.ws.repeat_rows(row - 1)
 
 
-def _clean(value: str) -> str:
-    from .safe_text import strip_control
+def danger(value: str) -> bool:
+    return is_formula_like(value) or value.strip().upper() in ERROR_CODES or value.startswith("{=")
 
+
+def clean(value: str) -> str:
     value = strip_control(value)
     if len(value) > XLSX_MAX_CHARS:
         marker = f" [cut: {len(value)} characters]"
@@ -130,88 +252,295 @@ def _clean(value: str) -> str:
     return value
 
 
-def _fit(frame: pl.DataFrame, names: Sequence[str]) -> list[float]:
+# Kept under their old names for code that imported them.
+_danger, _clean = danger, clean
+
+
+def _fit(frame: pl.DataFrame, names: Sequence[str], cap: float = 50.0) -> list[float]:
     """Column widths from the header and the longest of the first 2,000 values."""
     head = frame.head(2000)
     out = []
     for n in names:
+        longest = 0
         if n in head.columns and head.height:
-            longest = head.select(pl.col(n).cast(pl.String).str.len_chars().max()).item() or 0
-        else:
-            longest = 0
-        out.append(float(max(len(n), longest)) + 2)
+            dtype = head.schema[n]
+            if dtype == pl.Date:
+                longest = 10
+            else:
+                longest = head.select(pl.col(n).cast(pl.String).str.len_chars().max()).item() or 0
+        header = max((len(w) for w in str(n).split()), default=0)
+        out.append(min(cap, float(max(header, longest, min(len(str(n)), 14))) + 2))
     return out
 
 
-def _rows_for_sheet(frame: pl.DataFrame, names: Sequence[str]) -> tuple[list[list[Any]], list[str]]:
-    """Columns as Python lists, text cleaned and a per-row 'needs a safe cell' mask computed
-    in Polars over whole columns; only the rare dangerous rows pay for styled cells."""
+def _prepared(frame: pl.DataFrame, names: Sequence[str]) -> tuple[list[list[Any]], list[Any]]:
+    """Columns as Python lists with text cleaned and dates as Excel serial numbers, and a
+    per-row 'needs quote-prefixed text cells' mask, all computed by Polars over whole
+    columns."""
     text_cols = [n for n in names if frame.schema[n] == pl.String]
-    prepared = frame.select(
-        [clean_text_expr(pl.col(n)).alias(n) if n in text_cols else pl.col(n) for n in names]
-    )
-    danger = prepared.select(
+    exprs = []
+    for n in names:
+        dtype = frame.schema[n]
+        if n in text_cols:
+            exprs.append(clean_text_expr(pl.col(n)).alias(n))
+        elif dtype == pl.Date:
+            exprs.append((pl.col(n).cast(pl.Int32) + _EPOCH_SERIAL).alias(n))
+        else:
+            exprs.append(pl.col(n))
+    prepared = frame.select(exprs)
+    danger_mask = prepared.select(
         pl.any_horizontal([needs_quote_prefix_expr(pl.col(n)).fill_null(False) for n in text_cols])
         if text_cols
         else pl.lit(False)
     ).to_series()
-    return [prepared[n].to_list() for n in names] + [danger.to_list()], text_cols
+    return [prepared[n].to_list() for n in names], danger_mask.to_list()
 
 
-def write_findings(wb: Workbook, base_title: str, frame: pl.DataFrame, as_of: dt.date) -> list[str]:
-    """Findings worst first, split across sheets past Excel's row limit. Returns titles."""
-    frame = (
-        worst_first(frame)
-        .with_columns(
-            status=pl.when(pl.col("met_date").is_not_null())
-            .then(pl.lit("met late"))
-            .when(pl.col("outstanding"))
-            .then(pl.lit("outstanding"))
-            .otherwise(pl.lit("ended unmet"))
+def _write_rows(
+    sheet: Sheet,
+    frame: pl.DataFrame,
+    names: Sequence[str],
+    props: Sequence[dict[str, Any] | None] | None = None,
+    overrides: dict[int, list[Any]] | None = None,
+    null_text: dict[str, str | list[str | None]] | None = None,
+    heights: list[float | None] | None = None,
+) -> None:
+    """Stream a frame's rows below the current row: one typed XlsxWriter call per cell.
+    `props` styles whole columns; `overrides[c][i]` is a ready format for one cell (for
+    columns the engine writes, never input text)."""
+    if frame.height == 0:
+        return
+    book, ws = sheet.book, sheet.ws
+    columns, danger_mask = _prepared(frame, names)
+    kinds: list[tuple[str, dict[str, Any]]] = []
+    for i, n in enumerate(names):
+        dtype = frame.schema[n]
+        base = {"valign": "top", **((props[i] if props else None) or {})}
+        if dtype == pl.Date:
+            kinds.append(("n", {"num_format": DATE_FORMAT, "align": "left", **base}))
+        elif dtype == pl.String:
+            kinds.append(("s", base))
+        elif dtype == pl.Boolean:
+            kinds.append(("b", base))
+        else:
+            kinds.append(("n", base))
+    plain = [book.fmt(k[1]) for k in kinds]
+    quoted = [book.fmt({**k[1], "quote_prefix": True}) for k in kinds]
+    write_string, write_number, write_boolean = ws.write_string, ws.write_number, ws.write_boolean
+    over = overrides or {}
+    blanks = {names.index(k): v for k, v in (null_text or {}).items() if k in names}
+    r = sheet.rows
+    set_row = ws.set_row
+    for i, values in enumerate(zip(*columns, strict=True)):
+        risky = danger_mask[i]
+        if heights is not None and heights[i] is not None:
+            set_row(r, heights[i])
+        for c, v in enumerate(values):
+            if v is None:
+                if c in blanks:
+                    text = blanks[c] if isinstance(blanks[c], str) else blanks[c][i]
+                    if text:
+                        write_string(r, c, text, plain[c])
+                continue
+            kind = kinds[c][0]
+            fmt = quoted[c] if risky and kind == "s" else plain[c]
+            if c in over and over[c][i] is not None:
+                fmt = over[c][i]
+            if kind == "s":
+                write_string(r, c, v, fmt)
+            elif kind == "b":
+                write_boolean(r, c, v, fmt)
+            else:
+                write_number(r, c, v, fmt)
+        r += 1
+    sheet.rows = r
+
+
+def _plain_table(
+    sheet: Sheet,
+    frame: pl.DataFrame,
+    names: Sequence[str],
+    *,
+    start_filter: bool = True,
+    headers: Sequence[str] | None = None,
+    wrap: Sequence[str] = (),
+    null_text: dict[str, str | list[str | None]] | None = None,
+) -> None:
+    """A header and a frame's rows; frozen header, filter and print titles when asked. A
+    column wider than the cap wraps (its rows made tall enough)."""
+    shown = list(headers or names)
+    natural = _fit(frame.rename(dict(zip(names, shown, strict=True))), shown, cap=1e9)
+    widths = [min(w, 50.0) for w in natural]
+    wrapped = {
+        n: w for n, w, full in zip(names, widths, natural, strict=True) if n in wrap or full > w
+    }
+    sheet.widths(widths)
+    first = sheet.rows + 1
+    sheet.header(shown, widths)
+    if start_filter:
+        sheet.freeze_header(first)
+        sheet.ws.autofilter(first - 1, 0, max(first - 1 + frame.height, first), len(names) - 1)
+    props = [WRAP if n in wrapped else None for n in names]
+    body = frame.select(names)
+    _write_rows(sheet, body, names, props, null_text=null_text, heights=row_heights(body, wrapped))
+
+
+# Findings -----------------------------------------------------------------------------------
+
+QUOTE_CHARS = 120
+FINDINGS_LAYOUT: tuple[tuple[str, str, float, bool], ...] = (
+    # column, header, width, wrap
+    ("subject_id", "Child or carer", 12, False),
+    ("rule", "Rule", 9, False),
+    ("requirement", "Requirement", 30, True),
+    ("due_date", "Due", 11, False),
+    ("limit_date", "Limit", 11, False),
+    ("met_date", "Met", 12, False),
+    ("days_overdue", "Days overdue", 8, False),
+    ("severity", "Severity", 8, False),
+    ("worker_id", "Worker", 10, False),
+    ("team", "Team", 20, True),
+    ("supervisor_id", "Supervisor", 11, False),
+    ("quote", "Policy says (full text and source: Rules sheet)", 48, True),
+)
+STAFF_SUBJECT = "Worker"
+
+
+def findings_layout(staff: bool) -> list[tuple[str, str, float, bool]]:
+    """The Findings sheets' columns: for staff the subject is the worker (no second column)."""
+    if not staff:
+        return list(FINDINGS_LAYOUT)
+    return [
+        (c[0], STAFF_SUBJECT, c[2], c[3]) if c[0] == "subject_id" else c
+        for c in FINDINGS_LAYOUT
+        if c[0] != "worker_id"
+    ]
+
+
+def _short_quote(citation: pl.Expr) -> pl.Expr:
+    """The policy's words from a citation ('Authority, Title, section: “quote”'), cut at a
+    word boundary near QUOTE_CHARS with an ellipsis."""
+    quote = pl.coalesce(citation.str.extract(r"“(.*)”\s*$", 1), citation)
+    cut = quote.str.slice(0, QUOTE_CHARS).str.replace(r"\s+\S*$", "")
+    return pl.when(quote.str.len_chars() > QUOTE_CHARS).then(cut + "…").otherwise(quote)
+
+
+def findings_frame(frame: pl.DataFrame, supervisors: pl.DataFrame | None) -> pl.DataFrame:
+    """The findings as the sheet shows them (worst first), with the met column's text where
+    there is no date, and each child's supervisor (the allocated worker's)."""
+    if supervisors is not None and frame.height:
+        frame = (
+            frame.join(
+                supervisors.select("worker_id", pl.col("supervisor_id").alias("_sup")),
+                on="worker_id",
+                how="left",
+            )
+            .with_columns(supervisor_id=pl.coalesce("supervisor_id", "_sup"))
+            .drop("_sup")
         )
-        .select(FINDING_COLUMNS)
+    return worst_first(frame).with_columns(
+        quote=_short_quote(pl.col("citation")),
+        severity=pl.col("severity").str.to_titlecase(),
+        met_text=pl.when(pl.col("met_date").is_null()).then(
+            pl.when(pl.col("outstanding")).then(pl.lit("open")).otherwise(pl.lit("closed unmet"))
+        ),
     )
+
+
+def write_findings(
+    book: Book,
+    base_title: str,
+    frame: pl.DataFrame,
+    as_of: dt.date,
+    supervisors: pl.DataFrame | None = None,
+) -> list[str]:
+    """Findings worst first, split across sheets past Excel's row limit. Returns titles."""
+    layout = findings_layout(staff=base_title.startswith("Staff"))
+    names = [c[0] for c in layout]
+    frame = findings_frame(frame, supervisors)
+    red, amber = book.fmt({**RED, "valign": "top"}), book.fmt({**AMBER, "valign": "top"})
     titles = []
-    widths = _fit(frame, FINDING_COLUMNS)
     chunks = max(1, -(-frame.height // MAX_DATA_ROWS))
     for k in range(chunks):
         part = frame.slice(k * MAX_DATA_ROWS, MAX_DATA_ROWS)
         title = base_title if k == 0 else f"{base_title} ({k + 1})"
         titles.append(title)
-        sheet = Sheet(wb, title, as_of)
-        ws = sheet.ws
-        ws.freeze_panes = "A2"
-        ws.print_title_rows = "1:1"
-        sheet.widths(widths)
-        last_col = get_column_letter(len(FINDING_COLUMNS))
-        ws.auto_filter.ref = f"A1:{last_col}{max(part.height + 1, 2)}"
-        sev = get_column_letter(FINDING_COLUMNS.index("severity") + 1)
-        rng = f"{sev}2:{sev}{max(part.height + 1, 2)}"
-        ws.conditional_formatting.add(
-            rng, CellIsRule(operator="equal", formula=['"red"'], fill=RED)
+        sheet = Sheet(book, title, as_of)
+        for i, (_, _, width, _) in enumerate(layout):
+            sheet.ws.set_column(i, i, width)
+        sheet.header([c[1] for c in layout], [c[2] for c in layout])
+        sheet.freeze_header(1)
+        sheet.ws.autofilter(0, 0, max(part.height, 1), len(layout) - 1)
+        sev = part["severity"].to_list()
+        _write_rows(
+            sheet,
+            part.select(names),
+            names,
+            [WRAP if c[3] else None for c in layout],
+            overrides={
+                names.index("severity"): [
+                    red if s == "Red" else amber if s == "Amber" else None for s in sev
+                ]
+            },
+            null_text={"met_date": part["met_text"].to_list()},
+            heights=row_heights(part, {c[0]: c[2] for c in layout if c[3]}),
         )
-        ws.conditional_formatting.add(
-            rng, CellIsRule(operator="equal", formula=['"amber"'], fill=AMBER)
-        )
-        sheet.header(FINDING_COLUMNS)
-        columns, _ = _rows_for_sheet(part, FINDING_COLUMNS)
-        danger = columns.pop()
-        append = ws.append
-        for values, risky in zip(zip(*columns, strict=True), danger, strict=True):
-            if risky:
-                append([sheet.cell(v) if isinstance(v, str) else v for v in values])
-            else:
-                append(values)
-        sheet.rows += part.height
     return titles
 
 
-def _summary(wb: Workbook, result: Any, finding_sheets: dict[str, list[str]]) -> None:
+# Summary ------------------------------------------------------------------------------------
+
+SUMMARY_WIDTHS = (30, 11, 11, 11, 11, 11, 11, 12, 30)
+
+
+def definitions(cutoffs: tuple[float, float]) -> list[tuple[str, str]]:
+    """What the Summary's words mean (also printed under the terminal's headline)."""
+    green, amber = cutoffs
+    return [
+        (
+            "No breach",
+            "Open at the audit date (a child's or carer's episode, or a worker's employment, "
+            "covers it under a rule that applies) and no finding outstanding at that date "
+            "under any rule that was evaluated. An amber finding is a breach too.",
+        ),
+        (
+            "Never counted as compliant",
+            "Rules that could not be evaluated, rows rejected from the input, and anything "
+            "outside the data's dates (before the history date or after the audit date). "
+            "They are listed on the Rules and Data issues sheets, never added to 'no breach'.",
+        ),
+        (
+            "Finding",
+            "One overdue episode: a supervision (or agreement, observation, write-up) due and "
+            "not done in time. Amber: past the policy's target. Red: past its limit. "
+            "Overdue now: still not done at the audit date.",
+        ),
+        (
+            "RAG cut-offs",
+            f"Green: {green:g}% or more with no breach. Amber: {amber:g}% to under {green:g}%. "
+            f"Red: under {amber:g}%. (Set with --rag GREEN,AMBER, or rag: in a batch config.)",
+        ),
+    ]
+
+
+def _merged_text(sheet: Sheet, label: str, text: str, last_col: int, chars: float) -> None:
+    """A bold label in column A and wrapped text across B..last_col (row height set for it,
+    as Excel does not grow merged cells)."""
+    lines = max(1, -(-len(text) // int(chars)))
+    r = sheet.rows
+    sheet.ws.set_row(r, 15 * lines + 2)
+    sheet.put(r, 0, sheet.cell(label, font=BOLD, wrap=True))
+    sheet.ws.merge_range(r, 1, r, last_col, clean(text), sheet.book.fmt(WRAP))
+    sheet.rows += 1
+
+
+def _summary(book: Book, run: Any, result: Any, finding_sheets: dict[str, list[str]]) -> None:
     s = result.summary
-    sheet = Sheet(wb, "Summary", result.as_of)
-    sheet.widths([34, 16, 14, 14, 12, 10, 10, 14])
+    cutoffs = rag_cutoffs(s)
+    sheet = Sheet(book, "Summary", result.as_of)
+    sheet.widths(SUMMARY_WIDTHS)
     sheet.append([sheet.cell(f"Supervision audit — {result.authority}", font=TITLE)])
-    info = [
+    info: list[tuple[str, Any]] = [
         ("Ruleset", f"{result.ruleset_name} {result.ruleset_version}"),
         ("As of", result.as_of),
         (
@@ -237,26 +566,10 @@ def _summary(wb: Workbook, result: Any, finding_sheets: dict[str, list[str]]) ->
     if s.get("pseudonymised"):
         info.append(("Pseudonymised", "yes: IDs are keyed tokens; still personal data"))
     for label, value in info:
-        sheet.append(
-            [
-                sheet.cell(label, font=BOLD),
-                sheet.cell(
-                    value, number_format="DD/MM/YYYY" if isinstance(value, dt.date) else None
-                ),
-            ]
-        )
+        sheet.append([sheet.cell(label, font=BOLD), value])
     sheet.blank()
     sheet.header(
-        [
-            "Headline",
-            "Open at as-of",
-            "Compliant",
-            "% compliant",
-            "Findings",
-            "Red",
-            "Amber",
-            "Outstanding",
-        ]
+        ["Headline", "Open", "No breach", "% no breach", "Findings", "Red", "Amber", "Overdue now"]
     )
     for key, label, open_key in (
         ("children", "Children", "open_at_as_of"),
@@ -275,7 +588,7 @@ def _summary(wb: Workbook, result: Any, finding_sheets: dict[str, list[str]]) ->
                 label,
                 block.get(open_key),
                 block.get("compliant"),
-                sheet.cell(pct, fill=rag(pct)),
+                sheet.cell(pct, fill=rag(pct, cutoffs), number_format="0.0"),
                 f["total"],
                 f["red"],
                 f["amber"],
@@ -283,26 +596,37 @@ def _summary(wb: Workbook, result: Any, finding_sheets: dict[str, list[str]]) ->
             ]
         )
     sheet.blank()
+    sheet.append([sheet.cell("What the figures mean", font=BOLD)])
+    width = sum(SUMMARY_WIDTHS[1:]) * 1.1
+    for label, text in definitions(cutoffs):
+        _merged_text(sheet, label, text, len(SUMMARY_WIDTHS) - 1, width)
+    sheet.blank()
+    _by_rule_block(sheet, s)
     team_first_row = None
-    n_teams = 0
+    team_rows: list[dict[str, Any]] = []
     for key, title in (
-        ("by_team", "Compliance by team (children)"),
-        ("by_category", "Compliance by category (children)"),
-        ("staff_by_team", "Staff compliance by team"),
+        ("by_team", "No breach by team (children and carers)"),
+        ("by_category", "No breach by category (children and carers)"),
+        ("staff_by_team", "No breach by team (staff)"),
     ):
         rows = s.get(key) or []
         if not rows:
             continue
         label = "team" if "team" in key else "category"
         sheet.append([sheet.cell(title, font=BOLD)])
-        sheet.header([label.title(), "Open", "Compliant", "% compliant"])
+        sheet.header([label.title(), "Open", "No breach", "% no breach"])
         if key == "by_team":
-            team_first_row = sheet.rows + 1
-            n_teams = len(rows)
+            team_first_row = sheet.rows
+            team_rows = rows
         for r in rows:
             pct = r.get("compliance_pct")
             sheet.append(
-                [sheet.cell(r[label]), r["open"], r["compliant"], sheet.cell(pct, fill=rag(pct))]
+                [
+                    r[label],
+                    r["open"],
+                    r["compliant"],
+                    sheet.cell(pct, fill=rag(pct, cutoffs), number_format="0.0"),
+                ]
             )
         sheet.blank()
     notes = []
@@ -317,43 +641,88 @@ def _summary(wb: Workbook, result: Any, finding_sheets: dict[str, list[str]]) ->
         notes.append(f"{result.data_issues.height} data issue(s): see the Data issues sheet.")
     for n in notes:
         sheet.append([sheet.cell(n, font=BOLD)])
-    if team_first_row and n_teams:
-        chart = BarChart()
-        chart.type = "bar"
-        chart.title = "Children: % with no outstanding breach, by team"
-        chart.y_axis.title = "% compliant"
-        chart.y_axis.scaling.min = 0
-        chart.y_axis.scaling.max = 100
-        chart.legend = None
-        data = Reference(
-            sheet.ws, min_col=4, min_row=team_first_row - 1, max_row=team_first_row + n_teams - 1
-        )
-        cats = Reference(
-            sheet.ws, min_col=1, min_row=team_first_row, max_row=team_first_row + n_teams - 1
-        )
-        chart.add_data(data, titles_from_data=True)
-        chart.set_categories(cats)
-        chart.height = max(7.5, 0.6 * n_teams + 3)
-        chart.width = 18
-        sheet.ws.add_chart(chart, "J2")
+    if team_first_row is not None and team_rows:
+        _team_chart(book, sheet, team_first_row, team_rows)
 
 
-def _by_worker(wb: Workbook, run: Any, result: Any, with_names: bool) -> None:
-    sheet = Sheet(wb, "By worker", result.as_of)
+def _by_rule_block(sheet: Sheet, s: dict[str, Any]) -> None:
+    rows = sorted(s.get("by_rule") or [], key=lambda r: (-r["outstanding"], r["rule"]))
+    sheet.append([sheet.cell("Findings by rule (most overdue now first)", font=BOLD)])
+    sheet.header(["Rule", "Findings", "Red", "Amber", "Overdue now", "", "", "", "Requirement"])
+    if not rows:
+        sheet.append(["(no findings)"])
+    for r in rows:
+        sheet.append(
+            [
+                r["rule"],
+                r["findings"],
+                r["red"],
+                r["amber"],
+                r["outstanding"],
+                None,
+                None,
+                None,
+                sheet.cell(r.get("title") or "", wrap=True),
+            ]
+        )
+    sheet.blank()
+
+
+def _team_chart(book: Book, sheet: Sheet, first: int, rows: list[dict[str, Any]]) -> None:
+    """Bar chart of % no breach by team, each bar labelled with its % and team size (a team
+    at 0% shows its label even with no bar)."""
+    chart = book.wb.add_chart({"type": "bar"})
+    last = first + len(rows) - 1
+    labels = [
+        {"value": f"{r['compliance_pct']:.0f}% of {r['open']}"}
+        if r.get("compliance_pct") is not None
+        else {"value": f"— of {r['open']}"}
+        for r in rows
+    ]
+    chart.add_series(
+        {
+            "name": "% with no outstanding breach",
+            "categories": [sheet.title, first, 0, last, 0],
+            "values": [sheet.title, first, 3, last, 3],
+            "data_labels": {"value": True, "custom": labels, "position": "outside_end"},
+            "fill": {"color": "#4472C4"},
+            "gap": 60,
+        }
+    )
+    chart.set_title(
+        {
+            "name": "Children and carers: % with no outstanding breach, by team "
+            "(label: % of children open)",
+            "name_font": {"size": 11},
+        }
+    )
+    chart.set_x_axis({"min": 0, "max": 100, "name": "% with no outstanding breach"})
+    chart.set_y_axis({"reverse": True})
+    chart.set_legend({"none": True})
+    chart.set_size({"width": 720, "height": max(260, 26 * len(rows) + 110)})
+    sheet.ws.set_h_pagebreaks([sheet.rows])
+    sheet.ws.insert_chart(sheet.rows + 1, 0, chart)
+
+
+# Tables ----------------------------------------------------------------------------------------
+
+
+def _by_worker(book: Book, run: Any, result: Any, with_names: bool) -> None:
+    sheet = Sheet(book, "By worker", result.as_of)
     names = [
-        "worker_id",
-        "name",
-        "team",
-        "supervisor_id",
-        "caseload",
-        "children compliant",
-        "% compliant",
-        "open case findings",
-        "oldest overdue (days)",
-        "own supervision findings",
+        "Worker",
+        "Name",
+        "Team",
+        "Supervisor",
+        "Caseload",
+        "Children with no breach",
+        "% no breach",
+        "Open case findings",
+        "Oldest overdue (days)",
+        "Own supervision findings",
     ]
     if not with_names:
-        names.remove("name")
+        names.remove("Name")
     cov = result.covered if result.covered is not None else pl.DataFrame()
     f = result.findings
     case_f = (
@@ -412,65 +781,34 @@ def _by_worker(wb: Workbook, run: Any, result: Any, with_names: bool) -> None:
         .sort("worker_id")
     )
     frame = table.select(
-        pl.col("worker_id"),
-        pl.col("name"),
-        pl.col("team"),
-        pl.col("supervisor_id"),
-        pl.col("caseload"),
-        pl.col("compliant").alias("children compliant"),
-        pl.col("pct").alias("% compliant"),
-        pl.col("open_findings").alias("open case findings"),
-        pl.col("oldest").alias("oldest overdue (days)"),
-        pl.col("own").alias("own supervision findings"),
+        pl.col("worker_id").alias("Worker"),
+        pl.col("name").alias("Name"),
+        pl.col("team").alias("Team"),
+        pl.col("supervisor_id").alias("Supervisor"),
+        pl.col("caseload").alias("Caseload"),
+        pl.col("compliant").alias("Children with no breach"),
+        pl.col("pct").alias("% no breach"),
+        pl.col("open_findings").alias("Open case findings"),
+        pl.col("oldest").alias("Oldest overdue (days)"),
+        pl.col("own").alias("Own supervision findings"),
     ).select(names)
     _plain_table(sheet, frame, names)
 
 
-def _plain_table(
-    sheet: Sheet, frame: pl.DataFrame, names: Sequence[str], *, start_filter: bool = True
-) -> None:
-    sheet.widths(_fit(frame, names))
-    first = sheet.rows + 1
-    sheet.header(names)
-    if start_filter:
-        sheet.ws.freeze_panes = f"A{first + 1}"
-        sheet.ws.print_title_rows = f"{first}:{first}"
-        sheet.ws.auto_filter.ref = (
-            f"A{first}:{get_column_letter(len(names))}{max(first + frame.height, first + 1)}"
-        )
-    if frame.height == 0:
-        return
-    columns, _ = _rows_for_sheet(frame, names)
-    danger = columns.pop()
-    dates = {i for i, n in enumerate(names) if frame.schema[n] == pl.Date}
-    for values, risky in zip(zip(*columns, strict=True), danger, strict=True):
-        if risky or dates:
-            sheet.append(
-                [
-                    sheet.cell(v, number_format="DD/MM/YYYY")
-                    if i in dates and v is not None
-                    else (sheet.cell(v) if isinstance(v, str) and risky else v)
-                    for i, v in enumerate(values)
-                ]
-            )
-        else:
-            sheet.append(values)
-
-
-def _by_supervisor(wb: Workbook, run: Any, result: Any) -> None:
+def _by_supervisor(book: Book, run: Any, result: Any) -> None:
     from ..views.scorecard import scorecard
 
-    sheet = Sheet(wb, "By supervisor", result.as_of)
+    sheet = Sheet(book, "By supervisor", result.as_of)
     board = scorecard(run)
     names = [
-        "supervisor_id",
-        "supervisees",
-        "supervisees compliant",
-        "% supervisees compliant",
-        "cases",
-        "cases compliant",
-        "% cases compliant",
-        "open staff findings",
+        "Supervisor",
+        "Supervisees",
+        "Supervisees with no breach",
+        "% supervisees",
+        "Cases",
+        "Cases with no breach",
+        "% cases",
+        "Open staff findings",
     ]
     if board.height == 0:
         sheet.header(names)
@@ -489,117 +827,218 @@ def _by_supervisor(wb: Workbook, run: Any, result: Any) -> None:
         board.join(own, on="supervisor_id", how="left")
         .with_columns(pl.col("open_staff").fill_null(0))
         .select(
-            pl.col("supervisor_id"),
-            pl.col("supervisees"),
-            pl.col("supervisees_compliant").alias("supervisees compliant"),
-            pl.col("supervisees_compliance_pct").alias("% supervisees compliant"),
-            pl.col("cases"),
-            pl.col("cases_compliant").alias("cases compliant"),
-            pl.col("cases_compliance_pct").alias("% cases compliant"),
-            pl.col("open_staff").alias("open staff findings"),
+            pl.col("supervisor_id").alias("Supervisor"),
+            pl.col("supervisees").alias("Supervisees"),
+            pl.col("supervisees_compliant").alias("Supervisees with no breach"),
+            pl.col("supervisees_compliance_pct").alias("% supervisees"),
+            pl.col("cases").alias("Cases"),
+            pl.col("cases_compliant").alias("Cases with no breach"),
+            pl.col("cases_compliance_pct").alias("% cases"),
+            pl.col("open_staff").alias("Open staff findings"),
         )
     )
     _plain_table(sheet, frame, names)
 
 
-def _data_issues(wb: Workbook, result: Any) -> None:
-    sheet = Sheet(wb, "Data issues", result.as_of)
+def _data_issues(book: Book, result: Any) -> None:
+    sheet = Sheet(book, "Data issues", result.as_of)
+    sheet.widths([16, 30, 8, 14, 22, 44, 14])
     sheet.append([sheet.cell("Reconciliation: rows read = rows used + rows rejected", font=BOLD)])
-    sheet.header(["table", "file", "read", "used", "rejected"])
+    sheet.header(["Table", "File", "Read", "Used", "Rejected"])
     for table, r in (result.summary.get("tables") or {}).items():
-        sheet.append(
+        _grid_row(
+            sheet,
+            (16, 30, 8, 14, 22),
             [
-                sheet.cell(table),
-                sheet.cell(r.get("file")),
-                r.get("read"),
-                r.get("used"),
-                r.get("rejected"),
-            ]
+                (0, 0, table),
+                (1, 1, r.get("file")),
+                (2, 2, r.get("read")),
+                (3, 3, r.get("used")),
+                (4, 4, r.get("rejected")),
+            ],
         )
     sheet.blank()
     names = ["table", "file", "row", "column", "value", "reason", "action"]
-    issues = result.data_issues.select(names) if result.data_issues.height else result.data_issues
+    issues = (
+        result.data_issues.select(names)
+        if result.data_issues.height
+        else pl.DataFrame(schema={n: pl.String for n in names})
+    )
     sheet.append([sheet.cell(f"Data issues ({result.data_issues.height})", font=BOLD)])
-    _plain_table(
+    first = sheet.rows + 1
+    sheet.header([n.capitalize() for n in names])
+    sheet.freeze_header(first)
+    sheet.ws.autofilter(first - 1, 0, max(first - 1 + issues.height, first), len(names) - 1)
+    wrap = {"file": 30, "value": 22, "reason": 44}
+    _write_rows(
         sheet,
-        issues.select(names)
-        if issues.height
-        else pl.DataFrame(schema={n: pl.String for n in names}),
+        issues,
         names,
-        start_filter=True,
+        [WRAP if n in wrap else None for n in names],
+        heights=row_heights(issues, wrap),
     )
 
 
-def _rules(wb: Workbook, run: Any, result: Any) -> None:
+def _lines(text: str, width: float) -> int:
+    """Wrapped lines of `text` in a column `width` characters wide (word wrap, as Excel and
+    LibreOffice do: about 1.2 characters of text per unit of column width in Calibri 11 or
+    a wider substitute)."""
+    per_line = max(4, int(width * 1.15))
+    return sum(
+        max(1, len(textwrap.wrap(part, per_line, break_long_words=True)))
+        for part in str(text).split("\n")
+    )
+
+
+LINE_HEIGHT = 15.0
+
+
+def row_heights(frame: pl.DataFrame, wrapped: dict[str, float]) -> list[float | None] | None:
+    """Per row, the height its wrapped text needs (None: one line, the default). Counted once
+    per distinct text, so a million rows with a few requirements cost a few lookups."""
+    lines: pl.Expr | None = None
+    for name, width in wrapped.items():
+        if name not in frame.columns or frame.schema[name] != pl.String:
+            continue
+        distinct = frame[name].drop_nulls().unique().to_list()
+        if not distinct:
+            continue
+        counts = {v: _lines(v, width) for v in distinct}
+        expr = pl.col(name).replace_strict(counts, default=1, return_dtype=pl.Int32).fill_null(1)
+        lines = expr if lines is None else pl.max_horizontal(lines, expr)
+    if lines is None:
+        return None
+    return frame.select(
+        pl.when(lines > 1).then(lines.cast(pl.Float64) * LINE_HEIGHT + 3).alias("h")
+    )["h"].to_list()
+
+
+def _grid_row(
+    sheet: Sheet,
+    widths: Sequence[float],
+    cells: Sequence[tuple[int, int, Any]],
+    props: dict[str, Any] | None = None,
+) -> None:
+    """One row of (first column, last column, value) cells, wrapped; a span of several
+    columns is merged, and the row's height is set for its longest text (Excel and
+    LibreOffice never grow merged cells by themselves)."""
+    style = {**WRAP, **(props or {})}
+    lines = max(
+        (_lines(v, sum(widths[a : b + 1])) for a, b, v in cells if isinstance(v, str)),
+        default=1,
+    )
+    r = sheet.rows
+    sheet.ws.set_row(r, 15 * lines + 3)
+    for a, b, v in cells:
+        if b > a:
+            text = clean(v) if isinstance(v, str) else v
+            fmt = sheet.book.fmt(
+                {
+                    **style,
+                    **({"quote_prefix": True} if isinstance(text, str) and danger(text) else {}),
+                }
+            )
+            sheet.ws.merge_range(r, a, r, b, "", fmt)
+            if isinstance(text, str):
+                sheet.ws.write_string(r, a, text, fmt)
+            elif text is not None:
+                sheet.ws.write(r, a, text, fmt)
+        else:
+            sheet.put(r, a, v, style)
+    sheet.rows += 1
+
+
+RULES_WIDTHS = (9, 9, 24, 26, 18, 50, 42)
+
+
+def _rules(book: Book, run: Any, result: Any) -> None:
     from ..rules.registry import RULE_KINDS
 
-    sheet = Sheet(wb, "Rules", result.as_of)
-    sheet.widths([10, 12, 10, 40, 40, 28, 22, 60, 60])
+    sheet = Sheet(book, "Rules", result.as_of)
+    widths = RULES_WIDTHS
+    sheet.widths(widths)
     rs = run.ruleset
-    sheet.append(
-        [
-            sheet.cell(
-                f"{rs.authority} — {rs.document.title} ({rs.document.date}); "
-                f"ruleset {rs.name} {rs.version}",
-                font=BOLD,
-            )
-        ]
+    last = len(widths) - 1
+    sheet.append([sheet.cell(f"Rules applied: ruleset {rs.name} {rs.version}", font=TITLE)])
+    _grid_row(
+        sheet,
+        widths,
+        [(0, 0, "Policy"), (1, last, f"{rs.authority}, {rs.document.title} ({rs.document.date})")],
     )
     if result.parameters:
-        sheet.append(
+        _grid_row(
+            sheet,
+            widths,
             [
-                sheet.cell("Parameters", font=BOLD),
-                sheet.cell(", ".join(f"{k}={v}" for k, v in result.parameters.items())),
-            ]
+                (0, 0, "Parameters"),
+                (1, last, ", ".join(f"{k}={v}" for k, v in result.parameters.items())),
+            ],
         )
     sheet.blank()
     first = sheet.rows + 1
     sheet.header(
-        ["id", "kind", "scope", "title", "requirement", "counts", "section", "quote", "note"]
+        [
+            "Rule",
+            "Scope",
+            "What it checks",
+            "Requirement",
+            "Policy section",
+            "Policy says (verbatim)",
+            "How the tool reads it",
+        ],
+        widths,
     )
-    sheet.ws.freeze_panes = f"A{first + 1}"
-    sheet.ws.print_title_rows = f"{first}:{first}"
+    sheet.freeze_header(first)
     evaluated = set(result.rules_evaluated)
     for rule in rs.rules:
         reqs = RULE_KINDS[rule.kind].describe(rule)
         requirement = "; ".join(f"{d.get('applies_to')}: {d.get('requirement')}" for d in reqs)
-        counts = reqs[0].get("counts", "") if reqs else ""
-        title = rule.title if rule.id in evaluated else f"{rule.title} [NOT EVALUATED]"
-        sheet.append(
+        title = f"{rule.title} ({rule.kind})"
+        if rule.id not in evaluated:
+            title += " [NOT EVALUATED]"
+        _grid_row(
+            sheet,
+            widths,
             [
-                sheet.cell(v, wrap=True)
-                for v in (
-                    rule.id,
-                    rule.kind,
-                    rule.scope,
-                    title,
-                    requirement,
-                    counts,
-                    rule.section,
-                    " ".join(rule.quote.split()),
-                    rule.note,
-                )
-            ]
+                (0, 0, rule.id),
+                (1, 1, rule.scope),
+                (2, 2, title),
+                (3, 3, requirement),
+                (4, 4, rule.section),
+                (5, 5, " ".join(rule.quote.split())),
+                (6, 6, rule.note),
+            ],
         )
     sheet.blank()
-    sheet.append([sheet.cell("Not evaluated", font=BOLD)])
-    sheet.header(["rule", "scope", "reason"])
-    if not result.not_evaluated:
-        sheet.append([sheet.cell("(none: every rule in scope was evaluated)")])
+    sheet.append([sheet.cell("Not evaluated (never counted as compliant)", font=BOLD)])
+    sheet.header(["Rule", "Scope", "Reason", "", "", "", ""])
+    if not result.not_evaluated and not (result.summary.get("caveats") or []):
+        _grid_row(sheet, widths, [(0, last, "(none: every rule in scope was evaluated)")])
     for n in result.not_evaluated:
-        sheet.append([sheet.cell(n.rule), sheet.cell(n.scope), sheet.cell(n.reason, wrap=True)])
+        _grid_row(sheet, widths, [(0, 0, n.rule), (1, 1, n.scope), (2, last, n.reason)])
     for c in result.summary.get("caveats") or []:
-        sheet.append(
-            [sheet.cell(c["rule"]), sheet.cell("caveat"), sheet.cell(c["caveat"], wrap=True)]
+        _grid_row(sheet, widths, [(0, 0, c["rule"]), (1, 1, "caveat"), (2, last, c["caveat"])])
+    _not_checkable(book, rs, result)
+
+
+def _not_checkable(book: Book, rs: Any, result: Any) -> None:
+    """The policy's requirements no data can show (never counted as compliant)."""
+    if not rs.not_auditable:
+        return
+    sheet = Sheet(book, "Not checkable", result.as_of)
+    widths = (10, 52, 24, 62)
+    sheet.widths(widths)
+    sheet.append(
+        [sheet.cell("Requirements of the policy that cannot be checked from data", font=TITLE)]
+    )
+    sheet.header(["Id", "Requirement", "Policy section", "Why it cannot be checked"], widths)
+    sheet.freeze_header(2)
+    for n in rs.not_auditable:
+        _grid_row(
+            sheet,
+            widths,
+            [(0, 0, n.id), (1, 1, n.requirement), (2, 2, n.section), (3, 3, n.reason)],
         )
-    if rs.not_auditable:
-        sheet.blank()
-        sheet.append([sheet.cell("Requirements that cannot be checked from data", font=BOLD)])
-        sheet.header(["id", "section", "requirement", "reason"])
-        for n in rs.not_auditable:
-            sheet.append(
-                [sheet.cell(v, wrap=True) for v in (n.id, n.section, n.requirement, n.reason)]
-            )
 
 
 REDACT_OPTIONS = {"--worker", "--key-file", "--team"}
@@ -628,32 +1067,91 @@ def redact_argv(argv: Sequence[str] | None, pseudonymised: bool) -> str:
     return shlex.join(out)
 
 
-def _about(wb: Workbook, result: Any, argv: Sequence[str] | None) -> None:
-    sheet = Sheet(wb, "About", result.as_of)
-    sheet.widths([28, 60, 14, 12, 68])
+ABOUT_WIDTHS = (18, 36, 12, 9, 68)
+
+
+def _about(book: Book, result: Any, argv: Sequence[str] | None) -> None:
+    sheet = Sheet(book, "About", result.as_of)
+    widths = ABOUT_WIDTHS
+    sheet.widths(widths)
+    last = len(widths) - 1
     rows = [
         ("Tool", f"supervision-audit {__version__}"),
         ("Command line", redact_argv(argv, bool(result.summary.get("pseudonymised")))),
-        ("Run at (UTC)", dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M:%S")),
+        ("Run at (UTC)", dt.datetime.now(dt.UTC).strftime("%d/%m/%Y %H:%M:%S")),
         ("Python / Polars", f"{platform.python_version()} / {pl.__version__}"),
         ("Data read as", result.source_note or ""),
         ("Ruleset file", result.ruleset_path or ""),
         ("Ruleset SHA-256", result.ruleset_sha256 or ""),
     ]
     for k, v in rows:
-        sheet.append([sheet.cell(k, font=BOLD), sheet.cell(v)])
+        _grid_row(sheet, widths, [(0, 0, k), (1, last, v)], None)
     sheet.blank()
-    sheet.header(["table", "file", "size (bytes)", "rows", "SHA-256"])
+    sheet.header(["Table", "File", "Size (bytes)", "Rows", "SHA-256"])
     for i in result.inputs:
         sheet.append(
-            [
-                sheet.cell(i["table"]),
-                sheet.cell(i["file"]),
-                i["size_bytes"],
-                i["rows"],
-                sheet.cell(i["sha256"]),
-            ]
+            [i["table"], sheet.cell(i["file"], wrap=True), i["size_bytes"], i["rows"], i["sha256"]]
         )
+
+
+DUE_WITHIN = "14d"
+DUE_LAYOUT: tuple[tuple[str, str, float, bool], ...] = (
+    ("supervisor_id", "Supervisor", 11, False),
+    ("worker_id", "Worker", 10, False),
+    ("subject_id", "Child, carer or worker", 13, False),
+    ("rule", "Rule", 9, False),
+    ("requirement", "Requirement", 34, True),
+    ("last_event", "Last done", 11, False),
+    ("due_date", "Due", 11, False),
+    ("status", "Status", 20, False),
+    ("team", "Team", 20, True),
+)
+
+
+def _due(book: Book, run: Any, result: Any, within: str = DUE_WITHIN) -> None:
+    """Who falls due within the window after the audit date, or is overdue now, grouped by
+    supervisor (the `due` command's list)."""
+    from ..dates import Interval
+    from ..views.due import due_list
+
+    window = Interval.parse(within)
+    frame = due_list(run, window)
+    if result.summary.get("pseudonymised") or result.summary.get("no_names"):
+        from .privacy import pseudonymise_frame
+
+        if result.summary.get("pseudonymised") and run.privacy_key is not None:
+            frame = pseudonymise_frame(frame, run.privacy_key)
+    sheet = Sheet(book, "Due", result.as_of)
+    for i, (_, _, width, _) in enumerate(DUE_LAYOUT):
+        sheet.ws.set_column(i, i, width)
+    overdue = int((frame["days_until_due"] < 0).sum()) if frame.height else 0
+    sheet.append(
+        [
+            sheet.cell(
+                f"Due within {window.words()} of {result.as_of:%d/%m/%Y}, or overdue now: "
+                f"{frame.height} ({overdue} overdue now), by supervisor",
+                font=TITLE,
+            )
+        ]
+    )
+    names = [c[0] for c in DUE_LAYOUT]
+    sheet.header([c[1] for c in DUE_LAYOUT], [c[2] for c in DUE_LAYOUT])
+    sheet.freeze_header(2)
+    sheet.ws.autofilter(1, 0, max(frame.height + 1, 2), len(names) - 1)
+    if frame.height == 0:
+        sheet.append(["(nothing falls due in the window)"])
+        return
+    red = book.fmt({**RED, "valign": "top"})
+    overdue_flags = (frame["days_until_due"] < 0).to_list()
+    _write_rows(
+        sheet,
+        frame.select(names),
+        names,
+        [WRAP if c[3] else None for c in DUE_LAYOUT],
+        overrides={names.index("status"): [red if o else None for o in overdue_flags]},
+        null_text={"last_event": "none recorded", "supervisor_id": "(none recorded)"},
+        heights=row_heights(frame, {c[0]: c[2] for c in DUE_LAYOUT if c[3]}),
+    )
 
 
 def write_workbook(
@@ -664,8 +1162,6 @@ def write_workbook(
 ) -> Path:
     """Write the audit workbook for an AuditRun, atomically."""
     result = run.result
-    wb = Workbook(write_only=True)
-    # Summary first in the tab order: findings sheets are built into a second pass below.
     scopes = ("children", "staff") if result.scope == "all" else (result.scope,)
     frames = {
         "Children findings": result.findings.filter(pl.col("scope") == "children"),
@@ -675,39 +1171,56 @@ def write_workbook(
         base: [base] + [f"{base} ({k + 1})" for k in range(1, -(-frame.height // MAX_DATA_ROWS))]
         for base, frame in frames.items()
     }
-    _summary(wb, result, planned)
-    if "children" in scopes:
-        write_findings(wb, "Children findings", frames["Children findings"], result.as_of)
-    if "staff" in scopes:
-        write_findings(wb, "Staff findings", frames["Staff findings"], result.as_of)
-    with_names = not (result.summary.get("pseudonymised") or result.summary.get("no_names"))
-    _by_worker(wb, run, result, with_names)
-    _by_supervisor(wb, run, result)
-    _data_issues(wb, result)
-    _mapping(wb, run, result)
-    _rules(wb, run, result)
-    if trend:
-        _trend(wb, result, trend)
-    _about(wb, result, argv)
-    _save_atomic(wb, path)
-    return path
+    supervisors = _worker_supervisors(run, result)
+    with open_book(Path(path)) as book:
+        _summary(book, run, result, planned)
+        if "children" in scopes:
+            write_findings(
+                book, "Children findings", frames["Children findings"], result.as_of, supervisors
+            )
+        if "staff" in scopes:
+            write_findings(book, "Staff findings", frames["Staff findings"], result.as_of)
+        _due(book, run, result)
+        with_names = not (result.summary.get("pseudonymised") or result.summary.get("no_names"))
+        _by_worker(book, run, result, with_names)
+        _by_supervisor(book, run, result)
+        _data_issues(book, result)
+        _mapping(book, run, result)
+        _rules(book, run, result)
+        if trend:
+            _trend(book, result, trend)
+        _about(book, result, argv)
+    return Path(path)
 
 
-def _mapping(wb: Workbook, run: Any, result: Any) -> None:
+def _worker_supervisors(run: Any, result: Any) -> pl.DataFrame | None:
+    """worker_id -> supervisor_id (pseudonymised like the findings when they are)."""
+    workers = run.context.tables.get("workers")
+    if workers is None:
+        return None
+    frame = workers.select("worker_id", "supervisor_id")
+    if result.summary.get("pseudonymised") and run.privacy_key is not None:
+        from .privacy import pseudonymise_frame
+
+        frame = pseudonymise_frame(frame, run.privacy_key)
+    return frame
+
+
+def _mapping(book: Book, run: Any, result: Any) -> None:
     """How an export profile read the files (only when one did)."""
     report = getattr(getattr(run, "data", None), "mapping", None)
     if report is None:
         return
     from ..sources.profiles import mapping_frame
 
-    sheet = Sheet(wb, "Mapping", result.as_of)
+    sheet = Sheet(book, "Mapping", result.as_of)
     sheet.append([sheet.cell(f"Source: {result.source_note}", font=BOLD)])
     frame = mapping_frame(report)
     _plain_table(sheet, frame, frame.columns)
 
 
-def _trend(wb: Workbook, result: Any, rows: list[dict[str, Any]]) -> None:
-    sheet = Sheet(wb, "Trend", result.as_of)
+def _trend(book: Book, result: Any, rows: list[dict[str, Any]]) -> None:
+    sheet = Sheet(book, "Trend", result.as_of)
     names = list(rows[0].keys()) if rows else ["metric", "previous", "current", "change"]
     frame = pl.DataFrame(rows) if rows else pl.DataFrame(schema={n: pl.String for n in names})
     _plain_table(sheet, frame, names)
@@ -715,6 +1228,9 @@ def _trend(wb: Workbook, result: Any, rows: list[dict[str, Any]]) -> None:
 
 def add_trend_sheet(path: Path, rows: list[dict[str, Any]]) -> Path:
     """Add (or replace) a Trend sheet in an existing workbook (used by batch runs)."""
+    from openpyxl import load_workbook
+    from openpyxl.styles import Font, PatternFill
+
     wb = load_workbook(path)
     if "Trend" in wb.sheetnames:
         del wb["Trend"]
@@ -722,23 +1238,31 @@ def add_trend_sheet(path: Path, rows: list[dict[str, Any]]) -> Path:
     names = list(rows[0].keys()) if rows else ["metric", "previous", "current", "change"]
     ws.append([n for n in names])
     for c in ws[1]:
-        c.font = HEADER_FONT
-        c.fill = HEADER_FILL
-    from .safe_text import is_formula_like
-
+        c.font = Font(bold=True, color="FFFFFF")
+        c.fill = PatternFill("solid", fgColor="1F3864")
     for r in rows:
-        ws.append([_clean(v) if isinstance(v, str) else v for v in (r.get(n) for n in names)])
+        ws.append([clean(v) if isinstance(v, str) else v for v in (r.get(n) for n in names)])
         for c in ws[ws.max_row]:
-            if isinstance(c.value, str) and (is_formula_like(c.value) or c.value.startswith("{=")):
+            if isinstance(c.value, str) and danger(c.value):
                 c.data_type = "s"
                 c.quotePrefix = True
     ws.freeze_panes = "A2"
-    _save_atomic(wb, path)
+    with staged(Path(path)) as tmp:
+        wb.save(tmp)
     return path
 
 
-def _save_atomic(wb: Workbook, path: Path) -> None:
-    """Save beside the target and rename (report/atomic.py): on failure the previous file is
-    untouched and no temporary file remains."""
-    with staged(Path(path)) as tmp:
-        wb.save(tmp)
+def write_table_workbook(
+    frame: pl.DataFrame, path: Path, *, sheet: str, about: dict[str, str]
+) -> Path:
+    """One table (a due list, a sample with its checklist) and an About sheet, atomically:
+    header frozen and printed on every page, landscape, one page wide."""
+    as_of = dt.date.fromisoformat(about.get("as_of", dt.date.today().isoformat()))
+    with open_book(Path(path)) as book:
+        _plain_table(Sheet(book, sheet, as_of), frame, list(frame.columns))
+        info = Sheet(book, "About", as_of)
+        widths = (22, 90)
+        info.widths(widths)
+        for k, v in about.items():
+            _grid_row(info, widths, [(0, 0, str(k)), (1, 1, str(v))], None)
+    return Path(path)

@@ -1,288 +1,45 @@
-"""Reading the canonical tables with row provenance.
+"""Parsing text tables into typed canonical tables, one Polars expression per column kind.
 
-Every input is read as text with its spreadsheet row number (header = row 1), parsed
-explicitly (ISO and day-first UK dates only, never US order), and every value that is
-present but does not parse becomes a data issue with file, row, column and reason; its row
-is left out. Before returning, each table reconciles: rows read = rows used + rows rejected.
-The CSV and xlsx paths give the same frame shape and the same row numbers.
-
-All parsing is Polars expressions over whole columns. Values of personal columns (names,
-dates of birth) never appear in issues or errors.
+Dates are ISO or day-first UK (never US order), with any time part dropped; every value
+present but unreadable becomes a data issue with file, row, column and reason, and its row
+is left out (or, for a column no rule reads, kept with a warning). Repeating columns (dates,
+categories, flags) are parsed once per distinct text and looked up per row. Values of
+personal columns never appear in issues.
 """
 
 from __future__ import annotations
 
-import csv
-import hashlib
-import io
-from collections.abc import Callable
-from dataclasses import dataclass, field
 from functools import reduce
-from pathlib import Path
 from typing import Any
 
 import polars as pl
 
 from ..dates import COLLECT_ENGINE
-from ..errors import InputError
 from ..findings import ISSUE_SCHEMA, empty_issues
+from .headers import match_headers
+from .read import FILE_COL, PROVENANCE, ROW, SRC_ROW, RawTable
+from .reconcile import LoadedData, LoadedTable
 from .schema import TABLES, Column, TableSpec
 
 WITHHELD = "[withheld: personal data]"
-ROW = "_row"
-FILE_COL = "_file"
-SRC_ROW = "_src_row"
-PROVENANCE = (ROW, FILE_COL, SRC_ROW)
-"""Profile-mapped tables carry each row's own file and line (rows from several files are
-concatenated, so _row is then only a unique key)."""
+
+
 TRUE_WORDS = ("y", "yes", "true", "t", "1")
+
+
 FALSE_WORDS = ("n", "no", "false", "f", "0")
+
+
 ISO_DATE = r"^(\d{4})-(\d{1,2})-(\d{1,2})(?:[ T]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?$"
+
+
 UK_DATE = r"^(\d{1,2})/(\d{1,2})/(\d{4})(?:[ T]\d{1,2}:\d{2}(?::\d{2})?)?$"
+
+
 SERIAL = r"^\d{1,5}(?:\.0+)?$"
+
+
 DATE_REASON = "not a date (expected YYYY-MM-DD or DD/MM/YYYY)"
-
-
-def norm_header(text: str) -> str:
-    """Header matching ignores case, spaces, underscores and hyphens."""
-    return "".join(ch for ch in text.strip().lower() if ch not in " _-\t")
-
-
-@dataclass
-class LoadedTable:
-    name: str
-    file: str
-    frame: pl.DataFrame
-    columns_present: set[str]
-    header_map: dict[str, str]
-    extra_columns: list[str]
-    rows_read: int
-    rows_rejected: int
-    size_bytes: int
-    sha256: str
-
-
-@dataclass
-class LoadedData:
-    path: str
-    tables: dict[str, LoadedTable] = field(default_factory=dict)
-    issues: pl.DataFrame = field(default_factory=empty_issues)
-    source: str = "canonical"
-    """Which export profile read the files, and why (--source)."""
-    mapping: Any = None
-    """The profile's MappingReport (None for canonical tables)."""
-
-    def reconciliation(self) -> dict[str, dict[str, Any]]:
-        return {
-            name: {
-                "file": t.file,
-                "read": t.rows_read,
-                "used": t.frame.height,
-                "rejected": t.rows_rejected,
-            }
-            for name, t in self.tables.items()
-        }
-
-
-# ---------------------------------------------------------------------------------------
-# Raw reading: text frames with row numbers
-
-
-@dataclass
-class RawTable:
-    file: str
-    headers: list[str]
-    frame: pl.DataFrame  # one String column per header position (c0, c1, ...) + _row
-    size_bytes: int
-    sha256: str
-    header_line: int = 1
-    """1-based line (or sheet row) the header was read from."""
-
-
-def _decode(data: bytes, shown: str) -> bytes:
-    """UTF-8 bytes for Polars: BOMs removed, UTF-16 and Windows-1252 converted, never a
-    silent replacement of undecodable bytes."""
-    if data.startswith(b"\xef\xbb\xbf"):
-        data = data[3:]
-    elif data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        try:
-            return data.decode("utf-16").encode("utf-8")
-        except UnicodeDecodeError as exc:
-            raise InputError(f"not valid UTF-16 text (byte {exc.start})", file=shown) from None
-    try:
-        data.decode("utf-8")
-        return data
-    except UnicodeDecodeError:
-        pass
-    try:
-        return data.decode("cp1252").encode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise InputError(
-            f"cannot read the text encoding (not UTF-8, UTF-16 or Windows-1252; byte {exc.start})",
-            file=shown,
-        ) from None
-
-
-def _sha256(path: Path) -> str:
-    with open(path, "rb") as fh:
-        return hashlib.file_digest(fh, "sha256").hexdigest()
-
-
-def _polars_csv(source: Any, names: list[str], skip: int = 1) -> pl.DataFrame:
-    return pl.read_csv(
-        source,
-        has_header=False,
-        skip_rows=skip,
-        new_columns=names,
-        schema={n: pl.String for n in names},
-        truncate_ragged_lines=True,
-        infer_schema=False,
-    )
-
-
-HEADER_SCAN = 30
-"""Report exports put titles and run dates above the header: a reader given `header_at`
-shows it the first 30 rows and reads the header from the row it picks."""
-HeaderAt = Callable[[list[list[str]]], int]
-
-
-def _top_rows(text: str, header_at: HeaderAt | None) -> tuple[int, list[str]]:
-    """(index of the header row, its cells) among the first rows of `text`."""
-    lines = text.splitlines()[: HEADER_SCAN if header_at else 1]
-    rows = list(csv.reader(lines))
-    idx = header_at(rows) if header_at and rows else 0
-    return idx, rows[idx] if rows else []
-
-
-def read_csv_raw(
-    path: Path, header_at: HeaderAt | None = None, shown: str | None = None
-) -> RawTable:
-    """Plain UTF-8 (with or without BOM) goes straight from the file to Polars, which refuses
-    invalid UTF-8; anything else (UTF-16, Windows-1252) is converted first, never replaced.
-    The header is the first row, or the row `header_at` picks among the first 30."""
-    shown = shown or str(path)
-    try:
-        size = path.stat().st_size
-        with open(path, "rb") as fh:
-            head = fh.read(65536)
-    except OSError as exc:
-        raise InputError(f"cannot read ({exc.strerror})", file=shown) from None
-    if not head.strip(b"\xef\xbb\xbf \r\n\t"):
-        raise InputError("the file is empty (no header row)", file=shown)
-    frame = None
-    if not head.startswith((b"\xff\xfe", b"\xfe\xff")):
-        body = head.removeprefix(b"\xef\xbb\xbf")
-        if len(head) == 65536 and b"\n" in body:
-            body = body[: body.rindex(b"\n")]  # a character may be cut at the end of the head
-        try:
-            idx, headers = _top_rows(body.decode("utf-8"), header_at)
-            names = [f"c{i}" for i in range(len(headers))]
-            frame = _polars_csv(path, names, skip=idx + 1)
-        except (UnicodeDecodeError, pl.exceptions.PolarsError):
-            frame = None  # not plain UTF-8 (or not readable as such): the careful path below
-    if frame is None:
-        text = _decode(path.read_bytes(), shown)
-        idx, headers = _top_rows(text[:262144].decode("utf-8", errors="replace"), header_at)
-        names = [f"c{i}" for i in range(len(headers))]
-        try:
-            frame = _polars_csv(io.BytesIO(text), names, skip=idx + 1)
-        except pl.exceptions.PolarsError as exc:
-            raise InputError(
-                f"not a readable CSV file ({type(exc).__name__})", file=shown
-            ) from None
-    frame = frame.with_row_index(ROW, offset=idx + 2).with_columns(pl.col(ROW).cast(pl.Int64))
-    return RawTable(shown, headers, frame, size, _sha256(path), header_line=idx + 1)
-
-
-def xlsx_sheets(path: Path) -> dict[str, str]:
-    """lower-case sheet name -> sheet name."""
-    import fastexcel
-
-    try:
-        reader = fastexcel.read_excel(str(path))
-    except Exception as exc:  # fastexcel raises its own types for corrupt/encrypted files
-        raise InputError(f"cannot open the workbook ({_reason(exc)})", file=str(path)) from None
-    return {name.strip().lower(): name for name in reader.sheet_names}
-
-
-def _reason(exc: Exception) -> str:
-    text = str(exc).lower()
-    if "password" in text or "encrypt" in text or "cfb" in text:
-        return "it is password-protected or encrypted"
-    return "it is not a valid .xlsx file"
-
-
-def read_xlsx_raw(path: Path, sheet: str, header_at: HeaderAt | None = None) -> RawTable:
-    import fastexcel
-
-    shown = f"{path.name}[{sheet}]"
-    data = path.read_bytes()
-    try:
-        reader = fastexcel.read_excel(str(path))
-        loaded = reader.load_sheet_by_name(sheet, header_row=None, dtypes="string")
-        frame = loaded.to_polars()
-    except Exception as exc:
-        raise InputError(f"cannot read the sheet ({_reason(exc)})", file=shown) from None
-    if frame.height == 0:
-        raise InputError("the sheet is empty (no header row)", file=shown)
-    names = [f"c{i}" for i in range(frame.width)]
-    frame = frame.rename(dict(zip(frame.columns, names, strict=True)))
-    top = frame.head(HEADER_SCAN if header_at else 1).cast(pl.String).rows()
-    rows = [["" if v is None else str(v) for v in row] for row in top]
-    idx = header_at(rows) if header_at else 0
-    frame = (
-        frame.slice(idx + 1)
-        .with_row_index(ROW, offset=idx + 2)
-        .with_columns(pl.col(ROW).cast(pl.Int64))
-        .with_columns(pl.col(n).cast(pl.String) for n in names)
-    )
-    return RawTable(
-        shown, rows[idx], frame, len(data), hashlib.sha256(data).hexdigest(), header_line=idx + 1
-    )
-
-
-# ---------------------------------------------------------------------------------------
-# Header matching
-
-
-def match_headers(
-    raw: RawTable, spec: TableSpec
-) -> tuple[dict[str, str], dict[str, str], list[str]]:
-    """(canonical -> raw column cN, canonical -> header text, unused headers)."""
-    wanted = {norm_header(c.name): c.name for c in spec.columns}
-    seen: dict[str, list[str]] = {}
-    for i, h in enumerate(raw.headers):
-        key = norm_header(h)
-        if key in wanted:
-            seen.setdefault(wanted[key], []).append(f"c{i}")
-    dupes = {canon: cols for canon, cols in seen.items() if len(cols) > 1}
-    if dupes:
-        described = "; ".join(
-            f"{canon} ({', '.join(repr(raw.headers[int(c[1:])]) for c in cols)})"
-            for canon, cols in dupes.items()
-        )
-        raise InputError(f"duplicate columns: {described}", file=raw.file)
-    exact = [h for h in raw.headers if h and raw.headers.count(h) > 1]
-    if exact:
-        raise InputError(
-            f"duplicate column headers: {', '.join(sorted(set(exact)))}", file=raw.file
-        )
-    to_raw = {canon: cols[0] for canon, cols in seen.items()}
-    header_map = {canon: raw.headers[int(col[1:])] for canon, col in to_raw.items()}
-    extra = [h for i, h in enumerate(raw.headers) if f"c{i}" not in to_raw.values() and h.strip()]
-    for c in spec.columns:
-        if c.required and c.name not in to_raw:
-            raise InputError(
-                f"required column '{c.name}' is missing (headers found: "
-                f"{', '.join(h for h in raw.headers if h.strip()) or 'none'})",
-                file=raw.file,
-                column=c.name,
-            )
-    return to_raw, header_map, extra
-
-
-# ---------------------------------------------------------------------------------------
-# Parsing: one expression per column kind, plus the issue it raises
 
 
 def _norm_enum(expr: pl.Expr) -> pl.Expr:
@@ -521,6 +278,8 @@ def _confirm_duplicates(
 
 
 DISTINCT_KINDS = {"date": pl.Date(), "enum": pl.String(), "bool": pl.Boolean()}
+
+
 DISTINCT_LIMIT = 2_000_000
 """Dates, categories and flags repeat: a column of a million cells holds a few thousand
 distinct texts. Those are parsed once each and looked up per row (a hash lookup instead of
@@ -763,9 +522,6 @@ def parse_table(
     return table, all_issues
 
 
-# ---------------------------------------------------------------------------------------
-# The public entry point
-
 ORDER = (
     "episodes",
     "workers",
@@ -775,60 +531,28 @@ ORDER = (
     "team_events",
     "absences",
 )
+
+
 PARENT_KEY = {"episodes": "person_id", "workers": "worker_id"}
 
 
-def load_canonical(
-    path: str | Path,
+def load_tables(
+    raws: dict[str, RawTable],
+    path: str,
+    value_maps: dict[str, dict[str, str]],
     *,
-    tables: Any,
-    required: Any = (),
-    value_maps: dict[str, dict[str, str]] | None = None,
+    serials: bool,
+    order: tuple[str, ...] = ("table", "file", "row", "column"),
 ) -> LoadedData:
-    """Load the canonical tables found at `path` (a folder of CSVs or one .xlsx workbook)."""
-    root = Path(path)
-    if not root.exists():
-        raise InputError(
-            "not found (give a folder of CSV files or an .xlsx workbook)", file=str(root)
-        )
-    wanted = [t for t in ORDER if t in set(tables)]
-    required = set(required)
-    value_maps = value_maps or {}
-    found: dict[str, Any] = {}
-    if root.is_dir():
-        files = {p.name.lower(): p for p in root.iterdir() if p.is_file()}
-        for name in wanted:
-            p = files.get(f"{name}.csv")
-            if p is not None:
-                found[name] = ("csv", p)
-            elif name in required:
-                raise InputError(
-                    f"file not found (required for children's rules: {name}.csv)",
-                    file=str(root / f"{name}.csv"),
-                )
-        serials = False
-    elif root.suffix.lower() in (".xlsx", ".xlsm"):
-        sheets = xlsx_sheets(root)
-        for name in wanted:
-            if name in sheets:
-                found[name] = ("xlsx", sheets[name])
-            elif name in required:
-                raise InputError(
-                    f"no sheet named '{name}' (required for children's rules)", file=str(root)
-                )
-        serials = True
-    else:
-        raise InputError("expected a folder of CSV files or an .xlsx workbook", file=str(root))
-
-    data = LoadedData(path=str(root))
+    """Parse each table's raw text (in ORDER, so a child table can check its parent's keys)
+    into a LoadedData: the one per-table loop both the canonical and the profile loaders use."""
+    data = LoadedData(path=path)
     known: dict[str, Any] = {}
     issue_frames = []
-    for name in wanted:
-        if name not in found:
-            continue
-        kind, where = found[name]
-        raw = read_csv_raw(where) if kind == "csv" else read_xlsx_raw(root, where)
-        table, issues = parse_table(raw, TABLES[name], value_maps, serials=serials, known=known)
+    for name in [t for t in ORDER if t in raws]:
+        table, issues = parse_table(
+            raws[name], TABLES[name], value_maps, serials=serials, known=known
+        )
         data.tables[name] = table
         issue_frames.append(issues)
         if name in PARENT_KEY:
@@ -837,5 +561,5 @@ def load_canonical(
                 known.pop(f"_all_{name}", table.frame[PARENT_KEY[name]].unique()),
             )
     if issue_frames:
-        data.issues = pl.concat(issue_frames, how="vertical").sort("table", "row", "column")
+        data.issues = pl.concat(issue_frames, how="vertical").sort(*order)
     return data
