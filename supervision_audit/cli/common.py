@@ -8,6 +8,7 @@ import contextlib
 import datetime as dt
 import functools
 import os
+import warnings
 from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
@@ -36,6 +37,25 @@ def out_console() -> Console:
     return SafeConsole()
 
 
+@contextlib.contextmanager
+def _input_warnings_as_lines() -> Any:
+    """Each input warning (sources.read.InputWarning: a hidden sheet left out...) as one
+    'warning: ...' line on standard error, every time it happens."""
+    from ..sources.read import InputWarning
+
+    def show(message: Any, category: Any, *_args: Any, **_kwargs: Any) -> None:
+        if issubclass(category, InputWarning):
+            err_console().print(f"warning: {message}", markup=False)
+        else:
+            original(message, category, *_args, **_kwargs)
+
+    with warnings.catch_warnings():
+        original = warnings.showwarning
+        warnings.simplefilter("always", InputWarning)
+        warnings.showwarning = show
+        yield
+
+
 def handle_errors(func: F) -> F:
     """Turn library errors into one-line messages and exit codes; --debug shows tracebacks."""
 
@@ -43,7 +63,8 @@ def handle_errors(func: F) -> F:
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         debug = bool(kwargs.get("debug"))
         try:
-            return func(*args, **kwargs)
+            with _input_warnings_as_lines():
+                return func(*args, **kwargs)
         except typer.Exit:
             raise
         except AuditError as exc:

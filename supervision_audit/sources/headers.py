@@ -4,12 +4,21 @@ hyphens).
 
 from __future__ import annotations
 
+from typing import Protocol
+
 from ..errors import InputError
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from .read import RawTable
     from .schema import TableSpec
+
+
+class RawTable(Protocol):
+    """What header matching reads of a read.RawTable (not imported: read imports this)."""
+
+    file: str
+    headers: list[str]
+    header_line: int
 
 
 def norm_header(text: str) -> str:
@@ -30,14 +39,21 @@ def match_headers(
     dupes = {canon: cols for canon, cols in seen.items() if len(cols) > 1}
     if dupes:
         described = "; ".join(
-            f"{canon} ({', '.join(repr(raw.headers[int(c[1:])]) for c in cols)})"
+            f"{canon} (columns {', '.join(str(int(c[1:]) + 1) for c in cols)})"
             for canon, cols in dupes.items()
         )
         raise InputError(f"duplicate columns: {described}", file=raw.file)
-    exact = [h for h in raw.headers if h and raw.headers.count(h) > 1]
-    if exact:
+    positions: dict[str, list[int]] = {}
+    for i, h in enumerate(raw.headers):
+        if h:
+            positions.setdefault(h, []).append(i + 1)
+    repeated = [cols for cols in positions.values() if len(cols) > 1]
+    if repeated:
+        # positions, not the text: without a header row the "headers" are a child's data
         raise InputError(
-            f"duplicate column headers: {', '.join(sorted(set(exact)))}", file=raw.file
+            "duplicate column headers in columns "
+            + "; ".join(" and ".join(map(str, cols)) for cols in repeated),
+            file=raw.file,
         )
     to_raw = {canon: cols[0] for canon, cols in seen.items()}
     header_map = {canon: raw.headers[int(col[1:])] for canon, col in to_raw.items()}
@@ -45,9 +61,22 @@ def match_headers(
     for c in spec.columns:
         if c.required and c.name not in to_raw:
             raise InputError(
-                f"required column '{c.name}' is missing (headers found: "
-                f"{', '.join(h for h in raw.headers if h.strip()) or 'none'})",
-                file=raw.file,
-                column=c.name,
+                missing_column_message(c.name, spec, raw, to_raw), file=raw.file, column=c.name
             )
     return to_raw, header_map, extra
+
+
+def missing_column_message(
+    name: str, spec: TableSpec, raw: RawTable, to_raw: dict[str, str]
+) -> str:
+    """Which columns were expected, and the count and position of what was found: never a
+    found header's text (a file that lost its header row shows a child's name there)."""
+    others = sum(
+        1 for i, h in enumerate(raw.headers) if h.strip() and f"c{i}" not in to_raw.values()
+    )
+    known = ", ".join(to_raw) or "none"
+    hint = " (is the header row missing?)" if not to_raw else ""
+    return (
+        f"required column '{name}' is missing (expected: {', '.join(spec.required)}; found in "
+        f"row {raw.header_line}: {known} known, {others} other column(s)){hint}"
+    )

@@ -297,7 +297,11 @@ def load_with_profile(
                     None,
                     item.header_line,
                     item.raw.frame.height,
-                    unused_headers=[h for h in item.raw.headers if h.strip()],
+                    # not the cells' text: with no header recognised, the row may be data
+                    unused_headers=[
+                        f"{sum(1 for h in item.raw.headers if h.strip())} columns, none "
+                        "recognised (not shown: the first row may be a child's data)"
+                    ],
                 )
             )
             continue
