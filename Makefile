@@ -24,10 +24,11 @@ install: $(STAMP) ## Create .venv and install the package with its dev tools (id
 demo: install ## Audit the bundled sample authority (children and staff) with the Lambeth ruleset
 	$(BIN)/supervision-audit audit --data sample_data --ruleset lambeth --as-of $(AS_OF) --limit 15
 
-lint: install ## ruff check, ruff format --check, import-linter
+lint: install ## ruff check, ruff format --check, import-linter, mypy
 	$(BIN)/ruff check supervision_audit tests tools
 	$(BIN)/ruff format --check supervision_audit tests tools
 	$(BIN)/lint-imports
+	$(BIN)/mypy
 
 format: install ## Apply ruff's formatting and safe fixes
 	$(BIN)/ruff format supervision_audit tests tools

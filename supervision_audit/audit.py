@@ -95,23 +95,8 @@ def prepare(opts: AuditOptions) -> tuple[Ruleset, LoadedData, EvalContext, tuple
         history_option=opts.history_from,
         params=dict(ruleset.param_values),
     )
-    ctx.cache["history_source"] = {}
-    _settle_history(ctx, opts, "children", "case_events", "date", "earliest case event")
-    _settle_history(ctx, opts, "staff", "worker_sessions", "date", "earliest worker session")
+    ctx.settle_history()
     return ruleset, data, ctx, scopes
-
-
-def _settle_history(
-    ctx: EvalContext, opts: AuditOptions, scope: str, table: str, column: str, what: str
-) -> None:
-    if opts.history_from:
-        ctx.history_from[scope] = opts.history_from
-        ctx.cache["history_source"][scope] = "--history-from"
-        return
-    frame = ctx.tables.get(table)
-    earliest = frame[column].min() if frame is not None and frame.height else None
-    ctx.history_from[scope] = earliest  # type: ignore[assignment]
-    ctx.cache["history_source"][scope] = what if earliest is not None else f"no {table} rows"
 
 
 def run_audit(opts: AuditOptions) -> AuditRun:
@@ -289,7 +274,7 @@ def build_summary(
         "authority": ruleset.authority,
         "history_from": {
             s: {
-                "date": ctx.history_from[s].isoformat() if ctx.history_from.get(s) else None,
+                "date": day.isoformat() if (day := ctx.history_from.get(s)) else None,
                 "source": ctx.cache["history_source"].get(s),
             }
             for s in scopes

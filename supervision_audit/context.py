@@ -22,6 +22,14 @@ COVERED_SCHEMA: dict[str, pl.DataType] = {
 }
 
 
+HISTORY_TABLES = ("case_events", "worker_sessions", "worker_events", "team_events")
+SCOPE_HISTORY = {
+    "children": ("case_events", "earliest case event"),
+    "staff": ("worker_sessions", "earliest worker session"),
+}
+"""Which table's history is each scope's history date, and how the report names it."""
+
+
 @dataclass
 class EvalContext:
     """Loaded, validated tables plus the audit's dates, shared by every rule."""
@@ -34,12 +42,39 @@ class EvalContext:
     history_from: dict[str, dt.date | None]
     """Per scope ("children", "staff"): the date from which event data is complete."""
     history_option: dt.date | None = None
-    """--history-from as given (None: each rule uses the earliest date of its own data)."""
+    """--history-from as given (None: each table's history starts at its earliest date)."""
+    history_by_table: dict[str, dt.date | None] = field(default_factory=dict)
+    """Per event table: the date from which its events are complete (see `history`)."""
     params: dict[str, Any] = field(default_factory=dict)
     cache: dict[str, Any] = field(default_factory=dict)
 
     def has(self, table: str) -> bool:
         return table in self.tables
+
+    def history(self, table: str) -> dt.date | None:
+        """The date from which `table`'s events are complete: --history-from, else the
+        earliest date in that table (its export's first day); None for an absent or empty
+        table. Settled once, by `settle_history`; every rule kind reads it from here."""
+        return self.history_by_table.get(table)
+
+    def settle_history(self) -> None:
+        """Fix the history date of every event table, and of each scope (children: case
+        events; staff: worker sessions), once, before any rule runs."""
+        for table in HISTORY_TABLES:
+            frame = self.tables.get(table)
+            earliest = frame["date"].min() if frame is not None and frame.height else None
+            self.history_by_table[table] = (
+                self.history_option if self.history_option is not None else earliest  # type: ignore[assignment]
+            )
+        sources = self.cache.setdefault("history_source", {})
+        for scope, (table, what) in SCOPE_HISTORY.items():
+            self.history_from[scope] = self.history_by_table[table]
+            if self.history_option is not None:
+                sources[scope] = "--history-from"
+            else:
+                sources[scope] = (
+                    what if self.history_from[scope] is not None else f"no {table} rows"
+                )
 
 
 @dataclass

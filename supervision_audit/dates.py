@@ -14,6 +14,7 @@ import datetime as dt
 import re
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import Final
 
 import holidays
 import polars as pl
@@ -138,7 +139,7 @@ def add_interval_expr(date: pl.Expr, days: pl.Expr, months: pl.Expr) -> pl.Expr:
 # The query engine every collect in the package uses, chosen deliberately: the clock is
 # sorts, shifted comparisons and as-of joins over tables that fit in memory, and Polars'
 # in-memory engine ran it about twice as fast as the streaming default (make bench).
-COLLECT_ENGINE = "in-memory"
+COLLECT_ENGINE: Final = "in-memory"
 
 
 # --------------------------------------------------------------------------------------

@@ -93,7 +93,7 @@ def batch_cmd(
 
     results = batch.run_batch(job_list, workers, each=finish, reraise=debug)
     code = batch.exit_code(results)
-    doc = {
+    doc: dict[str, Any] = {
         "tool": batch.SUMMARY_TOOL,
         "config": str(config),
         "today": day.isoformat(),

@@ -869,7 +869,7 @@ def _data_issues(book: Book, result: Any) -> None:
     sheet.header([n.capitalize() for n in names])
     sheet.freeze_header(first)
     sheet.ws.autofilter(first - 1, 0, max(first - 1 + issues.height, first), len(names) - 1)
-    wrap = {"file": 30, "value": 22, "reason": 44}
+    wrap: dict[str, float] = {"file": 30, "value": 22, "reason": 44}
     _write_rows(
         sheet,
         issues,

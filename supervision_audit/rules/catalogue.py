@@ -14,6 +14,7 @@ from typing import Any
 from ..dates import Interval
 from ..errors import RulesetError
 from ..vocab import CASE_CATEGORIES, CASE_FLAGS
+from .kinds.interval_spec import IntervalSpec
 from .loading import builtin_dirs, builtin_names, load_ruleset
 from .model import RULE_ID, Rule, Ruleset
 from .registry import RULE_KINDS
@@ -288,9 +289,10 @@ _FLAG_CATEGORIES = {
 def _case_requirement(rs: Ruleset, category: str, flags: tuple[str, ...]) -> str:
     best = None
     for rule in rs.rules_for("children"):
-        if rule.kind != "interval" or "CASE_SUPERVISION" not in rule.spec.counts:
+        spec = rule.spec
+        if not isinstance(spec, IntervalSpec) or "CASE_SUPERVISION" not in spec.counts:
             continue
-        for q in rule.spec.requirements:
+        for q in spec.requirements:
             if q.categories and category not in q.categories:
                 continue
             if q.flags and not set(q.flags) & set(flags):
@@ -327,9 +329,10 @@ def _staff_requirement(rs: Ruleset, group: dict[str, Any], counts: str) -> str:
     today = base + dt.timedelta(days=group["day"])
     best = None
     for rule in rs.rules_for("staff"):
-        if rule.kind != "interval" or counts not in rule.spec.counts:
+        spec = rule.spec
+        if not isinstance(spec, IntervalSpec) or counts not in spec.counts:
             continue
-        for q in rule.spec.requirements:
+        for q in spec.requirements:
             if q.roles and group["role"] not in [r.lower() for r in q.roles]:
                 continue
             if q.frontline is not None and q.frontline != group["frontline"]:

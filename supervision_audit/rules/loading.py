@@ -102,7 +102,7 @@ def _load_merged(path: Path, seen: tuple[Path, ...]) -> dict[str, Any]:
         raise RulesetError("'extends' goes round in a circle", file=source)
     data = load_yaml_file(path)
     ctx = Ctx(source)
-    if not isinstance(data, dict):
+    if not isinstance(data, LineDict):
         raise RulesetError("a ruleset must be a YAML mapping at the top level", file=source)
     ctx.no_unknown_keys(data, TOP_KEYS, "the ruleset")
     sources = {"self": source}
@@ -138,7 +138,7 @@ def _load_merged(path: Path, seen: tuple[Path, ...]) -> dict[str, Any]:
     for key, value in data.items():
         if key in ("rules", "drop_rules", "extends"):
             continue
-        if key in ("parameters", "vocabulary") and isinstance(value, dict):
+        if key in ("parameters", "vocabulary") and isinstance(value, LineDict):
             combined = LineDict(merged.get(key) or {})
             combined.line = value.line
             combined.key_lines = {**getattr(merged.get(key), "key_lines", {}), **value.key_lines}

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from ..dates import Interval
 from ..errors import RulesetError
@@ -87,7 +87,8 @@ class Rule:
     quote: str
     note: str
     example: str
-    spec: Any
+    spec: object
+    """The kind's validated spec (IntervalSpec, CountSpec...): read it with `spec_as`."""
     source: str
     line: int
     document: Document
@@ -279,3 +280,16 @@ def _kind_of(value: Any) -> str:
     if isinstance(value, int):
         return f"a number ({value})"
     return type(value).__name__
+
+
+SpecT = TypeVar("SpecT")
+
+
+def spec_as(rule: Rule, kind_spec: type[SpecT]) -> SpecT:
+    """The rule's spec as its kind's spec class (a checked cast: a rule of another kind is a
+    programming error, never silently misread)."""
+    if not isinstance(rule.spec, kind_spec):
+        raise TypeError(
+            f"rule {rule.id} has a {type(rule.spec).__name__}, not {kind_spec.__name__}"
+        )
+    return rule.spec

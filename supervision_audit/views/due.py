@@ -10,6 +10,7 @@ from ..audit import AuditRun
 from ..dates import Interval
 from ..engine import ClockResult
 from ..rules.kinds.interval_spec import IntervalSpec, labels_frame
+from ..rules.model import spec_as
 from .common import subject_codes
 
 DUE_SCHEMA = {
@@ -47,7 +48,7 @@ def due_list(run: AuditRun, within: Interval) -> pl.DataFrame:
         if not isinstance(clock, ClockResult) or clock.cycles.height == 0:
             continue
         rule = run.ruleset.rule(outcome.rule_id)
-        spec: IntervalSpec = rule.spec
+        spec = spec_as(rule, IntervalSpec)
         codes = subject_codes(run, outcome.scope)
         if codes is None:
             continue

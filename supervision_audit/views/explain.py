@@ -13,6 +13,7 @@ from ..dates import uk_date
 from ..engine import ClockResult
 from ..findings import _records
 from ..rules.kinds.interval_spec import IntervalSpec, labels_frame, rank_expr
+from ..rules.model import spec_as
 from .common import subject_codes
 
 
@@ -57,7 +58,7 @@ def explain_subject(run: AuditRun, subject_id: str) -> dict[str, Any]:
             continue
         code = match["subject"][0]
         found_as.add(scope)
-        spec: IntervalSpec = rule.spec
+        spec = spec_as(rule, IntervalSpec)
         labels = labels_frame(spec, rule).select(pl.col("due_rank").alias("rank"), "requirement")
         hist = ctx.history_from.get(scope)
         entry["history_from"] = hist.isoformat() if hist else None
@@ -124,7 +125,8 @@ def _started_before(run: AuditRun, scope: str, subject_id: str, hist: dt.date) -
         rows = run.context.tables["episodes"].filter(pl.col("person_id") == subject_id)
     else:
         rows = run.context.tables["workers"].filter(pl.col("worker_id") == subject_id)
-    return bool(rows.height and rows["start_date"].min() < hist)
+    first = rows["start_date"].min() if rows.height else None
+    return isinstance(first, dt.date) and first < hist
 
 
 def _input_rows(

@@ -25,10 +25,10 @@ from __future__ import annotations
 import datetime as dt
 import secrets
 from dataclasses import dataclass, field
-from typing import Any
 
 import numpy as np
 import polars as pl
+from polars._typing import PolarsDataType
 
 from ..audit import AuditRun
 from ..dates import Interval, add_months
@@ -50,7 +50,8 @@ JUDGEMENT_COLUMNS = (
 )
 FILE_LABELS = {"staff": "staff file", "case": "case file"}
 
-CANDIDATE_SCHEMA: dict[str, Any] = {
+# polars types cast() with an invariant-key Mapping, hence the ignores where these are cast.
+CANDIDATE_SCHEMA: dict[str, PolarsDataType] = {
     "file": pl.String,
     "subject_type": pl.String,
     "subject_id": pl.String,
@@ -62,7 +63,7 @@ CANDIDATE_SCHEMA: dict[str, Any] = {
     "group": pl.String,
 }
 
-CHECKLIST_SCHEMA: dict[str, Any] = {
+CHECKLIST_SCHEMA: dict[str, PolarsDataType] = {
     **{k: v for k, v in CANDIDATE_SCHEMA.items() if k != "group"},
     "weight": pl.Int64,
     "draw": pl.UInt32,
@@ -147,7 +148,7 @@ def staff_candidates(run: AuditRun) -> pl.DataFrame:
             group=pl.col("supervisor_id"),
         )
         .unique("subject_id", keep="first", maintain_order=True)
-        .cast(CANDIDATE_SCHEMA)
+        .cast(CANDIDATE_SCHEMA)  # type: ignore[arg-type]
     )
 
 
@@ -188,7 +189,7 @@ def case_candidates(run: AuditRun) -> pl.DataFrame:
         category=pl.col("category"),
         high_risk=pl.col("high_risk"),
         group=pl.col("worker_id"),
-    ).cast(CANDIDATE_SCHEMA)
+    ).cast(CANDIDATE_SCHEMA)  # type: ignore[arg-type]
 
 
 # ---------------------------------------------------------------------------------------
@@ -394,7 +395,7 @@ def sample_files(run: AuditRun, opts: SampleOptions) -> SampleResult:
         )
         .with_columns(file=pl.col("file").replace_strict(FILE_LABELS, return_dtype=pl.String))
         .select(list(CHECKLIST_SCHEMA))
-        .cast(CHECKLIST_SCHEMA)
+        .cast(CHECKLIST_SCHEMA)  # type: ignore[arg-type]
     )
     by_file = keyed.group_by("file").agg(n=pl.len(), audited=pl.col("audited").sum())
     n_of = dict(by_file.select("file", "n").rows())

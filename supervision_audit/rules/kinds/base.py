@@ -27,11 +27,11 @@ class RuleKind:
     """Kind-specific YAML fields and what each holds (the schema reference is built from it)."""
     scopes: tuple[str, ...]
     default_scope: str
-    validate: Callable[..., Any]
+    validate: Callable[[Ctx, LineDict, Rule], object]
     """validate(ctx, rule_mapping, rule) -> spec; raises RulesetError via ctx.fail."""
-    evaluate: Callable[..., Any]
+    evaluate: Callable[[EvalContext, Rule], RuleOutcome]
     """evaluate(audit_context, rule) -> RuleOutcome."""
-    describe: Callable[..., list[dict[str, str]]]
+    describe: Callable[[Rule], list[dict[str, str]]]
     """describe(rule) -> rows {applies_to, requirement, counts} for `rulesets show`."""
 
 

@@ -34,7 +34,7 @@ from ...context import EvalContext, RuleOutcome, empty_covered
 from ...dates import Interval
 from ...vocab import TEAM_EVENT_KINDS, WORKER_EVENT_KINDS
 from ...yamlio import LineDict
-from ..model import Ctx, Rule
+from ..model import Ctx, Rule, spec_as
 from .base import (
     RuleKind,
     StaffFilter,
@@ -115,7 +115,7 @@ def validate(ctx: Ctx, data: LineDict, rule: Rule) -> CountSpec:
 
 
 def describe(rule: Rule) -> list[dict[str, str]]:
-    spec: CountSpec = rule.spec
+    spec = spec_as(rule, CountSpec)
     period = f"in the {spec.window.words()} to --as-of" if spec.window else "each calendar month"
     return [
         {
@@ -128,18 +128,10 @@ def describe(rule: Rule) -> list[dict[str, str]]:
 
 
 def evaluate(ctx: EvalContext, rule: Rule) -> RuleOutcome:
-    spec: CountSpec = rule.spec
+    spec = spec_as(rule, CountSpec)
     if spec.subject == "team":
         return _teams(ctx, rule, spec)
     return _workers(ctx, rule, spec)
-
-
-def _history(ctx: EvalContext, table: str) -> dt.date | None:
-    """--history-from, else the earliest date in the table (its export's first day)."""
-    if ctx.history_option is not None:
-        return ctx.history_option
-    frame = ctx.tables[table]
-    return frame["date"].min() if frame.height else None  # type: ignore[return-value]
 
 
 def _workers(ctx: EvalContext, rule: Rule, spec: CountSpec) -> RuleOutcome:
@@ -150,7 +142,7 @@ def _workers(ctx: EvalContext, rule: Rule, spec: CountSpec) -> RuleOutcome:
     assert window is not None
     as_of = ctx.as_of
     start = window.window_start(as_of)
-    hist = _history(ctx, "worker_events")
+    hist = ctx.history("worker_events")
     if hist is None or hist > start:
         begun = f"starts on {uk_date(hist)}" if hist else "is empty"
         return not_evaluated(
@@ -222,7 +214,7 @@ def _teams(ctx: EvalContext, rule: Rule, spec: CountSpec) -> RuleOutcome:
     if not ctx.has("team_events"):
         return not_evaluated(rule, "no team_events table in the data")
     as_of = ctx.as_of
-    hist = _history(ctx, "team_events")
+    hist = ctx.history("team_events")
     if hist is None:
         return not_evaluated(rule, "team_events holds no rows")
     first = hist if hist.day == 1 else (hist.replace(day=28) + dt.timedelta(days=4)).replace(day=1)

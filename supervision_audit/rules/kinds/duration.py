@@ -24,7 +24,7 @@ import polars as pl
 from ...context import EvalContext, RuleOutcome
 from ...dates import Interval
 from ...yamlio import LineDict
-from ..model import Ctx, Rule
+from ..model import Ctx, Rule, spec_as
 from .base import (
     RuleKind,
     StaffFilter,
@@ -88,7 +88,7 @@ def validate(ctx: Ctx, data: LineDict, rule: Rule) -> DurationSpec:
 
 
 def describe(rule: Rule) -> list[dict[str, str]]:
-    spec: DurationSpec = rule.spec
+    spec = spec_as(rule, DurationSpec)
     if spec.minimum is not None and spec.window is not None:
         text = f"at least {spec.minimum} minutes in each {spec.window.words()} to --as-of"
     else:
@@ -104,7 +104,7 @@ def describe(rule: Rule) -> list[dict[str, str]]:
 
 
 def evaluate(ctx: EvalContext, rule: Rule) -> RuleOutcome:
-    spec: DurationSpec = rule.spec
+    spec = spec_as(rule, DurationSpec)
     reason = missing_column(ctx, "worker_sessions", "duration_minutes")
     if reason:
         return not_evaluated(rule, reason)

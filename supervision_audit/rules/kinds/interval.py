@@ -23,7 +23,7 @@ from ...vocab import (
     subject_type_expr,
 )
 from ...yamlio import LineDict
-from ..model import Ctx, Rule
+from ..model import Ctx, Rule, spec_as
 from .base import RuleKind, covered_children, finalise, not_evaluated
 from .interval_spec import (
     IntervalSpec,
@@ -177,7 +177,7 @@ def _default_label(
 
 
 def describe(rule: Rule) -> list[dict[str, str]]:
-    spec: IntervalSpec = rule.spec
+    spec = spec_as(rule, IntervalSpec)
     return [
         {
             "applies_to": q.applies_to(),
@@ -209,7 +209,7 @@ def evaluate(ctx: EvalContext, rule: Rule) -> RuleOutcome:
 
 
 def evaluate_children(ctx: EvalContext, rule: Rule) -> RuleOutcome:
-    spec: IntervalSpec = rule.spec
+    spec = spec_as(rule, IntervalSpec)
     for table in ("episodes", "case_events"):
         if not ctx.has(table):
             return not_evaluated(rule, f"no {table} table in the data")
@@ -311,7 +311,3 @@ KIND = RuleKind(
     evaluate=evaluate,
     describe=describe,
 )
-
-
-def spec_of(rule: Rule) -> Any:
-    return rule.spec

@@ -19,7 +19,7 @@ import polars as pl
 
 from ...context import EvalContext, RuleOutcome, empty_covered
 from ...yamlio import LineDict
-from ..model import Ctx, Rule
+from ..model import Ctx, Rule, spec_as
 from .base import (
     RuleKind,
     StaffFilter,
@@ -60,7 +60,7 @@ def validate(ctx: Ctx, data: LineDict, rule: Rule) -> RatioSpec:
 
 
 def describe(rule: Rule) -> list[dict[str, str]]:
-    spec: RatioSpec = rule.spec
+    spec = spec_as(rule, RatioSpec)
     return [
         {
             "applies_to": f"supervisors of {spec.supervisees.words()}",
@@ -72,7 +72,7 @@ def describe(rule: Rule) -> list[dict[str, str]]:
 
 
 def evaluate(ctx: EvalContext, rule: Rule) -> RuleOutcome:
-    spec: RatioSpec = rule.spec
+    spec = spec_as(rule, RatioSpec)
     if not ctx.has("workers"):
         return not_evaluated(rule, "no workers table in the data")
     if "supervisor_id" not in ctx.columns_present.get("workers", set()):

@@ -22,7 +22,7 @@ import polars as pl
 from ...context import EvalContext, RuleOutcome
 from ...dates import Interval
 from ...yamlio import LineDict
-from ..model import Ctx, Rule
+from ..model import Ctx, Rule, spec_as
 from .base import (
     RuleKind,
     covered_active_workers,
@@ -61,7 +61,7 @@ def validate(ctx: Ctx, data: LineDict, rule: Rule) -> RescheduleSpec:
 
 
 def describe(rule: Rule) -> list[dict[str, str]]:
-    spec: RescheduleSpec = rule.spec
+    spec = spec_as(rule, RescheduleSpec)
     return [
         {
             "applies_to": "workers with a CANCELLED session",
@@ -73,7 +73,7 @@ def describe(rule: Rule) -> list[dict[str, str]]:
 
 
 def evaluate(ctx: EvalContext, rule: Rule) -> RuleOutcome:
-    spec: RescheduleSpec = rule.spec
+    spec = spec_as(rule, RescheduleSpec)
     if not ctx.has("worker_sessions"):
         return not_evaluated(rule, "no worker_sessions table in the data")
     as_of = pl.lit(ctx.as_of)

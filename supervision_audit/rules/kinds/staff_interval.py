@@ -15,7 +15,7 @@ from ...context import EvalContext, RuleOutcome
 from ...dates import COLLECT_ENGINE, Interval, add_interval_expr
 from ...engine import run_clock
 from ...findings import empty_findings
-from ..model import Rule
+from ..model import Rule, spec_as
 from .base import covered_workers, finalise, not_evaluated
 from .interval_spec import (
     IntervalSpec,
@@ -100,14 +100,14 @@ def _counting_events(
 
 
 def evaluate_staff(ctx: EvalContext, rule: Rule) -> RuleOutcome:
-    spec: IntervalSpec = rule.spec
+    spec = spec_as(rule, IntervalSpec)
     if not ctx.has("workers"):
         return not_evaluated(rule, "no workers table in the data")
     events, reason = _counting_events(ctx, spec)
     if events is None:
         return not_evaluated(rule, reason or "no events")
     as_of = ctx.as_of
-    hist = ctx.history_from.get("staff") or events["date"].min()
+    hist = ctx.history_from.get("staff") or ctx.history("worker_events")
     codes = worker_codes(ctx)
     workers = (
         ctx.tables["workers"]

@@ -23,7 +23,7 @@ from ...context import EvalContext, RuleOutcome, empty_covered
 from ...dates import add_working_days, year_span
 from ...vocab import CASE_EVENT_KINDS, subject_type_expr
 from ...yamlio import LineDict
-from ..model import Ctx, Rule
+from ..model import Ctx, Rule, spec_as
 from .base import (
     RuleKind,
     covered_active_workers,
@@ -74,7 +74,7 @@ def validate(ctx: Ctx, data: LineDict, rule: Rule) -> TimelinessSpec:
 
 
 def describe(rule: Rule) -> list[dict[str, str]]:
-    spec: TimelinessSpec = rule.spec
+    spec = spec_as(rule, TimelinessSpec)
     what = "held sessions" if rule.scope == "staff" else ", ".join(spec.counts)
     return [
         {
@@ -130,7 +130,7 @@ def _late(ctx: EvalContext, events: pl.DataFrame, n: int, noun: str) -> pl.DataF
 
 
 def evaluate(ctx: EvalContext, rule: Rule) -> RuleOutcome:
-    spec: TimelinessSpec = rule.spec
+    spec = spec_as(rule, TimelinessSpec)
     if rule.scope == "staff":
         return _staff(ctx, rule, spec)
     return _children(ctx, rule, spec)
