@@ -198,6 +198,7 @@ def load_config(path: Path, today: dt.date) -> list[AuditJob]:
     jobs: list[AuditJob] = []
     seen: set[str] = set()
     outputs_of: list[tuple[str, Path]] = []
+    blame: list[Callable[..., UsageError]] = []
     inputs: list[Path] = [path]
     for i, item in enumerate(raw["audits"], 1):
 
@@ -277,7 +278,8 @@ def load_config(path: Path, today: dt.date) -> list[AuditJob]:
             if Path(text).suffix.lower() not in (".xlsx", ".json", ".csv"):
                 raise bad(f"'{out}' must end in .xlsx, .json or .csv", "outputs")
             target = Path(text) if Path(text).is_absolute() else base / text
-            outputs_of.append((f"audit {name}: output", target))
+            outputs_of.append((f"audit {name}", target))
+            blame.append(bad)
             resolved.append(str(target))
         key_file = item.get("pseudonymise_key_file")
         if key_file is not None:
@@ -314,7 +316,10 @@ def load_config(path: Path, today: dt.date) -> list[AuditJob]:
     try:
         check_outputs(outputs_of, inputs, must_exist=False)
     except UsageError as exc:
-        raise UsageError(f"batch config: {exc.message}", file=str(path)) from None
+        index = getattr(exc, "output_index", None)
+        if index is None:
+            raise UsageError(f"batch config: {exc.message}", file=str(path)) from None
+        raise blame[index](exc.message, "outputs") from None
     return jobs
 
 

@@ -13,6 +13,7 @@ import contextlib
 import errno
 import os
 import re
+import shutil
 import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -20,6 +21,8 @@ from pathlib import Path
 from ..errors import UsageError
 
 _STAGED = re.compile(r"^\.(?P<name>.+)\.(?P<pid>\d+)\.[A-Za-z0-9_]+\.tmp$")
+_PRIVATE_DIR = re.compile(r"^\.supervision-audit-(?P<pid>\d+)-[A-Za-z0-9_]+$")
+"""A writer's private folder of sheet files beside the output (report.workbook.Book)."""
 
 
 def _alive(pid: int) -> bool:
@@ -47,6 +50,10 @@ def remove_stale(folder: Path) -> list[Path]:
             with contextlib.suppress(OSError):
                 os.unlink(entry.path)
                 removed.append(Path(entry.path))
+        m = _PRIVATE_DIR.match(entry.name)
+        if m and not _alive(int(m.group("pid"))):
+            shutil.rmtree(entry.path, ignore_errors=True)
+            removed.append(Path(entry.path))
     return removed
 
 

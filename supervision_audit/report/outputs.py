@@ -47,24 +47,38 @@ def check_outputs(
         r = _resolved(Path(p))
         ins.append((Path(p), r, r.is_dir()))
     seen: dict[Path, str] = {}
-    for who, out in outputs:
-        out = Path(out)
-        if must_exist:
-            check_target(out, who)
-        elif out.is_dir():
-            raise UsageError(f"{who} {out} is a folder; give a file name")
-        r = _resolved(out)
-        for shown, res, is_dir in ins:
-            if _same(r, res) or (is_dir and (res in r.parents)):
-                where = "is" if _same(r, res) else "is inside"
-                raise UsageError(
-                    f"{who} {out} {where} the input {shown}: outputs never overwrite or join "
-                    "their inputs; write them to another folder"
-                )
-        for other, other_who in seen.items():
-            if _same(r, other):
-                raise UsageError(f"{who} {out} is also written by {other_who}")
-        seen[r] = who
+    for index, (who, out) in enumerate(outputs):
+        try:
+            _check_one(who, Path(out), ins, seen, must_exist)
+        except UsageError as exc:
+            exc.output_index = index  # type: ignore[attr-defined]
+            raise
+
+
+def _check_one(
+    who: str,
+    out: Path,
+    ins: list[tuple[Path, Path, bool]],
+    seen: dict[Path, str],
+    must_exist: bool,
+) -> None:
+    out = Path(out)
+    if must_exist:
+        check_target(out, who)
+    elif out.is_dir():
+        raise UsageError(f"{who} {out} is a folder; give a file name")
+    r = _resolved(out)
+    for shown, res, is_dir in ins:
+        if _same(r, res) or (is_dir and (res in r.parents)):
+            where = "is" if _same(r, res) else "is inside"
+            raise UsageError(
+                f"{who} {out} {where} the input {shown}: outputs never overwrite or join "
+                "their inputs; write them to another folder"
+            )
+    for other, other_who in seen.items():
+        if _same(r, other):
+            raise UsageError(f"{who} {out} is also written by {other_who}")
+    seen[r] = who
 
 
 def write_output(
