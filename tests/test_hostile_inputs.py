@@ -194,7 +194,7 @@ def test_a_hidden_sheet_alone_is_read_with_a_warning(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("minutes", ["-90", "-1", "100000", "99999999"])
 def test_negative_or_absurd_durations_are_data_issues(tmp_path: Path, minutes: str) -> None:
-    from supervision_audit.sources.loader import load_canonical
+    from supervision_audit.sources.canonical import load_canonical
 
     folder = tmp_path / "staff"
     folder.mkdir()
@@ -207,6 +207,8 @@ def test_negative_or_absurd_durations_are_data_issues(tmp_path: Path, minutes: s
     issues = data.issues.filter(data.issues["column"] == "duration_minutes")
     assert issues.height == 1, issues
     assert issues["row"].to_list() == [3]
+    assert issues["action"].to_list() == ["warning"]  # the session still counts as held
+    assert data.tables["worker_sessions"].frame["duration_minutes"].to_list() == [90, None]
     t = data.tables["worker_sessions"]
     assert t.rows_read == t.frame.height + t.rows_rejected
 

@@ -73,6 +73,8 @@ def audit_cmd(
         source=source,
         rag=parse_rag(rag),
     )
+    if limit < 0:
+        raise UsageError(f"--limit must be 0 (all) or more (got {limit})")
     check_output_option(output, data, ruleset, source, key_file)
     key = None
     if pseudonymise:

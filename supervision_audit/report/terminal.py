@@ -28,6 +28,19 @@ class SafeConsole(Console):
         kwargs.setdefault("emoji", False)
         super().__init__(**kwargs)
 
+    def on_broken_pipe(self) -> None:
+        """Standard output closed (`| head`): a quiet exit 2, as for JSON and CSV (Rich's
+        own handler exits 1, which reads as a failed threshold)."""
+        import os
+        import sys
+
+        try:
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+        except (OSError, ValueError):
+            pass
+        raise SystemExit(2)
+
     def render_str(self, text: str, **kwargs: Any) -> Text:  # type: ignore[override]
         kwargs["markup"] = False
         kwargs["emoji"] = False

@@ -32,7 +32,13 @@ FILE_COL = "_file"
 SRC_ROW = "_src_row"
 
 
-PROVENANCE = (ROW, FILE_COL, SRC_ROW)
+MISFIT = "_misfit"
+"""True for a CSV row whose field count differs from the header's (a missing or extra
+field shifts every later value into the wrong column: a name into flags). Issue values
+from such a row are withheld, whatever the column."""
+
+
+PROVENANCE = (ROW, FILE_COL, SRC_ROW, MISFIT)
 """Profile-mapped tables carry each row's own file and line (rows from several files are
 concatenated, so _row is then only a unique key)."""
 
@@ -193,6 +199,7 @@ def read_csv_raw(
     if not head.strip(b"\xef\xbb\xbf \r\n\t"):
         raise InputError("the file is empty (no header row)", file=shown)
     frame = None
+    text: bytes | None = None
     plain_path = _plain_path(path)
     if (
         plain_path is not None
@@ -223,7 +230,42 @@ def read_csv_raw(
                 f"not a readable CSV file ({type(exc).__name__})", file=shown
             ) from None
     frame = frame.with_row_index(ROW, offset=idx + 2).with_columns(pl.col(ROW).cast(pl.Int64))
+    frame = frame.with_columns(_misfits(path, text if text is not None else None, len(headers)))
     return RawTable(shown, headers, frame, size, _sha256(path), header_line=idx + 1)
+
+
+MISFIT_SCAN_BYTES = 64 * 1024**2
+"""Rows are checked against the header's field count in files up to this size."""
+
+
+def _misfits(path: Path, text: bytes | None, fields: int) -> pl.Expr:
+    """MISFIT for each row (by its spreadsheet row number): its line's field count, quoted
+    commas aside, differs from the header's. Counted over physical lines with Polars string
+    expressions; a file with a quoted field spanning lines (lines no longer match rows),
+    or larger than MISFIT_SCAN_BYTES, is not checked (every row counts as fitting)."""
+    none = pl.lit(False).alias(MISFIT)
+    try:
+        if text is None:
+            if path.stat().st_size > MISFIT_SCAN_BYTES:
+                return none
+            text = decode_text(path.read_bytes(), str(path))
+        elif len(text) > MISFIT_SCAN_BYTES:
+            return none
+        lines = pl.Series("l", text.decode("utf-8").split("\n"))
+    except (OSError, InputError, UnicodeDecodeError):
+        return none
+    quotes = lines.str.count_matches('"', literal=True)
+    if (quotes % 2 == 1).any():
+        return none
+    counts = (
+        lines.str.strip_suffix("\r")
+        .str.replace_all(r'"(?:[^"]|"")*"', "")
+        .str.count_matches(",", literal=True)
+        + 1
+    )
+    rows = pl.int_range(1, len(lines) + 1, eager=True)  # line k (1-based) is row k
+    bad = rows.filter((counts != fields) & (lines.str.strip_chars() != ""))
+    return pl.col(ROW).is_in(bad.implode()).alias(MISFIT)
 
 
 def shown_name(path: Path) -> str:
