@@ -424,9 +424,9 @@ def run_job(job: AuditJob, reraise: bool = False) -> dict[str, Any]:
         # All of the audit's outputs are staged, then replaced together (or none of them).
         targets = [Path(t) for t in job.outputs]
         with staged_together(targets) as tmps:
-            for target, tmp in zip(targets, tmps, strict=True):
+            for dest, staged_file in zip(targets, tmps, strict=True):
                 argv = ["supervision-audit", "batch", job.name]
-                write_output(run, tmp, argv=argv, fmt=target.suffix)
+                write_output(run, staged_file, argv=argv, fmt=dest.suffix)
         out["outputs"] = list(job.outputs)
         failed = [t for t in out["thresholds"] if not t["passed"]]
         out["status"] = "threshold_failed" if failed else "ok"

@@ -39,7 +39,7 @@ def _alive(pid: int) -> bool:
 
 def remove_stale(folder: Path) -> list[Path]:
     """Remove staged files in `folder` left by runs whose process is gone."""
-    removed = []
+    removed: list[Path] = []
     try:
         entries = list(os.scandir(folder))
     except OSError:
@@ -158,31 +158,31 @@ def staged_together(paths: list[Path]) -> Iterator[list[Path]]:
             check_target(path)
             remove_stale(path.parent)
             try:
-                fd, tmp = tempfile.mkstemp(
+                fd, name = tempfile.mkstemp(
                     prefix=f".{path.name}.{os.getpid()}.", suffix=".tmp", dir=path.parent
                 )
             except OSError as exc:
                 raise cannot_write(path, exc) from None
             os.close(fd)
-            tmps.append(Path(tmp))
+            tmps.append(Path(name))
         yield tmps
-        for tmp in tmps:
-            with open(tmp, "rb") as fh:
+        for staged_file in tmps:
+            with open(staged_file, "rb") as fh:
                 os.fsync(fh.fileno())
-        for tmp, path in zip(tmps, paths, strict=True):
+        for staged_file, target in zip(tmps, paths, strict=True):
             try:
-                os.replace(tmp, path)
+                os.replace(staged_file, target)
             except OSError as exc:
-                raise cannot_write(Path(path), exc) from None
+                raise cannot_write(Path(target), exc) from None
     except Exception as exc:
         os_exc = as_os_error(exc)
         if os_exc is not None and not isinstance(exc, UsageError):
             raise cannot_write(Path(paths[len(tmps) - 1] if tmps else paths[0]), os_exc) from None
         raise
     finally:
-        for tmp in tmps:
+        for staged_file in tmps:
             with contextlib.suppress(OSError):
-                os.unlink(tmp)
+                os.unlink(staged_file)
 
 
 def atomic_write(path: Path, write_fn: Callable[[Path], object]) -> Path:

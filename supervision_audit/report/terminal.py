@@ -41,12 +41,12 @@ class SafeConsole(Console):
             pass
         raise SystemExit(2)
 
-    def render_str(self, text: str, **kwargs: Any) -> Text:  # type: ignore[override]
+    def render_str(self, text: str, **kwargs: Any) -> Text:
         kwargs["markup"] = False
         kwargs["emoji"] = False
         return super().render_str(visible(text), **kwargs)
 
-    def render(self, renderable: Any, options: Any = None) -> Any:  # type: ignore[override]
+    def render(self, renderable: Any, options: Any = None) -> Any:
         if isinstance(renderable, Text) and visible(renderable.plain) != renderable.plain:
             renderable = renderable.copy()
             renderable.plain = visible(renderable.plain)
