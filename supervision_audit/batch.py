@@ -373,6 +373,7 @@ def _blank(job: AuditJob) -> dict[str, Any]:
         "thresholds": [],
         "outputs": [],
         "open_findings": [],
+        "warnings": [],
     }
 
 
@@ -421,6 +422,7 @@ def run_job(job: AuditJob, reraise: bool = False) -> dict[str, Any]:
             for t in job.thresholds
         ]
         out["open_findings"] = open_finding_keys(result.findings)
+        out["warnings"] = list(result.summary.get("warnings") or [])
         # All of the audit's outputs are staged, then replaced together (or none of them).
         targets = [Path(t) for t in job.outputs]
         with staged_together(targets) as tmps:

@@ -191,6 +191,14 @@ PseudoOpt = Annotated[
 KeyFileOpt = Annotated[
     Path | None, typer.Option("--key-file", help="File holding the pseudonymisation key.")
 ]
+AllowUnverifiedOpt = Annotated[
+    bool,
+    typer.Option(
+        "--allow-unverified",
+        help="Run a ruleset that fails `rulesets validate` (starter text, or quotes not in "
+        "its policy file); every output then says it is unverified.",
+    ),
+]
 RagOpt = Annotated[
     str | None,
     typer.Option(
@@ -213,6 +221,7 @@ def run_from_options(
     team: str | None = None,
     worker: str | None = None,
     source: str = "auto",
+    allow_unverified: bool = False,
 ) -> Any:
     from ..audit import AuditOptions, run_audit
 
@@ -226,6 +235,7 @@ def run_from_options(
         team=team,
         worker=worker,
         source=source,
+        allow_unverified=allow_unverified,
     )
     return run_audit(opts)
 

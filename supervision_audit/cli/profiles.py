@@ -141,19 +141,42 @@ def list_cmd(debug: DebugOpt = False) -> None:
 @profiles_app.command("new")
 @handle_errors
 def new_cmd(
-    path: Annotated[Path, typer.Argument(help="Where to write the copy (.yaml).")],
+    path: Annotated[Path, typer.Argument(help="Where to write the profile (.yaml).")],
     from_profile: Annotated[
-        str, typer.Option("--from", help="The profile to copy: mosaic, eclipse, ssd or hr.")
+        str,
+        typer.Option(
+            "--from", help="The system's profile to start from: mosaic, eclipse, ssd or hr."
+        ),
     ] = "mosaic",
+    data: Annotated[
+        Path | None,
+        typer.Option(
+            "--data",
+            help="Your own export (folder of CSV files or .xlsx): list every note, step and "
+            "form type and involvement role in it, with its row count, and propose what counts.",
+        ),
+    ] = None,
     debug: DebugOpt = False,
 ) -> None:
-    """Write a commented copy of a shipped profile to adapt (no Python needed)."""
+    """Write a profile to adapt, from a shipped one or from your own export (--data).
+
+    With --data, every note, step and form type and involvement role in your export is listed
+    with its row count, and what counts as supervision is proposed for you to review.
+    """
+    from ..report.atomic import atomic_write_text
     from ..sources.profiles import resolve_profile
 
     if path.suffix.lower() not in (".yaml", ".yml"):
         raise UsageError(f"the profile file must end in .yaml (got '{path.name}')")
     if path.exists():
         raise UsageError(f"{path} already exists; choose another name")
+    if data is not None:
+        from ..sources.guided import guided_profile
+
+        text, listings = guided_profile(from_profile, data, path.stem)
+        atomic_write_text(path, text)
+        _render_proposals(path, data, listings)
+        return
     source = resolve_profile(from_profile)
     text = source.read_text(encoding="utf-8")
     text = text.replace(f"name: {source.stem}\n", f"name: {path.stem}\n", 1)
@@ -162,4 +185,39 @@ def new_cmd(
         f"wrote {path}: edit the header spellings and value maps, then "
         f"`supervision-audit inspect --data YOUR_EXPORTS --source {path}`",
         markup=False,
+    )
+
+
+def _render_proposals(path: Path, data: Path, listings: list[Any]) -> None:
+    """What `profiles new --data` listed and proposed, for the officer to review."""
+    con = err_console()
+    con.print(f"wrote {path}: the types and roles found in {data}", markup=False)
+    for listing in listings:
+        if not listing.files:
+            continue
+        rows = listing.types.to_dicts()
+        proposed = [r for r in rows if r["proposed"]]
+        what = "types" if listing.what == "kind" else "roles"
+        con.print(
+            f"\n{listing.source} ({', '.join(listing.files)}): {len(rows)} {what} in "
+            f"{listing.header}, {len(proposed)} proposed",
+            markup=False,
+            highlight=False,
+        )
+        if proposed:
+            table = Table("value", "description", "rows", "proposed", "rule", box=None)
+            for r in proposed:
+                table.add_row(
+                    Text(str(r["value"])),
+                    Text(str(r["description"] or "")),
+                    f"{r['rows']:,}",
+                    r["proposed"],
+                    r["rule"],
+                )
+            con.print(table)
+    con.print(
+        f"\nReview the proposals (lines marked '# proposed') in {path}, then run "
+        f"`supervision-audit inspect --data {data} --source {path}`.",
+        markup=False,
+        highlight=False,
     )

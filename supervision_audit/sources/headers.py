@@ -4,21 +4,8 @@ hyphens).
 
 from __future__ import annotations
 
-from typing import Protocol
-
 from ..errors import InputError
-
-TYPE_CHECKING = False
-if TYPE_CHECKING:
-    from .schema import TableSpec
-
-
-class RawTable(Protocol):
-    """What header matching reads of a read.RawTable (not imported: read imports this)."""
-
-    file: str
-    headers: list[str]
-    header_line: int
+from .schema import TableSpec
 
 
 def norm_header(text: str) -> str:
@@ -27,12 +14,13 @@ def norm_header(text: str) -> str:
 
 
 def match_headers(
-    raw: RawTable, spec: TableSpec
+    headers: list[str], file: str, spec: TableSpec
 ) -> tuple[dict[str, str], dict[str, str], list[str]]:
-    """(canonical -> raw column cN, canonical -> header text, unused headers)."""
+    """(canonical -> raw column cN, canonical -> header text, unused headers) for a file's
+    headers (raw column cN is the N-th header)."""
     wanted = {norm_header(c.name): c.name for c in spec.columns}
     seen: dict[str, list[str]] = {}
-    for i, h in enumerate(raw.headers):
+    for i, h in enumerate(headers):
         key = norm_header(h)
         if key in wanted:
             seen.setdefault(wanted[key], []).append(f"c{i}")
@@ -42,9 +30,9 @@ def match_headers(
             f"{canon} (columns {', '.join(str(int(c[1:]) + 1) for c in cols)})"
             for canon, cols in dupes.items()
         )
-        raise InputError(f"duplicate columns: {described}", file=raw.file)
+        raise InputError(f"duplicate columns: {described}", file=file)
     positions: dict[str, list[int]] = {}
-    for i, h in enumerate(raw.headers):
+    for i, h in enumerate(headers):
         if h:
             positions.setdefault(h, []).append(i + 1)
     repeated = [cols for cols in positions.values() if len(cols) > 1]
@@ -53,30 +41,28 @@ def match_headers(
         raise InputError(
             "duplicate column headers in columns "
             + "; ".join(" and ".join(map(str, cols)) for cols in repeated),
-            file=raw.file,
+            file=file,
         )
     to_raw = {canon: cols[0] for canon, cols in seen.items()}
-    header_map = {canon: raw.headers[int(col[1:])] for canon, col in to_raw.items()}
-    extra = [h for i, h in enumerate(raw.headers) if f"c{i}" not in to_raw.values() and h.strip()]
+    header_map = {canon: headers[int(col[1:])] for canon, col in to_raw.items()}
+    extra = [h for i, h in enumerate(headers) if f"c{i}" not in to_raw.values() and h.strip()]
     for c in spec.columns:
         if c.required and c.name not in to_raw:
             raise InputError(
-                missing_column_message(c.name, spec, raw, to_raw), file=raw.file, column=c.name
+                missing_column_message(c.name, spec, headers, to_raw), file=file, column=c.name
             )
     return to_raw, header_map, extra
 
 
 def missing_column_message(
-    name: str, spec: TableSpec, raw: RawTable, to_raw: dict[str, str]
+    name: str, spec: TableSpec, headers: list[str], to_raw: dict[str, str]
 ) -> str:
-    """Which columns were expected, and the count and position of what was found: never a
-    found header's text (a file that lost its header row shows a child's name there)."""
-    others = sum(
-        1 for i, h in enumerate(raw.headers) if h.strip() and f"c{i}" not in to_raw.values()
-    )
+    """Which columns were expected, and the count of what was found: never a found
+    header's text (a file that lost its header row shows a child's name there)."""
+    others = sum(1 for i, h in enumerate(headers) if h.strip() and f"c{i}" not in to_raw.values())
     known = ", ".join(to_raw) or "none"
     hint = " (is the header row missing?)" if not to_raw else ""
     return (
-        f"required column '{name}' is missing (expected: {', '.join(spec.required)}; found in "
-        f"row {raw.header_line}: {known} known, {others} other column(s)){hint}"
+        f"required column '{name}' is missing (expected: {', '.join(spec.required)}; found: "
+        f"{known} known, {others} other column(s)){hint}"
     )
