@@ -319,8 +319,10 @@ def check_options(opts: SampleOptions) -> None:
         ("--per-supervisor", opts.per_supervisor),
         ("--children-per-worker", opts.children_per_worker),
     ):
-        if n is not None and not 1 <= n <= MAX_PER:
-            raise UsageError(f"{option} must be from 1 to {MAX_PER:,} (got {str(n)[:20]})")
+        if n is not None and n < 1:
+            raise UsageError(f"{option} must be at least 1 (got {n})")
+        if n is not None and n > MAX_PER:
+            raise UsageError(f"{option} must be at most {MAX_PER:,} (got {str(n)[:20]})")
     if opts.seed is not None and not 0 <= opts.seed <= MAX_SEED:
         raise UsageError(f"--seed must be from 0 to {MAX_SEED} (got {str(opts.seed)[:24]})")
 
