@@ -53,6 +53,7 @@ class SafeConsole(Console):
             renderable.plain = visible(renderable.plain)
         return super().render(renderable, options)
 
+
 _RAG = [(90.0, 75.0)]
 
 
