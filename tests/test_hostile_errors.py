@@ -321,7 +321,12 @@ def test_ctrl_c_in_a_batch_prints_one_line_and_exits_130(tmp_path: Path) -> None
         start_new_session=True,
         env={k: v for k, v in os.environ.items() if k != "SUPERVISION_AUDIT_RERAISE"},
     )
-    time.sleep(3)
+    # Ctrl-C once the batch is under way (its workers are up: the first output is written)
+    deadline = time.monotonic() + 90
+    while proc.poll() is None and time.monotonic() < deadline:
+        if (tmp_path / "out").is_dir() and any((tmp_path / "out").glob("a*.xlsx")):
+            break
+        time.sleep(0.05)
     if proc.poll() is None:
         os.killpg(proc.pid, signal.SIGINT)
     _out, err = proc.communicate(timeout=120)
