@@ -11,6 +11,7 @@ import polars as pl
 
 from ._version import __version__
 from .context import EvalContext, RuleOutcome, empty_covered
+from .dates import add_months
 from .errors import InputError, UsageError
 from .findings import (
     FINDING_EXTRA_SCHEMA,
@@ -100,7 +101,11 @@ def prepare(opts: AuditOptions) -> tuple[Ruleset, LoadedData, EvalContext, tuple
             required += CHILD_TABLES
     if "staff" in scopes:
         wanted += STAFF_TABLES
-    data = load_data(opts.data, opts.source, wanted, required, ruleset.value_maps())
+    # A date more than a year after the audit date is a typed year, not a plan: a data issue.
+    until = add_months(opts.as_of, 12)
+    data = load_data(
+        opts.data, opts.source, wanted, required, ruleset.value_maps(), dates_until=until
+    )
     if not data.tables:
         names = ", ".join(f"{t}.csv" for t in wanted)
         raise InputError(f"no input tables found (looked for {names})", file=str(opts.data))
