@@ -120,7 +120,8 @@ def prepare(opts: AuditOptions) -> tuple[Ruleset, LoadedData, EvalContext, tuple
         params=dict(ruleset.param_values),
     )
     ctx.cache["ruleset_problems"] = problems
-    check_as_of(ctx.tables, ruleset, scopes, opts.as_of)
+    too_late = {n: t.earliest_too_late for n, t in data.tables.items() if t.earliest_too_late}
+    check_as_of(ctx.tables, ruleset, scopes, opts.as_of, too_late)
     check_filters(ctx.tables, opts.team, opts.worker)
     ctx.settle_history()
     return ruleset, data, ctx, scopes

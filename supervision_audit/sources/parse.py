@@ -393,6 +393,10 @@ def _implausible_dates(
         name = f"_implausible_{col.name}"
         bad = (~pl.col("_rejected") & (early | late)).fill_null(False)
         parsed = parsed.with_columns(bad.alias(name))
+        if col.name == "date":
+            parsed = parsed.with_columns(
+                _too_late=pl.when(pl.col(name) & ~early).then(pl.col(col.name)).min()
+            )
         reason = (
             pl.when(early)
             .then(pl.lit("implausible date: before 1900 (a mistyped or two-digit year?)"))
@@ -584,6 +588,7 @@ def parse_table(
     used = parsed.filter(~pl.col("_rejected")).select(
         [pl.col(c.name) for c in spec.columns] + [pl.col(ROW)]
     )
+    too_late = parsed["_too_late"][0] if "_too_late" in parsed.columns and parsed.height else None
     provenance = (
         parsed.filter(~pl.col("_rejected")).select(ROW, FILE_COL, SRC_ROW)
         if FILE_COL in parsed.columns
@@ -606,6 +611,7 @@ def parse_table(
         size_bytes=raw.size_bytes,
         sha256=raw.sha256,
         provenance=provenance,
+        earliest_too_late=too_late,
     )
     all_issues = pl.concat(issues, how="vertical") if issues else empty_issues()
     if seen_ids is not None:

@@ -27,6 +27,9 @@ class LoadedTable:
     size_bytes: int
     sha256: str
     provenance: pl.DataFrame | None = None
+    earliest_too_late: Any = None
+    """The earliest event date rejected as more than a year after the audit date (so an
+    audit date years before the data can still be told from data that is not there)."""
     """A table mapped from export files: each used row's _row -> _file and _src_row (its own
     file and line). None when the table is one file, where _row is the line."""
 
