@@ -101,8 +101,9 @@ def prepare(opts: AuditOptions) -> tuple[Ruleset, LoadedData, EvalContext, tuple
             required += CHILD_TABLES
     if "staff" in scopes:
         wanted += STAFF_TABLES
-    # A date more than a year after the audit date is a typed year, not a plan: a data issue.
-    until = add_months(opts.as_of, 12)
+    # A date more than a year after the audit date (or after today, when auditing a past
+    # date with today's export) is a typed year, not a plan: a data issue.
+    until = add_months(max(opts.as_of, dt.date.today()), 12)
     data = load_data(
         opts.data, opts.source, wanted, required, ruleset.value_maps(), dates_until=until
     )

@@ -382,8 +382,8 @@ def _implausible_dates(
     dates_until: dt.date | None,
 ) -> tuple[pl.DataFrame, list[pl.DataFrame]]:
     """Dates that parse but cannot be true (before 1900, or after `dates_until`: a year past
-    the audit date) are data issues, not data: the row is rejected (a column no rule reads
-    keeps its row, with the value dropped and a warning)."""
+    both the audit date and today) are data issues, not data: the row is rejected (a column
+    no rule reads keeps its row, with the value dropped and a warning)."""
     issues = []
     for col in spec.columns:
         if col.kind != "date" or col.name not in to_raw:
@@ -400,7 +400,7 @@ def _implausible_dates(
         reason = (
             pl.when(early)
             .then(pl.lit("implausible date: before 1900 (a mistyped or two-digit year?)"))
-            .otherwise(pl.lit("implausible date: more than a year after the audit date"))
+            .otherwise(pl.lit("implausible date: more than a year after the audit date and today"))
         )
         value = pl.lit(WITHHELD) if col.personal else pl.col(to_raw[col.name])
         if col.evaluated:
