@@ -4,6 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 AS_OF  ?= 2026-10-31
+comma  := ,
 
 .DEFAULT_GOAL := help
 .PHONY: help install demo test lint format bench docs sample-data sample-exports batch-demo clean
@@ -38,7 +39,7 @@ test: install lint ## Lint, then run the whole test suite
 	$(BIN)/python -m pytest
 
 bench: install ## Benchmark load, audit and output on 100k and 1M generated children
-	$(BIN)/python -m tools.bench
+	$(BIN)/python -m tools.bench $(if $(SIZE),--sizes 1m$(comma)$(SIZE)) $(ARGS)
 
 docs: install ## Regenerate docs/rulesets.md (schema) and docs/cli.md (every --help) from the code
 	$(BIN)/python -m supervision_audit.rules.docs

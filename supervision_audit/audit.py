@@ -20,9 +20,18 @@ from .findings import (
     empty_findings,
     sort_findings,
 )
+from .guards import (
+    as_of_caveats,
+    check_as_of,
+    check_filters,
+    not_covered,
+    not_covered_summary,
+    nothing_checked,
+)
 from .rules.loading import load_ruleset
 from .rules.model import Ruleset
 from .rules.registry import RULE_KINDS
+from .rules.verify import problems as ruleset_problems
 from .sources import LoadedData, load_data
 from .sources.schema import CHILD_TABLES, STAFF_TABLES
 
@@ -42,6 +51,8 @@ class AuditOptions:
     params: dict[str, str] = field(default_factory=dict)
     source: str = "auto"
     """canonical, auto, an export profile name (mosaic, eclipse, ssd, hr) or a .yaml path."""
+    allow_unverified: bool = False
+    """Run a ruleset that fails verification (starter text, quotes not in its policy file)."""
     rag: tuple[float, float] = (90.0, 75.0)
     """RAG cut-offs: green at or above the first % with no breach, amber at or above the second."""
 
@@ -73,6 +84,14 @@ def prepare(opts: AuditOptions) -> tuple[Ruleset, LoadedData, EvalContext, tuple
     if opts.history_from and opts.history_from > opts.as_of:
         raise UsageError(f"--history-from {opts.history_from} is after --as-of {opts.as_of}")
     ruleset = load_ruleset(opts.ruleset, opts.params)
+    problems = ruleset_problems(ruleset)
+    if problems and not opts.allow_unverified:
+        more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
+        raise UsageError(
+            f"ruleset {ruleset.name} failed validation: {problems[0]}{more}. Fix it (see "
+            "`supervision-audit rulesets validate`), or pass --allow-unverified to run it "
+            "anyway: every output then says the ruleset is unverified"
+        )
     wanted: list[str] = []
     required: list[str] = []
     if "children" in scopes:
@@ -95,6 +114,9 @@ def prepare(opts: AuditOptions) -> tuple[Ruleset, LoadedData, EvalContext, tuple
         history_option=opts.history_from,
         params=dict(ruleset.param_values),
     )
+    ctx.cache["ruleset_problems"] = problems
+    check_as_of(ctx.tables, ruleset, scopes, opts.as_of)
+    check_filters(ctx.tables, opts.team, opts.worker)
     ctx.settle_history()
     return ruleset, data, ctx, scopes
 
@@ -143,6 +165,10 @@ def assemble(
     findings = sort_findings(_apply_filters(findings, opts))
     covered_frames = [o.covered for o in outcomes if o.covered.height]
     covered = pl.concat(covered_frames, how="vertical") if covered_frames else empty_covered()
+    uncovered = _apply_filters(
+        not_covered(ctx.tables, opts.as_of, scopes, covered, _unevaluated(not_evaluated)),
+        opts,
+    )
     covered = _apply_filters(covered, opts)
     caveats = [{"rule": o.rule_id, "caveat": c} for o in outcomes for c in o.caveats]
     summary = build_summary(
@@ -156,6 +182,7 @@ def assemble(
         [o.rule_id for o in outcomes if not o.not_evaluated],
         caveats,
     )
+    summary.update(_guarantees(opts, ruleset, ctx, scopes, outcomes, covered, findings, uncovered))
     return AuditResult(
         tool_version=__version__,
         ruleset_name=ruleset.name,
@@ -190,6 +217,45 @@ def assemble(
         ruleset_sha256=ruleset.sha256,
         covered=covered,
     )
+
+
+def _unevaluated(not_evaluated: list[NotEvaluated]) -> set[str]:
+    """Scopes where a rule of the ruleset could not be evaluated (not a scope it has none in)."""
+    return {n.scope for n in not_evaluated if n.rule != "*"}
+
+
+def _guarantees(
+    opts: AuditOptions,
+    ruleset: Ruleset,
+    ctx: EvalContext,
+    scopes: tuple[str, ...],
+    outcomes: list[RuleOutcome],
+    covered: pl.DataFrame,
+    findings: pl.DataFrame,
+    uncovered: pl.DataFrame,
+) -> dict[str, Any]:
+    """What the report must say before any figure: nothing checked, an unverified ruleset,
+    an audit date past the data, subjects no rule covers (summary["warnings"], in order)."""
+    evaluated = [o.rule_id for o in outcomes if not o.not_evaluated]
+    in_scope = sum(len(ruleset.rules_for(s)) for s in scopes)
+    nothing = nothing_checked(evaluated, in_scope, covered, findings)
+    problems = ctx.cache.get("ruleset_problems") or []
+    nc = not_covered_summary(uncovered)
+    warnings = [nothing] if nothing else []
+    if problems:
+        warnings.append(
+            f"UNVERIFIED ruleset {ruleset.name} {ruleset.version}, run with --allow-unverified: "
+            f"{'; '.join(problems[:3])}{' ...' if len(problems) > 3 else ''}"
+        )
+    warnings += as_of_caveats(ctx.tables, ruleset, scopes, opts.as_of)
+    warnings += nc["messages"]
+    return {
+        "warnings": warnings,
+        "nothing_checked": nothing,
+        "ruleset_verified": not problems,
+        "ruleset_problems": problems,
+        "not_covered": nc,
+    }
 
 
 def _pct(part: int, whole: int) -> float | None:

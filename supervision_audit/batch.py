@@ -335,6 +335,7 @@ def _blank(job: AuditJob) -> dict[str, Any]:
         "thresholds": [],
         "outputs": [],
         "open_findings": [],
+        "warnings": [],
     }
 
 
@@ -377,6 +378,7 @@ def run_job(job: AuditJob, reraise: bool = False) -> dict[str, Any]:
             for t in job.thresholds
         ]
         out["open_findings"] = open_finding_keys(result.findings)
+        out["warnings"] = list(result.summary.get("warnings") or [])
         for target in job.outputs:
             write_output(run, Path(target), argv=["supervision-audit", "batch", job.name])
             out["outputs"].append(target)

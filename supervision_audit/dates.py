@@ -214,6 +214,6 @@ def uk_date(day: dt.date | None, missing: str = "—") -> str:
     return day.strftime("%d/%m/%Y") if isinstance(day, dt.date) else missing
 
 
-def uk_date_expr(column: str) -> pl.Expr:
+def uk_date_expr(column: str | pl.Expr) -> pl.Expr:
     """DD/MM/YYYY text of a date column (Polars), the vectorised twin of uk_date."""
-    return pl.col(column).dt.strftime("%d/%m/%Y")
+    return (pl.col(column) if isinstance(column, str) else column).dt.strftime("%d/%m/%Y")

@@ -50,14 +50,26 @@ class ClockResult:
     due_after, applied (False when the due date had already passed): for `explain`."""
 
 
+def day_key(subject: str | pl.Expr, date: str | pl.Expr) -> pl.Expr:
+    """(subject, date) as one unsigned integer that sorts the same way: subject * 2^32 plus
+    the day number (shifted to be non-negative). One integer sort or as-of join instead of
+    two keys (which Polars row-encodes, or groups by)."""
+    s = pl.col(subject) if isinstance(subject, str) else subject
+    d = pl.col(date) if isinstance(date, str) else date
+    return s.cast(pl.UInt64) * (1 << 32) + (d.cast(pl.Int32).cast(pl.Int64) + (1 << 31)).cast(
+        pl.UInt64
+    )
+
+
 def build_segments(timeline: pl.LazyFrame, n_ranks: int) -> pl.LazyFrame:
     """Split each subject's timeline into maximal runs of one requirement in force.
 
     A sweep line over start (+1) and end + 1 (-1) boundaries, one counter per rank, summed
-    cumulatively over the whole frame sorted by subject and date. Each subject's deltas sum
-    to zero, so the global cumulative sum is correct within every subject without `over()`.
-    The requirement in force is the lowest rank whose counter is positive; no rank in force
-    is a gap, which ends a continuous open period.
+    cumulatively over the whole frame sorted by subject and date (one integer key). Each
+    subject's deltas sum to zero, so the global cumulative sum is correct within every
+    subject without `over()`; of several boundaries on one day the last row carries the
+    day's total. The requirement in force is the lowest rank whose counter is positive; no
+    rank in force is a gap, which ends a continuous open period.
     """
     ranks = list(range(n_ranks))
     one_hot = [(pl.col("rank") == k).cast(pl.Int32).alias(f"r{k}") for k in ranks]
@@ -67,17 +79,19 @@ def build_segments(timeline: pl.LazyFrame, n_ranks: int) -> pl.LazyFrame:
         (pl.col("end") + pl.duration(days=1)).alias("date"),
         *[-((pl.col("rank") == k).cast(pl.Int32)).alias(f"r{k}") for k in ranks],
     )
-    deltas = (
-        pl.concat([starts, ends])
-        .group_by(SUBJECT, "date")
-        .agg(pl.col(f"r{k}").sum() for k in ranks)
-        .sort(SUBJECT, "date")
-    )
     in_force = pl.coalesce(
         [pl.when(pl.col(f"r{k}").cum_sum() > 0).then(pl.lit(k, pl.Int32)) for k in ranks]
         + [pl.lit(None, pl.Int32)]
     )
-    bounds = deltas.select(SUBJECT, "date", in_force.alias("rank"))
+    last_of_day = (pl.col("_k") != pl.col("_k").shift(-1)).fill_null(True)
+    bounds = (
+        pl.concat([starts, ends])
+        .with_columns(_k=day_key(SUBJECT, "date"))
+        .sort("_k")
+        .select(SUBJECT, "date", "_k", in_force.alias("rank"))
+        .filter(last_of_day)
+        .drop("_k")
+    )
     same_subject_as_prev = pl.col(SUBJECT) == pl.col(SUBJECT).shift(1)
     changed = ~(same_subject_as_prev & pl.col("rank").eq_missing(pl.col("rank").shift(1)))
     bounds = bounds.filter(changed)
@@ -100,9 +114,17 @@ def build_segments(timeline: pl.LazyFrame, n_ranks: int) -> pl.LazyFrame:
 class _Intervals:
     """Each rank's target and limit as literals, so adding an interval is one native
     operation per rank (days: plus a duration; months: Polars' offset_by, which clamps to
-    the month's end exactly as durations.add_months does) instead of per-row arithmetic."""
+    the month's end exactly as durations.add_months does) instead of per-row arithmetic.
 
-    def __init__(self, requirements: pl.DataFrame) -> None:
+    Given the span of days the dates lie in, every (day, rank) sum is computed once into a
+    small table and each row looks its own up by position: a few thousand sums instead of
+    one per rank per row (dates outside the span make the lookup fail loudly)."""
+
+    GRID_LIMIT = 4_000_000
+
+    def __init__(
+        self, requirements: pl.DataFrame, span: tuple[dt.date, dt.date] | None = None
+    ) -> None:
         self.rows = []
         for r in requirements.to_dicts():
             no_limit = r["limit_days"] is None and r["limit_months"] is None
@@ -115,9 +137,28 @@ class _Intervals:
                     else (r["limit_days"], r["limit_months"]),
                 }
             )
+        self.grid: pl.DataFrame | None = None
+        self.width = max((r["rank"] for r in self.rows), default=-1) + 1
+        if span is not None and None not in span and self.width:
+            lo, hi = span
+            if 0 < ((hi - lo).days + 1) * self.width <= self.GRID_LIMIT:
+                days = pl.DataFrame({"d": pl.date_range(lo, hi, eager=True)})
+                ranks = pl.DataFrame({"r": range(self.width)}, schema={"r": pl.Int32})
+                self.lo = lo
+                self.grid = days.join(ranks, how="cross").select(
+                    every=self.chain(pl.col("d"), pl.col("r"), "every"),
+                    limit=self.chain(pl.col("d"), pl.col("r"), "limit"),
+                )
 
     def add(self, date: pl.Expr, rank: pl.Expr, which: str) -> pl.Expr:
         """date + the `which` ('every' or 'limit') interval of the row's rank."""
+        if self.grid is None:
+            return self.chain(date, rank, which)
+        at = (date - pl.lit(self.lo)).dt.total_days() * self.width + rank
+        return pl.lit(self.grid[which]).gather(at)
+
+    def chain(self, date: pl.Expr, rank: pl.Expr, which: str) -> pl.Expr:
+        """The sum computed row by row: one branch per rank."""
         branches = []
         for r in self.rows:
             days, months = r[which]
@@ -134,16 +175,40 @@ class _Intervals:
 
 
 def _in_segment(dated: pl.LazyFrame, segments: pl.LazyFrame) -> pl.LazyFrame:
-    """Rows (subject, date; sorted) inside a segment, with that segment's period and rank;
-    rows on no open day are dropped."""
-    return dated.join_asof(
-        segments.sort(SUBJECT, "seg_start"),
-        left_on="date",
-        right_on="seg_start",
-        by=SUBJECT,
-        strategy="backward",
-        check_sortedness=False,
-    ).filter(pl.col("seg_end").is_not_null() & (pl.col("date") <= pl.col("seg_end")))
+    """Rows (subject, date, _k = day_key; sorted by _k) inside a segment, with that segment's
+    period and rank; rows on no open day are dropped. Segments come sorted by subject and
+    start (build_segments), so one as-of join on the combined key finds the segment, and a
+    match from an earlier subject is dropped with the days outside any segment."""
+    segs = segments.select(
+        _k=day_key(SUBJECT, "seg_start"),
+        _seg_subject=pl.col(SUBJECT),
+        period=pl.col("period"),
+        seg_end=pl.col("seg_end"),
+        rank=pl.col("rank"),
+    )
+    return (
+        dated.join_asof(segs, on="_k", strategy="backward", check_sortedness=False)
+        .filter((pl.col("_seg_subject") == pl.col(SUBJECT)) & (pl.col("date") <= pl.col("seg_end")))
+        .drop("_seg_subject")
+    )
+
+
+def _periods(segments: pl.DataFrame, as_of: dt.date) -> pl.DataFrame:
+    """One row per continuous open period, numbered 1..P in (subject, start) order: its first
+    segment gives the start and the rank in force then, its last the end."""
+    first = (pl.col("period") != pl.col("period").shift(1)).fill_null(True)
+    last = (pl.col("period") != pl.col("period").shift(-1)).fill_null(True)
+    heads = segments.filter(first).select(
+        SUBJECT, "period", pl.col("seg_start").alias("period_start")
+    )
+    tails = segments.filter(last).select(pl.col("seg_end").alias("period_end"))
+    ranks = segments.filter(first).select(pl.col("rank").alias("rank_start"))
+    periods = pl.concat([heads, tails, ranks], how="horizontal").with_columns(
+        open_at_as_of=pl.col("period_end") >= pl.lit(as_of)
+    )
+    if periods.height and periods["period"][-1] != periods["period"][0] + periods.height - 1:
+        raise AssertionError("periods are not numbered consecutively")  # pragma: no cover
+    return periods
 
 
 def run_clock(
@@ -159,8 +224,9 @@ def run_clock(
 ) -> ClockResult:
     """Run the interval clock.
 
-    timeline: subject (int), start (date), end (date, <= as_of), rank (int, 0 = strictest);
-    rows must already be clipped to [history_from, as_of] and have start <= end.
+    timeline: subject (int, below 2^30), start (date), end (date, <= as_of), rank (int,
+    0 = strictest); rows must already be clipped to [history_from, as_of] and have
+    start <= end.
     events: subject, date: the counting events (any dates; those outside every period, or
     after as_of, are ignored).
     requirements: rank, every_days, every_months, limit_days, limit_months (the limit
@@ -179,54 +245,57 @@ def run_clock(
 
     segments = build_segments(timeline, n_ranks).collect(engine=COLLECT_ENGINE)
     seg_lazy = segments.lazy()
-    periods = (
-        seg_lazy.group_by(SUBJECT, "period")
-        .agg(
-            period_start=pl.col("seg_start").min(),
-            period_end=pl.col("seg_end").max(),
-            rank_start=pl.col("rank").sort_by("seg_start").first(),
-        )
-        .with_columns(open_at_as_of=pl.col("period_end") >= pl.lit(as_of))
-        .sort(SUBJECT, "period")
-    )
+    periods = _periods(segments, as_of)
+    subject_type = segments.schema[SUBJECT]
 
-    # Counting events inside a segment: the segment gives the period and the rank in force.
-    # Counting events, one a day: sorted, then each row compared with the one before it.
+    # Anchors, one integer key each: day_key * 4 + anchor type (0 a counting event, 1 a
+    # restart, 2 the period's own start), so sorting the key orders them by subject, day
+    # and type, and one anchor a day is the first of its day.
+    def anchor_key(date: str, kind: int) -> pl.Expr:
+        return day_key(SUBJECT, date) * 4 + kind
+
+    # Counting events inside a segment (which gives the period and the rank in force), one
+    # a day.
     ev = (
-        events.select(pl.col(SUBJECT), pl.col("date"))
+        events.select(pl.col(SUBJECT).cast(subject_type), pl.col("date"))
         .filter(pl.col("date") <= pl.lit(as_of))
-        .sort(SUBJECT, "date")
-        .filter(
-            ~(
-                (pl.col(SUBJECT) == pl.col(SUBJECT).shift(1))
-                & (pl.col("date") == pl.col("date").shift(1))
-            ).fill_null(False)
-        )
+        .with_columns(_k=day_key(SUBJECT, "date"))
+        .sort("_k")
+        .filter((pl.col("_k") != pl.col("_k").shift(1)).fill_null(True))
     )
     ev = _in_segment(ev, seg_lazy).select(
-        SUBJECT, "period", pl.col("date").alias("anchor"), "rank", is_event=pl.lit(True)
+        SUBJECT,
+        "period",
+        pl.col("date").alias("anchor"),
+        "rank",
+        is_event=pl.lit(True),
+        anchor_type=pl.lit(0, pl.Int8),
+        _ak=pl.col("_k") * 4,
     )
-    starts = periods.select(
+    starts = periods.lazy().select(
         SUBJECT,
         "period",
         pl.col("period_start").alias("anchor"),
         pl.col("rank_start").alias("rank"),
         is_event=pl.lit(False),
+        anchor_type=pl.lit(2, pl.Int8),
+        _ak=anchor_key("period_start", 2),
     )
-    sources = [
-        ev.with_columns(anchor_type=pl.lit(0, pl.Int8)),
-        starts.with_columns(anchor_type=pl.lit(2, pl.Int8)),
-    ]
-    if restarts is not None:
+    if restarts is None:
+        anchors = ev.merge_sorted(starts, key="_ak").with_columns(
+            r_days=pl.lit(None, pl.Int32), r_months=pl.lit(None, pl.Int32)
+        )
+    else:
         rs = (
             restarts.select(
-                SUBJECT,
+                pl.col(SUBJECT).cast(subject_type),
                 pl.col("date"),
                 pl.col("days").cast(pl.Int32).alias("r_days"),
                 pl.col("months").cast(pl.Int32).alias("r_months"),
             )
             .filter(pl.col("date") <= pl.lit(as_of))
-            .sort(SUBJECT, "date")
+            .with_columns(_k=day_key(SUBJECT, "date"))
+            .sort("_k")
             .pipe(_in_segment, seg_lazy)
             .select(
                 SUBJECT,
@@ -235,39 +304,33 @@ def run_clock(
                 "rank",
                 is_event=pl.lit(False),
                 anchor_type=pl.lit(1, pl.Int8),
+                _ak=pl.col("_k") * 4 + 1,
                 r_days="r_days",
                 r_months="r_months",
             )
         )
-        sources.append(rs)
-    # One anchor a day: an event beats a restart, which beats the period's own start; of two
-    # restarts the same day, the one due sooner (the stricter) wins.
-    same_day_as_prev = (pl.col(SUBJECT) == pl.col(SUBJECT).shift(1)) & (
-        pl.col("anchor") == pl.col("anchor").shift(1)
-    )
-    anchors = pl.concat(sources, how="diagonal_relaxed")
-    if restarts is not None:
-        anchors = anchors.with_columns(
-            _r_len=pl.coalesce(
-                pl.col("r_days").cast(pl.Float64), pl.col("r_months") * (365.2425 / 12)
+        # Of two restarts the same day, the one due sooner (the stricter) wins.
+        anchors = (
+            pl.concat([ev, starts, rs], how="diagonal_relaxed")
+            .with_columns(
+                _r_len=pl.coalesce(
+                    pl.col("r_days").cast(pl.Float64), pl.col("r_months") * (365.2425 / 12)
+                )
             )
+            .sort("_ak", "_r_len", nulls_last=True)
+            .drop("_r_len")
         )
-    else:
-        anchors = anchors.with_columns(_r_len=pl.lit(None, pl.Float64))
+    # One anchor a day: an event beats a restart, which beats the period's own start.
+    day = pl.col("_ak") // 4
+    p0 = periods["period"][0] if periods.height else 0
     anchors = (
-        anchors.sort(SUBJECT, "anchor", "anchor_type", "_r_len", nulls_last=True)
-        .drop("_r_len")
-        .filter(~same_day_as_prev.fill_null(False))
-        .join(
-            periods.select("period", "period_end", "open_at_as_of"),
-            on="period",
-            maintain_order="left",
+        anchors.filter((day != day.shift(1)).fill_null(True))
+        .drop("_ak")
+        .with_columns(
+            period_end=pl.lit(periods["period_end"]).gather(pl.col("period") - p0),
+            open_at_as_of=pl.lit(periods["open_at_as_of"]).gather(pl.col("period") - p0),
         )
     )
-    if restarts is None:
-        anchors = anchors.with_columns(
-            r_days=pl.lit(None, pl.Int32), r_months=pl.lit(None, pl.Int32)
-        )
     same_period_next = (pl.col(SUBJECT).shift(-1) == pl.col(SUBJECT)) & (
         pl.col("period").shift(-1) == pl.col("period")
     )
@@ -277,7 +340,8 @@ def run_clock(
     )
     if not repeat:
         cycles = cycles.filter(~pl.col("is_event"))
-    intervals = _Intervals(requirements)
+    span = (segments["seg_start"].min(), segments["seg_end"].max())
+    intervals = _Intervals(requirements, span)  # type: ignore[arg-type]
     due = intervals.add(pl.col("anchor"), pl.col("rank"), "every")
     lim = intervals.add(pl.col("anchor"), pl.col("rank"), "limit")
     if restarts is not None:
@@ -299,7 +363,7 @@ def run_clock(
     findings = _findings(cycles.lazy(), as_of).collect(engine=COLLECT_ENGINE)
     return ClockResult(
         segments=segments,
-        periods=periods.collect(engine=COLLECT_ENGINE),
+        periods=periods,
         cycles=cycles,
         findings=findings,
         changes=changes,
@@ -316,26 +380,19 @@ def _apply_changes(
     Within a cycle, changes apply in date order; change k uses the due date left by change
     k - 1, so the loop runs over change depth k, each step over the whole changes table.
     """
+    # Cycles are in (subject, anchor) order, so in (period, anchor) order too: one integer
+    # key (period, day) finds each change's cycle by an as-of join, without grouping.
     changes = (
-        segments.sort(SUBJECT, "seg_start")
-        .filter((pl.col("period") == pl.col("period").shift(1)).fill_null(False))
-        .select(
-            SUBJECT, "period", pl.col("seg_start").alias("change"), pl.col("rank").alias("new_rank")
-        )
-        .with_columns(probe=pl.col("change") - pl.duration(days=1))
-        .sort(SUBJECT, "probe")
+        segments.filter((pl.col("period") == pl.col("period").shift(1)).fill_null(False))
+        .select("period", pl.col("seg_start").alias("change"), pl.col("rank").alias("new_rank"))
+        .with_columns(_k=day_key("period", pl.col("change") - pl.duration(days=1)))
     )
-    anchor_keys = cycles.lazy().select(SUBJECT, "period", "cycle", "anchor").sort(SUBJECT, "anchor")
+    anchor_keys = cycles.lazy().select(
+        "cycle", "anchor", _cycle_period="period", _k=day_key("period", "anchor")
+    )
     changes = (
-        changes.join_asof(
-            anchor_keys,
-            left_on="probe",
-            right_on="anchor",
-            by="period",
-            strategy="backward",
-            check_sortedness=False,
-        )
-        .filter(pl.col("cycle").is_not_null())
+        changes.join_asof(anchor_keys, on="_k", strategy="backward", check_sortedness=False)
+        .filter(pl.col("_cycle_period") == pl.col("period"))
         .with_columns(
             a_new=intervals.add(pl.col("anchor"), pl.col("new_rank"), "every"),
             c_new=intervals.add(pl.col("change"), pl.col("new_rank"), "every"),
@@ -363,12 +420,12 @@ def _apply_changes(
     idx = pl.int_range(pl.len(), dtype=pl.UInt32)
     changes = changes.with_columns(
         depth=idx - pl.when(first_of_cycle.fill_null(True)).then(idx).forward_fill()
-    ).join(
-        cycles.select("cycle", "due_date", "limit_date", "due_rank").rename(
-            {"due_date": "d0", "limit_date": "l0", "due_rank": "r0"}
-        ),
-        on="cycle",
-        how="left",
+    )
+    owner = changes["cycle"]
+    changes = changes.with_columns(
+        d0=cycles["due_date"].gather(owner),
+        l0=cycles["limit_date"].gather(owner),
+        r0=cycles["due_rank"].gather(owner),
     )
     changes = changes.with_columns(
         due=pl.lit(None, DATE),
@@ -417,16 +474,19 @@ def _apply_changes(
         pl.col("due").alias("due_after"),
         pl.col("live").alias("applied"),
     )
-    merged = (
-        cycles.join(final, on="cycle", how="left")
-        .with_columns(
-            due_date=pl.coalesce("due", "due_date"),
-            limit_date=pl.coalesce("lim", "limit_date"),
-            due_rank=pl.coalesce("drank", "due_rank"),
-            changes_applied=pl.col("applied").fill_null(0),
-        )
-        .drop("due", "lim", "drank", "applied")
-        .sort("cycle")
+    # A cycle is its row number: the folded dates go straight into their rows.
+    at = final["cycle"]
+
+    def folded(column: str, new: str) -> pl.Series:
+        return cycles[column].clone().scatter(at, final[new].fill_null(cycles[column].gather(at)))
+
+    merged = cycles.with_columns(
+        due_date=folded("due_date", "due"),
+        limit_date=folded("limit_date", "lim"),
+        due_rank=folded("due_rank", "drank"),
+        changes_applied=pl.zeros(cycles.height, pl.UInt32, eager=True).scatter(
+            at, final["applied"].fill_null(0)
+        ),
     )
     return merged, steps
 

@@ -50,25 +50,19 @@ def test_new_then_validate_then_audit(tmp_path: Path) -> None:
     target = tmp_path / "kent.yaml"
     code, _, err = run("rulesets", "new", "kent", "--out", str(target))
     assert code == 0, err
+    # The starter's quotes are placeholders and its policy text is not there: not verified.
     code, out, err = run("rulesets", "validate", str(target))
+    assert code == 2
+    assert "still the starter text" in err and "kent_policy.txt not found" in err
+    args = ["audit", "--data", str(SMALL), "--ruleset", str(target), "--as-of", "2024-06-30"]
+    args += ["--scope", "children", "--format", "json"]
+    code, out, err = run(*args)
+    assert code == 2 and "--allow-unverified" in err
+    code, out, err = run(*args, "--allow-unverified")
     assert code == 0, err
-    assert "valid (2 rules, 1 not auditable)" in out
-    assert "quotes not checked" in err  # its policy text is not shipped
-    code, out, err = run(
-        "audit",
-        "--data",
-        str(SMALL),
-        "--ruleset",
-        str(target),
-        "--as-of",
-        "2024-06-30",
-        "--scope",
-        "children",
-        "--format",
-        "json",
-    )
-    assert code == 0, err
-    assert {f["rule"] for f in json.loads(out)["findings"]} == {"KEN-C1"}
+    doc = json.loads(out)
+    assert {f["rule"] for f in doc["findings"]} == {"KEN-C1"}
+    assert doc["summary"]["ruleset_verified"] is False
 
 
 @pytest.mark.parametrize(

@@ -7,6 +7,7 @@ from typing import Any
 
 from ..errors import UsageError
 from .common import (
+    AllowUnverifiedOpt,
     AsOfOpt,
     DataOpt,
     DebugOpt,
@@ -50,6 +51,7 @@ def audit_cmd(
     key_file: KeyFileOpt = None,
     no_names: NoNamesOpt = False,
     source: SourceOpt = "auto",
+    allow_unverified: AllowUnverifiedOpt = False,
     rag: RagOpt = None,
     debug: DebugOpt = False,
 ) -> None:
@@ -70,6 +72,7 @@ def audit_cmd(
         worker=worker,
         params=parse_params(param),
         source=source,
+        allow_unverified=allow_unverified,
         rag=parse_rag(rag),
     )
     key = None

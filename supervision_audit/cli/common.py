@@ -159,6 +159,14 @@ PseudoOpt = Annotated[
 KeyFileOpt = Annotated[
     Path | None, typer.Option("--key-file", help="File holding the pseudonymisation key.")
 ]
+AllowUnverifiedOpt = Annotated[
+    bool,
+    typer.Option(
+        "--allow-unverified",
+        help="Run a ruleset that fails `rulesets validate` (starter text, or quotes not in "
+        "its policy file); every output then says it is unverified.",
+    ),
+]
 RagOpt = Annotated[
     str | None,
     typer.Option(
@@ -181,6 +189,7 @@ def run_from_options(
     team: str | None = None,
     worker: str | None = None,
     source: str = "auto",
+    allow_unverified: bool = False,
 ) -> Any:
     from ..audit import AuditOptions, run_audit
 
@@ -194,6 +203,7 @@ def run_from_options(
         team=team,
         worker=worker,
         source=source,
+        allow_unverified=allow_unverified,
     )
     return run_audit(opts)
 

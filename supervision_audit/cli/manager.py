@@ -14,6 +14,7 @@ from rich.text import Text
 from ..dates import uk_date
 from ..errors import UsageError
 from .common import (
+    AllowUnverifiedOpt,
     AsOfOpt,
     DataOpt,
     DebugOpt,
@@ -49,18 +50,21 @@ def due_cmd(
     output_format: FormatOpt = "table",
     output: OutputOpt = None,
     source: SourceOpt = "auto",
+    allow_unverified: AllowUnverifiedOpt = False,
     debug: DebugOpt = False,
 ) -> None:
     """Everyone whose next supervision falls due within the window, or is already overdue."""
     from ..dates import Interval
-    from ..views.due import due_list
+    from ..views.due import due_list, left_out
 
     check_format(output_format)
     try:
         window = Interval.parse(within)
     except ValueError as exc:
         raise UsageError(f"--within: {exc}") from None
-    run = run_from_options(data, ruleset, as_of, history_from, scope, param, source=source)
+    run = run_from_options(
+        data, ruleset, as_of, history_from, scope, param, team, worker, source, allow_unverified
+    )
     frame = due_list(run, window)
     if team:
         frame = frame.filter(pl.col("team").str.to_lowercase() == team.lower())
@@ -72,19 +76,21 @@ def due_cmd(
         "within": window.code(),
         "ruleset": f"{run.ruleset.name} {run.ruleset.version}",
     }
+    gaps = left_out(run)
     if output is not None:
         write_frame_file(frame, output, "Due", about)
     if output_format == "json":
-        sys.stdout.write(json.dumps({**about, "rows": json_rows(frame)}, indent=2) + "\n")
+        doc = {**about, "left_out": gaps, "rows": json_rows(frame)}
+        sys.stdout.write(json.dumps(doc, indent=2) + "\n")
     elif output_format == "csv":
         from ..report.tables import frame_to_csv
 
         sys.stdout.write(frame_to_csv(frame))
     else:
-        _render_due(frame, run.result.as_of, window.words())
+        _render_due(frame, run.result.as_of, window.words(), gaps)
 
 
-def _render_due(frame: pl.DataFrame, as_of: Any, window: str) -> None:
+def _render_due(frame: pl.DataFrame, as_of: Any, window: str, gaps: list[dict[str, str]]) -> None:
     con = out_console()
     overdue = int((frame["days_until_due"] < 0).sum()) if frame.height else 0
     con.print(
@@ -93,6 +99,8 @@ def _render_due(frame: pl.DataFrame, as_of: Any, window: str) -> None:
             style="bold",
         )
     )
+    for g in gaps:
+        con.print(f"Not forecast: {g['rule']} ({g['reason']})", markup=False, highlight=False)
     if frame.height == 0:
         return
     for (sup,), group in frame.group_by(["supervisor_id"], maintain_order=True):
@@ -123,13 +131,17 @@ def explain_cmd(
     param: ParamOpt = None,
     output_format: FormatOpt = "table",
     source: SourceOpt = "auto",
+    allow_unverified: AllowUnverifiedOpt = False,
     debug: DebugOpt = False,
 ) -> None:
     """One child's or worker's whole timeline: requirements, events, due dates, findings."""
     from ..views.explain import explain_subject
 
     check_format(output_format)
-    run = run_from_options(data, ruleset, as_of, history_from, scope, param, source=source)
+    run = run_from_options(
+        data, ruleset, as_of, history_from, scope, param, source=source,
+        allow_unverified=allow_unverified,
+    )  # fmt: skip
     info = explain_subject(run, subject_id.strip())
     if output_format == "json":
         sys.stdout.write(json.dumps(info, indent=2, ensure_ascii=False) + "\n")

@@ -21,9 +21,10 @@ from .atomic import staged
 SLICE = 100_000
 _FINDINGS = "\x00findings\x00"
 _ISSUES = "\x00issues\x00"
+_SEP = b",\n    "
 
 
-def _array_chunks(frame: pl.DataFrame) -> Iterator[bytes]:
+def _array_chunks(frame: pl.DataFrame) -> Iterator[bytes | memoryview]:
     if frame.height == 0:
         yield b"[]"
         return
@@ -32,8 +33,12 @@ def _array_chunks(frame: pl.DataFrame) -> Iterator[bytes]:
     for i, part in enumerate(frame.iter_slices(SLICE)):
         buf = io.BytesIO()
         part.with_columns(pl.col(c).dt.strftime("%Y-%m-%d") for c in dates).write_ndjson(buf)
-        body = buf.getvalue().rstrip(b"\n").replace(b"\n", b",\n    ")
-        yield (b",\n    " if i else b"") + body
+        # Every line ends in a newline, which becomes the separator; the last one is left
+        # out by a view of the buffer rather than another copy of it.
+        body = buf.getvalue().replace(b"\n", _SEP)
+        if i:
+            yield _SEP
+        yield memoryview(body)[: -len(_SEP)]
     yield b"\n  ]"
 
 

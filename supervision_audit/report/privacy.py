@@ -18,6 +18,7 @@ from typing import Any
 import polars as pl
 
 from ..errors import UsageError
+from ..findings import sort_findings
 
 KEY_ENV = "SUPERVISION_AUDIT_KEY"
 ID_COLUMNS = ("subject_id", "worker_id", "supervisor_id", "person_id")
@@ -78,7 +79,7 @@ def pseudonymise_frame(
 def pseudonymise_result(result: Any, key: bytes) -> Any:
     """A copy of an AuditResult with every ID replaced by its token. Data issues on ID
     columns get the token as their value; other personal values are already withheld."""
-    findings = pseudonymise_frame(result.findings, key)
+    findings = sort_findings(pseudonymise_frame(result.findings, key))
     issues = result.data_issues
     if issues.height:
         id_rows = pl.col("column").is_in(list(ID_COLUMNS))
@@ -110,6 +111,15 @@ def pseudonymise_result(result: Any, key: bytes) -> Any:
         summary["filters"] = {
             **summary["filters"],
             "worker": token(key, summary["filters"]["worker"]),
+        }
+    nc = summary.get("not_covered")
+    if nc and nc.get("subjects"):
+        summary["not_covered"] = {
+            **nc,
+            "subjects": [
+                {**r, **{c: token(key, r[c]) for c in ("subject_id", "worker_id") if r.get(c)}}
+                for r in nc["subjects"]
+            ],
         }
     summary["pseudonymised"] = True
     covered = result.covered

@@ -62,8 +62,33 @@ def _title(result: Any, con: Console) -> None:
         con.print("IDs are pseudonymised (keyed tokens).", markup=False)
 
 
+def _warnings(result: Any, con: Console) -> None:
+    """Before any figure: nothing checked (as the headline), then every other warning, with
+    the subjects no rule covers listed by ID."""
+    s = result.summary
+    for w in s.get("warnings") or []:
+        style = "bold red" if w == s.get("nothing_checked") else "bold yellow"
+        con.print(Text(w if w == s.get("nothing_checked") else f"Warning: {w}", style=style))
+    subjects = (s.get("not_covered") or {}).get("subjects") or []
+    if subjects:
+        shown = ", ".join(r["subject_id"] for r in subjects[:LIST_IDS])
+        more = f" and {len(subjects) - LIST_IDS} more (--format json lists them all)"
+        con.print(
+            f"Not covered by any rule: {shown}{more if len(subjects) > LIST_IDS else ''}",
+            markup=False,
+            highlight=False,
+        )
+    if s.get("warnings"):
+        con.print()
+
+
+LIST_IDS = 20
+
+
 def _headline(result: Any, con: Console) -> None:
     s = result.summary
+    if s.get("nothing_checked"):
+        return
     table = Table(
         title="Headline: open at the audit date, and with no outstanding breach",
         title_justify="left",
@@ -151,7 +176,20 @@ def _scorecard(result: Any, con: Console) -> None:
 def _findings(result: Any, con: Console, limit: int) -> None:
     f = result.findings
     if f.height == 0:
-        con.print(Text("No findings: nobody was outside their required interval.", style="green"))
+        if result.summary.get("nothing_checked"):
+            return  # the headline said so: silence here is not an all-clear
+        n, m = len(result.rules_evaluated), len(result.not_evaluated)
+        if m:
+            con.print(
+                f"No findings from the {n} rule{'s' if n != 1 else ''} evaluated; {m} "
+                f"rule{'s' if m != 1 else ''} could not be evaluated (listed below) and "
+                f"{'are' if m != 1 else 'is'} never counted as compliant.",
+                markup=False,
+            )
+        else:
+            con.print(
+                Text("No findings: nobody was outside their required interval.", style="green")
+            )
         return
     ordered = worst_first(f)
     shown = ordered if limit <= 0 else ordered.head(limit)
@@ -193,7 +231,9 @@ def _not_evaluated(result: Any, con: Console) -> None:
     caveats = result.summary.get("caveats") or []
     if not result.not_evaluated and not caveats:
         n = len(result.rules_evaluated)
-        con.print(f"Rules: all {n} evaluated, none left out.", markup=False, highlight=False)
+        left = (result.summary.get("not_covered") or {}).get("total") or 0
+        tail = f"; {left} open at the audit date under none of them (above)" if left else ""
+        con.print(f"Rules: all {n} evaluated{tail}.", markup=False, highlight=False)
         return
     table = Table(
         title="Not evaluated (never counted as compliant)",
@@ -258,6 +298,7 @@ def render_terminal(result: Any, console: Console | None = None, *, limit: int =
     _RAG[0] = (float(rag.get("green", 90.0)), float(rag.get("amber", 75.0)))
     _title(result, con)
     con.print()
+    _warnings(result, con)
     _headline(result, con)
     _breakdown(result, con, "by_category", "category", "Children and carers by category")
     _breakdown(result, con, "by_team", "team", "Children and carers by team")

@@ -326,7 +326,11 @@ def _write_rows(
             kinds.append(("n", base))
     plain = [book.fmt(k[1]) for k in kinds]
     quoted = [book.fmt({**k[1], "quote_prefix": True}) for k in kinds]
-    write_string, write_number, write_boolean = ws.write_string, ws.write_number, ws.write_boolean
+    # XlsxWriter's undecorated writers (what write_string & co. call after parsing A1
+    # notation): a tenth of the cost of a cell at a million cells; the public ones otherwise.
+    write_string = getattr(ws, "_write_string", ws.write_string)
+    write_number = getattr(ws, "_write_number", ws.write_number)
+    write_boolean = getattr(ws, "_write_boolean", ws.write_boolean)
     over = overrides or {}
     blanks = {names.index(k): v for k, v in (null_text or {}).items() if k in names}
     r = sheet.rows
@@ -506,8 +510,9 @@ def definitions(cutoffs: tuple[float, float]) -> list[tuple[str, str]]:
         (
             "Never counted as compliant",
             "Rules that could not be evaluated, rows rejected from the input, and anything "
-            "outside the data's dates (before the history date or after the audit date). "
-            "They are listed on the Rules and Data issues sheets, never added to 'no breach'.",
+            "outside the data's dates (before the history date or after the audit date), and "
+            "anyone open whom no rule covers (listed as not covered). They are listed on the "
+            "Summary, Rules and Data issues sheets, never added to 'no breach'.",
         ),
         (
             "Finding",
@@ -521,6 +526,20 @@ def definitions(cutoffs: tuple[float, float]) -> list[tuple[str, str]]:
             f"Red: under {amber:g}%. (Set with --rag GREEN,AMBER, or rag: in a batch config.)",
         ),
     ]
+
+
+def _warnings(sheet: Sheet, s: dict[str, Any]) -> None:
+    """Before any figure: the run's warnings (nothing checked, unverified ruleset, audit date
+    past the data, subjects no rule covers), and the IDs of those subjects."""
+    width = sum(SUMMARY_WIDTHS[1:]) * 1.1
+    for w in s.get("warnings") or []:
+        _merged_text(sheet, "Warning", w, len(SUMMARY_WIDTHS) - 1, width)
+    subjects = (s.get("not_covered") or {}).get("subjects") or []
+    if subjects:
+        ids = ", ".join(r["subject_id"] for r in subjects[:500])
+        more = f" and {len(subjects) - 500} more (the JSON output lists them all)"
+        text = ids + (more if len(subjects) > 500 else "")
+        _merged_text(sheet, "Not covered", text, len(SUMMARY_WIDTHS) - 1, width)
 
 
 def _merged_text(sheet: Sheet, label: str, text: str, last_col: int, chars: float) -> None:
@@ -567,6 +586,7 @@ def _summary(book: Book, run: Any, result: Any, finding_sheets: dict[str, list[s
         info.append(("Pseudonymised", "yes: IDs are keyed tokens; still personal data"))
     for label, value in info:
         sheet.append([sheet.cell(label, font=BOLD), value])
+    _warnings(sheet, s)
     sheet.blank()
     sheet.header(
         ["Headline", "Open", "No breach", "% no breach", "Findings", "Red", "Amber", "Overdue now"]

@@ -8,33 +8,18 @@ from __future__ import annotations
 import datetime as dt
 import re
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from ..dates import Interval
 from ..errors import RulesetError
 from ..vocab import CASE_CATEGORIES, CASE_FLAGS
+from . import verify
 from .kinds.interval_spec import IntervalSpec
-from .loading import builtin_dirs, builtin_names, load_ruleset
+from .loading import builtin_names, load_ruleset
 from .model import RULE_ID, Rule, Ruleset
 from .registry import RULE_KINDS
-
-
-def policy_path(ruleset: Ruleset) -> Path | None:
-    """The ruleset's policy text: `document.file` next to the ruleset's own YAML (a council's
-    ruleset and its policy travel together), else among the shipped ones; None if absent."""
-    name = ruleset.document.file
-    candidates = [ruleset.path.parent / name]
-    candidates += [d / name for d in builtin_dirs()]
-    candidates += [d / "policies" / Path(name).name for d in builtin_dirs()]
-    for candidate in candidates:
-        if name and candidate.is_file():
-            return candidate
-    return None
-
-
-def _norm(text: str) -> str:
-    return " ".join(text.split())
+from .verify import norm as _norm
+from .verify import policy_path
 
 
 def quote_found(ruleset: Ruleset, quote: str) -> bool | None:
@@ -154,8 +139,8 @@ class Validation:
 
 
 def validate_file(path: str, params: dict[str, str] | None = None) -> Validation:
-    """Schema and semantic checks; errors carry the YAML line. Quotes not found in the
-    named policy file are warnings (a council's own document may not be shipped here)."""
+    """Schema and semantic checks (errors carry the YAML line), then verification: starter
+    text left in, a quote not in the named policy file, or that file missing, fail it."""
     try:
         rs = load_ruleset(path, params, placeholders=True)
     except RulesetError as exc:
@@ -163,14 +148,10 @@ def validate_file(path: str, params: dict[str, str] | None = None) -> Validation
     warnings = []
     for p in rs.placeholders:
         warnings.append(f"required parameter '{p}' not given; checked with a placeholder value")
-    for rule in rs.rules:
-        found = quote_found(rs, rule.quote)
-        if found is False:
-            warnings.append(f"rule {rule.id}: its quote was not found in {rs.document.file}")
-    if policy_path(rs) is None:
-        warnings.append(
-            f"policy file {rs.document.file} is not next to the ruleset: quotes not checked"
-        )
+    problems = verify.problems(rs)
+    if problems:
+        listed = "\n".join(f"  {p}" for p in problems)
+        return Validation(False, f"{path}: not verified ({len(problems)}):\n{listed}", warnings)
     n = len(rs.rules)
     return Validation(
         True,
@@ -190,7 +171,7 @@ authority: "{authority}"
 document:
   title: "Supervision Policy"          # the policy document's own title
   date: "2025"                        # its date or version, as printed on it
-  file: "{name}_policy.txt"           # its text, next to this file, so quotes are checked
+  file: "{name}_policy.txt"           # its text, saved next to this file: every quote is checked
 version: "0.1.0"                      # your ruleset's version: quote it
 description: >
   Case and staff supervision requirements of the {authority} supervision policy.

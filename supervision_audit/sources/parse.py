@@ -277,7 +277,12 @@ def _confirm_duplicates(
     return same.select(*provenance, "_first", "_first_shown")
 
 
-DISTINCT_KINDS = {"date": pl.Date(), "enum": pl.String(), "bool": pl.Boolean()}
+DISTINCT_KINDS = {
+    "date": pl.Date(),
+    "enum": pl.String(),
+    "bool": pl.Boolean(),
+    "flags": pl.List(pl.String()),
+}
 
 
 DISTINCT_LIMIT = 2_000_000
@@ -311,7 +316,12 @@ def _by_distinct(
         _v=value.cast(dtype), _b=flag.fill_null(False)
     )
     v_null, b_null = on_null.row(0)
-    looked = text.replace_strict(table[src], table["_v"], default=None, return_dtype=dtype)
+    if col.kind == "flags":  # a list per text: looked up by its position in the table
+        at = pl.Series(range(table.height), dtype=pl.UInt32)
+        position = text.replace_strict(table[src], at, default=None, return_dtype=pl.UInt32)
+        looked = pl.lit(table["_v"]).gather(position)
+    else:
+        looked = text.replace_strict(table[src], table["_v"], default=None, return_dtype=dtype)
     new_value = pl.when(text.is_null()).then(pl.lit(v_null, dtype)).otherwise(looked)
     if bad is None:
         return new_value, None
@@ -322,19 +332,23 @@ def _by_distinct(
 def _drop_blank_rows(frame: pl.DataFrame) -> pl.DataFrame:
     """Rows whose every cell is empty or whitespace. Only rows whose cells are all missing,
     empty or start with a space, tab or return can be blank, so the exact (allocating)
-    check runs on those few rows only."""
+    check runs on those few rows only; the first cell alone rules out most rows."""
     cells = [pl.col(c) for c in frame.columns if c not in PROVENANCE]
-    could_be = pl.all_horizontal(
-        [
+    if not cells:
+        return frame
+
+    def could_be(c: pl.Expr) -> pl.Expr:
+        return (
             c.is_null()
             | (c.str.len_bytes() == 0)
             | c.str.starts_with(" ")
             | c.str.starts_with("\t")
             | c.str.starts_with("\r")
-            for c in cells
-        ]
-    )
-    maybe = frame.filter(could_be)
+        )
+
+    maybe = frame.filter(could_be(cells[0]))
+    if maybe.height:
+        maybe = maybe.filter(pl.all_horizontal([could_be(c) for c in cells[1:]] or [True]))
     if maybe.height == 0:
         return frame
     blank = maybe.filter(
@@ -374,6 +388,12 @@ def parse_table(
             exprs.append(_empty_typed(col).alias(col.name))
             continue
         value, bad, reason = _parse_column(col, pl.col(src), value_maps, serials)
+        if col.kind == "id" and not frame[src].str.contains(".0", literal=True).any():
+            # No cell holds ".0", so none is a number stored as text ('123.0'): the
+            # repair's regular expressions would only cost time on every cell.
+            text = pl.col(src)
+            present = text.is_not_null() & (text.str.strip_chars() != "")
+            value = pl.when(present).then(text.str.strip_chars())
         if col.kind in DISTINCT_KINDS:
             value, bad = _by_distinct(frame, src, col, value, bad, serials)
         exprs.append(value.alias(col.name))
@@ -479,7 +499,16 @@ def parse_table(
         # is then confirmed cell by cell, so a hash collision can never drop a row.
         hashed = parsed.select(ROW, _hash=row_hash(raw_cols), _ok=~pl.col("_rejected"))
         # Only rows whose hash repeats among the kept rows can be duplicates: usually few.
-        repeats = hashed.filter(pl.col("_ok")).filter(pl.col("_hash").is_duplicated())
+        # Sorted, a repeated hash sits next to its twin: cheaper than a hash table of them.
+        same_as = pl.col("_hash") == pl.col("_hash").shift(1)
+        repeats = (
+            hashed.with_row_index("_pos")
+            .filter(pl.col("_ok"))
+            .sort("_hash")
+            .filter(same_as.fill_null(False) | same_as.shift(-1).fill_null(False))
+            .sort("_pos")
+            .drop("_pos")
+        )
         dups = _confirm_duplicates(parsed, raw_cols, repeats)
         parsed = parsed.with_columns(_chk_same=pl.col(ROW).is_in(dups[ROW].implode()))
         issues.append(

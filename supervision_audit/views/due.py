@@ -4,6 +4,8 @@ falls due within a window after as_of, or is already overdue. It reads the clock
 
 from __future__ import annotations
 
+import datetime as dt
+
 import polars as pl
 
 from ..audit import AuditRun
@@ -77,6 +79,7 @@ def due_list(run: AuditRun, within: Interval) -> pl.DataFrame:
             )
         )
         frames.append(frame)
+    frames += _other_kinds(run, window_end)
     if not frames:
         return pl.DataFrame(schema=DUE_SCHEMA)
     out = pl.concat(
@@ -101,3 +104,57 @@ def due_list(run: AuditRun, within: Interval) -> pl.DataFrame:
         .select(list(DUE_SCHEMA))
         .sort("supervisor_id", "worker_id", "due_date", "subject_id", "rule", nulls_last=True)
     )
+
+
+def _other_kinds(run: AuditRun, window_end: dt.date) -> list[pl.DataFrame]:
+    """Rules without an interval clock: what each finds overdue now (its outstanding
+    findings, dated as the audit dates them), and records falling due in the window
+    (timeliness: sessions and case events not yet written up)."""
+    as_of = run.result.as_of
+    findings = run.result.findings
+    frames = []
+    for outcome in run.outcomes:
+        if isinstance(outcome.detail, ClockResult) or outcome.not_evaluated:
+            continue
+        rule = run.ruleset.rule(outcome.rule_id)
+        rows = [findings.filter((pl.col("rule") == rule.id) & pl.col("outstanding"))]
+        if isinstance(outcome.detail, pl.DataFrame) and outcome.detail.height:
+            rows.append(
+                outcome.detail.filter(pl.col("due_date") <= pl.lit(window_end)).with_columns(
+                    requirement=pl.lit(getattr(rule.spec, "label", None), pl.String),
+                    limit_date=pl.col("due_date"),
+                )
+            )
+        for frame in rows:
+            if frame.height == 0:
+                continue
+            frames.append(
+                frame.with_columns(
+                    rule=pl.lit(rule.id),
+                    last_event=pl.lit(None, pl.Date),
+                    days_until_due=(pl.col("due_date") - pl.lit(as_of)).dt.total_days(),
+                    supervisor_id=pl.col("supervisor_id")
+                    if "supervisor_id" in frame.columns
+                    else pl.lit(None, pl.String),
+                )
+            )
+    return frames
+
+
+def left_out(run: AuditRun) -> list[dict[str, str]]:
+    """Rules whose deadlines `due` cannot list ahead of time, and why (what they find overdue
+    now is listed all the same); and rules that could not be evaluated at all."""
+    out = []
+    for outcome in run.outcomes:
+        rule = run.ruleset.rule(outcome.rule_id)
+        if outcome.not_evaluated:
+            reason = "not evaluated: " + "; ".join(n.reason for n in outcome.not_evaluated)
+        elif isinstance(outcome.detail, (ClockResult, pl.DataFrame)):
+            continue
+        else:
+            reason = (
+                f"upcoming deadlines of a {rule.kind} rule are not forecast; what it finds "
+                "overdue now is listed"
+            )
+        out.append({"rule": rule.id, "kind": rule.kind, "reason": reason})
+    return out

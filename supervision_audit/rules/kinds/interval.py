@@ -240,16 +240,17 @@ def evaluate_children(ctx: EvalContext, rule: Rule) -> RuleOutcome:
     )
     ev = events.lazy().join(codes.lazy(), on="person_id").select("subject", "date")
     clock = run_clock(rows.lazy(), ev, requirements_frame(spec), as_of, repeat=spec.repeat)
-    findings = _children_findings(ctx, rule, spec, clock, rows)
-    covered = _children_covered(ctx, clock, rows, findings)
+    ordered = _ordered_rows(rows)
+    findings = _children_findings(ctx, rule, spec, clock, ordered)
+    covered = _children_covered(ctx, clock, ordered, findings)
     return RuleOutcome(rule.id, rule.scope, findings, covered, [], detail=clock)
 
 
-def _row_at(rows: pl.DataFrame, probes: pl.DataFrame, date_col: str, key: str) -> pl.DataFrame:
-    """For each probe (subject, date), the episode row in force that day: the strictest rank,
-    then the latest start. Ties are broken by a fixed order of the rows (end, category, team,
-    worker), computed once, so the answer never depends on the input's row order."""
-    ordered = rows.sort(
+def _ordered_rows(rows: pl.DataFrame) -> pl.DataFrame:
+    """The episode rows in the order _row_at prefers them: per subject the strictest rank,
+    then the latest start; ties broken by end, category, team and worker, so the answer
+    never depends on the input's row order. Sorted once per rule."""
+    return rows.sort(
         "subject",
         "rank",
         "start",
@@ -259,29 +260,42 @@ def _row_at(rows: pl.DataFrame, probes: pl.DataFrame, date_col: str, key: str) -
         "worker_id",
         descending=[False, False, True, True, False, False, False],
         nulls_last=True,
-    ).with_row_index("_ord")
-    return (
-        probes.lazy()
-        .select(key, "subject", date_col)
-        .join(ordered.lazy(), on="subject")
-        .filter((pl.col("start") <= pl.col(date_col)) & (pl.col(date_col) <= pl.col("end")))
-        .group_by(key)
-        .agg(pl.all().sort_by("_ord").first())
-        .select(key, "person_id", "category", "team", "worker_id")
-        .collect(engine=COLLECT_ENGINE)
     )
 
 
+def _row_at(ordered: pl.DataFrame, probes: pl.DataFrame, date_col: str) -> pl.DataFrame:
+    """For each probe (subject, date), the first row of `ordered` (_ordered_rows) in force
+    that day: person_id, category, team and worker_id, one row per probe in the probes'
+    order (nulls where no row is in force)."""
+    hit = (
+        probes.lazy()
+        .select("subject", date_col)
+        .with_row_index("_probe")
+        .join(ordered.lazy().select("subject", "start", "end").with_row_index("_ord"), on="subject")
+        .filter((pl.col("start") <= pl.col(date_col)) & (pl.col(date_col) <= pl.col("end")))
+        .group_by("_probe")
+        .agg(pl.col("_ord").min())
+        .collect(engine=COLLECT_ENGINE)
+    )
+    at = pl.Series("_ord", [], pl.UInt32).extend_constant(None, probes.height)
+    at = at.scatter(hit["_probe"], hit["_ord"])
+    return ordered.select(pl.col("person_id", "category", "team", "worker_id").gather(at))
+
+
 def _children_findings(
-    ctx: EvalContext, rule: Rule, spec: IntervalSpec, clock: ClockResult, rows: pl.DataFrame
+    ctx: EvalContext,
+    rule: Rule,
+    spec: IntervalSpec,
+    clock: ClockResult,
+    ordered: pl.DataFrame,
 ) -> pl.DataFrame:
     f = clock.findings
     if f.height == 0:
         return empty_findings()
-    at_due = _row_at(rows, f, "due_date", "cycle")
+    labels = labels_frame(spec, rule)  # one row per rank, in rank order
     out = (
-        f.join(at_due, on="cycle", how="left")
-        .join(labels_frame(spec, rule), on="due_rank", how="left")
+        pl.concat([f, _row_at(ordered, f, "due_date")], how="horizontal")
+        .with_columns(pl.lit(labels[c]).gather(pl.col("due_rank")) for c in labels.columns[1:])
         .with_columns(subject_type=subject_type_expr(), subject_id=pl.col("person_id"))
         .with_columns(message=finding_message(spec.event_noun, ctx.as_of, "case closed"))
     )
@@ -289,16 +303,15 @@ def _children_findings(
 
 
 def _children_covered(
-    ctx: EvalContext, clock: ClockResult, rows: pl.DataFrame, findings: pl.DataFrame
+    ctx: EvalContext, clock: ClockResult, ordered: pl.DataFrame, findings: pl.DataFrame
 ) -> pl.DataFrame:
-    open_now = (
-        clock.periods.filter(pl.col("open_at_as_of"))
-        .select("subject", pl.lit(ctx.as_of).alias("as_of"))
-        .with_row_index("probe")
+    open_now = clock.periods.filter(pl.col("open_at_as_of")).select(
+        "subject", pl.lit(ctx.as_of).alias("as_of")
     )
     if open_now.height == 0:
         return empty_covered()
-    return covered_children(_row_at(rows, open_now, "as_of", "probe"), findings)
+    at = _row_at(ordered, open_now, "as_of").filter(pl.col("person_id").is_not_null())
+    return covered_children(at, findings)
 
 
 KIND = RuleKind(

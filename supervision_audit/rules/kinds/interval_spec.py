@@ -133,43 +133,43 @@ def labels_frame(spec: IntervalSpec, rule: Rule) -> pl.DataFrame:
 def finding_message(noun: str, as_of: Any, ended: str) -> pl.Expr:
     """The finding's sentence, from the clock's columns: late, still outstanding, ended by a
     supervisor change, or ended by closure (`ended` names the closure: "case closed" or
-    "left employment on"); plus an absence move and the limit when they apply."""
+    "left employment on"); plus an absence move and the limit when they apply.
 
-    def say(template: str, *cols: Any) -> pl.Expr:
-        return pl.format(template, "requirement", pl.lit(noun), *cols, days_text())
-
-    message = (
-        pl.when(pl.col("met_date").is_not_null())
-        .then(
-            say(
-                "{}: {} due {}, held {} ({} late)",
-                uk_date_expr("due_date"),
-                uk_date_expr("met_date"),
-            )
-        )
-        .when(pl.col("outstanding"))
-        .then(
-            say(
-                "{}: {} due {}, none recorded by {} ({} overdue)",
-                uk_date_expr("due_date"),
-                pl.lit(as_of.strftime("%d/%m/%Y")),
-            )
-        )
-        .when(pl.col("ended_by_restart"))
-        .then(
-            say(
-                "{}: {} due {}, none before the change of supervisor on {} ({} overdue)",
-                uk_date_expr("due_date"),
-                uk_date_expr("span_end"),
-            )
-        )
-        .otherwise(
-            say(
-                "{}: {} due {}, " + ended + " {} without one ({} overdue)",
-                uk_date_expr("due_date"),
-                uk_date_expr("span_end"),
-            )
-        )
+    The four sentences share their frame, so one format builds them all: only the words
+    around the second date, that date and "late"/"overdue" are chosen per row."""
+    met = pl.col("met_date").is_not_null()
+    outstanding = pl.col("outstanding")
+    restart = pl.col("ended_by_restart")
+    opening = (
+        pl.when(met)
+        .then(pl.lit("held "))
+        .when(outstanding)
+        .then(pl.lit("none recorded by "))
+        .when(restart)
+        .then(pl.lit("none before the change of supervisor on "))
+        .otherwise(pl.lit(ended + " "))
+    )
+    second = (
+        pl.when(met)
+        .then(pl.col("met_date"))
+        .when(outstanding)
+        .then(pl.lit(as_of))
+        .otherwise(pl.col("span_end"))
+    )
+    closing = (
+        pl.when(met | outstanding | restart).then(pl.lit("")).otherwise(pl.lit(" without one"))
+    )
+    late = pl.when(met).then(pl.lit("late")).otherwise(pl.lit("overdue"))
+    message = pl.format(
+        "{}: {} due {}, {}{}{} ({} {})",
+        "requirement",
+        pl.lit(noun),
+        uk_date_expr("due_date"),
+        opening,
+        uk_date_expr(second),
+        closing,
+        days_text(),
+        late,
     )
     moved = pl.when(pl.col("absence_moved")).then(pl.lit(" (due date moved for an absence)"))
     limit = pl.when((pl.col("severity") == "red") & pl.col("_has_limit")).then(

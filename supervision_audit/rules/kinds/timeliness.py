@@ -86,17 +86,30 @@ def describe(rule: Rule) -> list[dict[str, str]]:
     ]
 
 
-def _late(ctx: EvalContext, events: pl.DataFrame, n: int, noun: str) -> pl.DataFrame:
-    """The events whose record is late or missing at as_of, with the finding's dates."""
+def _deadlines(ctx: EvalContext, events: pl.DataFrame, n: int) -> pl.DataFrame:
+    """Events up to as_of with their record's deadline (due_date) and the date it was written
+    by as_of (met_date, else null)."""
     as_of = ctx.as_of
     events = events.filter(pl.col("date") <= pl.lit(as_of))
     if events.height == 0:
-        return events  # finalise turns an empty frame into empty findings
+        return events.with_columns(due_date=pl.col("date"), met_date=pl.col("date"))
     years = year_span(events["date"].min(), as_of)  # type: ignore[arg-type]
     recorded = pl.when(pl.col("recorded_date") <= pl.lit(as_of)).then(pl.col("recorded_date"))
+    return events.with_columns(
+        due_date=add_working_days(pl.col("date"), n, years), met_date=recorded
+    )
+
+
+def _pending(ctx: EvalContext, events: pl.DataFrame) -> pl.DataFrame:
+    """Records not written yet whose deadline is today or later (what `due` lists ahead)."""
+    return events.filter(pl.col("met_date").is_null() & (pl.col("due_date") >= pl.lit(ctx.as_of)))
+
+
+def _late(ctx: EvalContext, events: pl.DataFrame, n: int, noun: str) -> pl.DataFrame:
+    """The events whose record is late or missing at as_of, with the finding's dates."""
+    as_of = ctx.as_of
     out = (
-        events.with_columns(due_date=add_working_days(pl.col("date"), n, years), met_date=recorded)
-        .filter(
+        events.filter(
             pl.when(pl.col("met_date").is_null())
             .then(pl.col("due_date") < pl.lit(as_of))
             .otherwise(pl.col("met_date") > pl.col("due_date"))
@@ -141,22 +154,21 @@ def _staff(ctx: EvalContext, rule: Rule, spec: TimelinessSpec) -> RuleOutcome:
     if reason:
         return not_evaluated(rule, reason)
     sessions = ctx.tables["worker_sessions"].filter(pl.col("status") == "HELD")
-    late = _late(
-        ctx,
-        sessions.select("worker_id", "date", "recorded_date"),
-        spec.working_days,
-        "Supervision session",
+    dated = _deadlines(
+        ctx, sessions.select("worker_id", "date", "recorded_date"), spec.working_days
     )
     info = worker_info(ctx)
-    findings = finalise(
-        late.join(info, on="worker_id", how="left").with_columns(
+
+    def subjects(frame: pl.DataFrame) -> pl.DataFrame:
+        return frame.join(info, on="worker_id", how="left").with_columns(
             subject_type=pl.lit("worker"), subject_id=pl.col("worker_id"), category=pl.col("role")
-        ),
-        rule,
-        requirement=spec.label,
-        severity=spec.severity,
-    )
-    return RuleOutcome(rule.id, rule.scope, findings, covered_active_workers(ctx, findings))
+        )
+
+    late = _late(ctx, dated, spec.working_days, "Supervision session")
+    findings = finalise(subjects(late), rule, requirement=spec.label, severity=spec.severity)
+    covered = covered_active_workers(ctx, findings)
+    pending = subjects(_pending(ctx, dated))
+    return RuleOutcome(rule.id, rule.scope, findings, covered, detail=pending)
 
 
 def _children(ctx: EvalContext, rule: Rule, spec: TimelinessSpec) -> RuleOutcome:
@@ -168,19 +180,25 @@ def _children(ctx: EvalContext, rule: Rule, spec: TimelinessSpec) -> RuleOutcome
         return not_evaluated(rule, f"case_events holds no {', '.join(spec.counts)} events")
     noun = "Case supervision" if spec.counts == ("CASE_SUPERVISION",) else "Case record"
     cols = ["person_id", "date", "recorded_date", "worker_id"]
-    late = _late(ctx, events.select(cols).with_row_index("_event"), spec.working_days, noun)
-    late = late.join(_episode_at_event(ctx, late), on="_event", how="left").with_columns(
-        worker_id=pl.coalesce("_ep_worker", "worker_id")
+    dated = _deadlines(ctx, events.select(cols).with_row_index("_event"), spec.working_days)
+
+    def subjects(frame: pl.DataFrame) -> pl.DataFrame:
+        return (
+            frame.join(_episode_at_event(ctx, frame), on="_event", how="left")
+            .with_columns(worker_id=pl.coalesce("_ep_worker", "worker_id"))
+            .with_columns(
+                subject_type=subject_type_expr(),
+                subject_id=pl.col("person_id"),
+                supervisor_id=pl.lit(None, pl.String),
+            )
+        )
+
+    late = _late(ctx, dated, spec.working_days, noun)
+    findings = finalise(subjects(late), rule, requirement=spec.label, severity=spec.severity)
+    covered = _children_covered(ctx, findings)
+    return RuleOutcome(
+        rule.id, rule.scope, findings, covered, detail=subjects(_pending(ctx, dated))
     )
-    findings = finalise(
-        late.with_columns(
-            subject_type=subject_type_expr(), subject_id=pl.col("person_id"), supervisor_id=None
-        ),
-        rule,
-        requirement=spec.label,
-        severity=spec.severity,
-    )
-    return RuleOutcome(rule.id, rule.scope, findings, _children_covered(ctx, findings))
 
 
 def _episode_at_event(ctx: EvalContext, late: pl.DataFrame) -> pl.DataFrame:
