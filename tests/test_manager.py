@@ -7,7 +7,6 @@ import datetime as dt
 import json
 from pathlib import Path
 
-import pytest
 from typer.testing import CliRunner
 
 from supervision_audit.audit import AuditOptions, run_audit
@@ -30,11 +29,6 @@ COMMON = [
     "--scope",
     "children",
 ]
-
-
-@pytest.fixture(autouse=True)
-def reraise(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("SUPERVISION_AUDIT_RERAISE", "1")
 
 
 def devon_run():

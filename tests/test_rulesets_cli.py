@@ -7,21 +7,10 @@ import json
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
 
-from supervision_audit.cli import app
+from tests.helpers import run_cli as run
 
 SMALL = Path(__file__).parent / "fixtures" / "small"
-
-
-@pytest.fixture(autouse=True)
-def reraise(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("SUPERVISION_AUDIT_RERAISE", "1")
-
-
-def run(*args: str):
-    r = CliRunner().invoke(app, list(args), catch_exceptions=False)
-    return r.exit_code, r.stdout, r.stderr
 
 
 def test_list_shows_all_five_with_coverage() -> None:
@@ -181,3 +170,23 @@ def test_compare_side_by_side() -> None:
     assert doc["placeholders"] == {"worcestershire": ["personal_interval"]}
     code, out, _ = run("rulesets", "compare")
     assert "Case supervision" in out and "Staff supervision" in out
+
+
+def test_explain_reads_a_users_own_ruleset_checked_against_its_own_policy_file(
+    tmp_path: Path,
+) -> None:
+    """A council's ruleset and its policy text travel together: `rulesets explain --ruleset
+    FILE` finds the council's own rule, and its quote is checked against the policy file the
+    YAML names, next to the YAML."""
+    root = Path(__file__).resolve().parents[1] / "supervision_audit" / "rulesets"
+    text = (root / "dorset.yaml").read_text(encoding="utf-8")
+    own = text.replace("DOR-", "KEN-").replace("file: policies/dorset.txt", "file: kent.txt")
+    (tmp_path / "kent.yaml").write_text(own, encoding="utf-8")
+    (tmp_path / "kent.txt").write_text(
+        (root / "policies" / "dorset.txt").read_text(encoding="utf-8"), encoding="utf-8"
+    )
+    code, out, _ = run("rulesets", "explain", "ken-c1", "--ruleset", str(tmp_path / "kent.yaml"))
+    assert code == 0
+    assert "KEN-C1" in out and "(found verbatim in kent.txt)" in out
+    code, _, err = run("rulesets", "explain", "ken-c1")
+    assert code == 2 and "--ruleset FILE" in err

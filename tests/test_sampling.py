@@ -70,11 +70,6 @@ W1,2025-06-20,CANCELLED,S1,
 """
 
 
-@pytest.fixture(autouse=True)
-def reraise(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("SUPERVISION_AUDIT_RERAISE", "1")
-
-
 @pytest.fixture(scope="module")
 def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = tmp_path_factory.mktemp("authority")

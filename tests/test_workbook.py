@@ -31,11 +31,6 @@ KEY = "a-test-key-that-is-long-enough-123"
 pytestmark = pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
 
 
-@pytest.fixture(autouse=True)
-def reraise(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("SUPERVISION_AUDIT_RERAISE", "1")
-
-
 def run(*args: str, env: dict | None = None) -> tuple[int, str, str]:
     result = CliRunner(env=env).invoke(app, list(args), catch_exceptions=False)
     return result.exit_code, result.stdout, result.stderr

@@ -6,11 +6,14 @@ import sys
 from typing import Any
 
 from ..errors import UsageError
+from ..views.trend import MAX_MONTHS
 from .common import (
+    EXIT_THRESHOLD,
     AllowUnverifiedOpt,
     AsOfOpt,
     DataOpt,
     DebugOpt,
+    Exit,
     FormatOpt,
     FromOpt,
     HistoryOpt,
@@ -25,6 +28,8 @@ from .common import (
     ScopeOpt,
     SourceOpt,
     TeamOpt,
+    ThresholdOpt,
+    TrendOpt,
     WorkerOpt,
     err_console,
     out_console,
@@ -53,6 +58,8 @@ def audit_cmd(
     source: SourceOpt = "auto",
     allow_unverified: AllowUnverifiedOpt = False,
     rag: RagOpt = None,
+    trend: TrendOpt = 0,
+    threshold: ThresholdOpt = None,
     debug: DebugOpt = False,
 ) -> None:
     """Find every child, carer and worker outside their required supervision interval."""
@@ -82,7 +89,21 @@ def audit_cmd(
         key = read_key(key_file)  # before the audit: refuse early without a key
     elif key_file is not None:
         raise UsageError("--key-file goes with --pseudonymise")
+    if not 0 <= trend <= MAX_MONTHS:
+        raise UsageError(f"--trend must be 0 to {MAX_MONTHS} months (got {trend})")
+    from ..batch import audit_figures, check_thresholds, parse_threshold
+
+    tests = []
+    for text in threshold or []:
+        try:
+            tests.append(parse_threshold(text))
+        except ValueError as exc:
+            raise UsageError(f"--threshold: {exc}") from None
     run = run_audit(opts)
+    if trend:
+        from ..views.trend import monthly_trend
+
+        run.result.summary["trend"] = monthly_trend(run, trend)
     from ..report.privacy import apply_privacy
 
     run = apply_privacy(run, key, no_names)
@@ -90,6 +111,12 @@ def audit_cmd(
         written = write_output(run, output, argv=sys.argv)
         err_console().print(f"wrote {written}", markup=False)
     render(run.result, output_format, limit)
+    failed = [t for t in check_thresholds(tests, audit_figures(run.result)) if not t["passed"]]
+    for t in failed:
+        actual = "not computed" if t["actual"] is None else f"actual {t['actual']:g}"
+        err_console().print(f"threshold failed: {t['threshold']} ({actual})", markup=False)
+    if failed:
+        raise Exit(EXIT_THRESHOLD)
 
 
 def render(result: Any, output_format: str, limit: int) -> None:

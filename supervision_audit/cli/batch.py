@@ -83,16 +83,8 @@ def batch_cmd(
         _log(r, quiet, compared=prev is not None)
 
     results = batch.run_batch(job_list, workers, each=finish, reraise=debug)
-    code = batch.exit_code(results)
-    doc: dict[str, Any] = {
-        "tool": batch.SUMMARY_TOOL,
-        "config": str(config),
-        "today": day.isoformat(),
-        "previous": prev["path"] if prev is not None else None,
-        "exit_code": code,
-        "counts": {s: sum(r["status"] == s for r in results) for s in batch.STATUSES},
-        "audits": results,
-    }
+    doc = batch.summary_document(config, day, prev, results)
+    code = doc["exit_code"]
     text = json.dumps(doc, indent=2, default=str) + "\n"
     if summary is not None:
         from ..report.atomic import atomic_write_text

@@ -19,6 +19,7 @@ from ..dates import AS_OF_TOKENS, parse_as_of
 from ..errors import AuditError, UsageError
 
 EXIT_OK, EXIT_THRESHOLD, EXIT_INPUT, EXIT_INTERNAL = 0, 1, 2, 3
+Exit = typer.Exit
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -145,6 +146,24 @@ TeamOpt = Annotated[str | None, typer.Option("--team", help="Only this team.")]
 WorkerOpt = Annotated[str | None, typer.Option("--worker", help="Only this worker's cases.")]
 ParamOpt = Annotated[
     list[str] | None, typer.Option("--param", help="Ruleset parameter NAME=VALUE (repeatable).")
+]
+ThresholdOpt = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--threshold",
+        metavar="TEST",
+        help='Exit 1 if this test fails after the audit, e.g. "children_compliance >= 0.85" '
+        "(batch's grammar and metrics; repeatable).",
+    ),
+]
+TrendOpt = Annotated[
+    int,
+    typer.Option(
+        "--trend",
+        metavar="MONTHS",
+        help="Also report the last MONTHS month ends (at most 24): the share with no "
+        "outstanding breach at each, as an audit as of that day would say.",
+    ),
 ]
 DebugOpt = Annotated[bool, typer.Option("--debug", help="Show tracebacks (may include data).")]
 LimitOpt = Annotated[int, typer.Option("--limit", help="Findings to list in the table (0: all).")]

@@ -65,11 +65,7 @@ def due_cmd(
     run = run_from_options(
         data, ruleset, as_of, history_from, scope, param, team, worker, source, allow_unverified
     )
-    frame = due_list(run, window)
-    if team:
-        frame = frame.filter(pl.col("team").str.to_lowercase() == team.lower())
-    if worker:
-        frame = frame.filter(pl.col("worker_id") == worker)
+    frame = due_list(run, window, team=team, worker=worker)
     about = {
         "command": "due",
         "as_of": str(run.result.as_of),
@@ -95,7 +91,7 @@ def _render_due(frame: pl.DataFrame, as_of: Any, window: str, gaps: list[dict[st
     overdue = int((frame["days_until_due"] < 0).sum()) if frame.height else 0
     con.print(
         Text(
-            f"Due within {window} of {as_of:%d/%m/%Y}: {frame.height} ({overdue} already overdue)",
+            f"Due within {window} of {uk_date(as_of)}: {frame.height} ({overdue} already overdue)",
             style="bold",
         )
     )

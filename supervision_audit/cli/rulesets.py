@@ -114,13 +114,21 @@ def show_cmd(
 @handle_errors
 def explain_cmd(
     rule_id: Annotated[str, typer.Argument(help="A rule id such as DOR-C1.")],
+    ruleset: Annotated[
+        str | None,
+        typer.Option(
+            "--ruleset",
+            metavar="RULESET",
+            help="Look in this ruleset (a name, or your own .yaml file), not the built-in ones.",
+        ),
+    ] = None,
     as_json: JsonFlag = False,
     debug: DebugOpt = False,
 ) -> None:
     """A rule's policy text, the reading the tool applies, and a worked example."""
     from ..rules.catalogue import explain
 
-    info = explain(rule_id)
+    info = explain(rule_id, ruleset)
     if as_json:
         _print_json(info)
         return

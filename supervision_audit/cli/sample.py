@@ -151,7 +151,7 @@ def _render_sample(sample: SampleResult, rerun: str) -> None:
     frame = sample.frame
     con.print(
         Text(
-            f"Files to audit as of {sample.as_of:%d/%m/%Y} ({sample.strategy} sample): "
+            f"Files to audit as of {uk_date(sample.as_of)} ({sample.strategy} sample): "
             f"{frame.height}",
             style="bold",
         )

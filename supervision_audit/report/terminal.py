@@ -12,12 +12,8 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from ..dates import uk_date
 from ..findings import worst_first
-
-
-def _d(day: Any) -> str:
-    return day.strftime("%d/%m/%Y") if isinstance(day, dt.date) else "—"
-
 
 _RAG = [(90.0, 75.0)]
 
@@ -34,12 +30,12 @@ def _title(result: Any, con: Console) -> None:
     s = result.summary
     con.print(Text(f"Supervision audit — {result.authority}", style="bold"))
     period = (
-        f"{_d(result.from_date)} to {_d(result.as_of)}"
+        f"{uk_date(result.from_date)} to {uk_date(result.as_of)}"
         if result.from_date
-        else f"everything up to {_d(result.as_of)}"
+        else f"everything up to {uk_date(result.as_of)}"
     )
     con.print(
-        f"Ruleset {result.ruleset_name} {result.ruleset_version}; as of {_d(result.as_of)}; "
+        f"Ruleset {result.ruleset_name} {result.ruleset_version}; as of {uk_date(result.as_of)}; "
         f"findings: {period}",
         markup=False,
         highlight=False,
@@ -48,7 +44,7 @@ def _title(result: Any, con: Console) -> None:
         con.print(f"Data: {result.source_note}", markup=False, highlight=False)
     for scope, h in result.history_from.items():
         date = h.get("date")
-        when = _d(date) if date else "none"
+        when = uk_date(date) if date else "none"
         con.print(f"History date ({scope}): {when} ({h.get('source')})", markup=False)
     if result.parameters:
         con.print(
@@ -191,40 +187,78 @@ def _findings(result: Any, con: Console, limit: int) -> None:
                 Text("No findings: nobody was outside their required interval.", style="green")
             )
         return
+    _by_rule(result, con)
     ordered = worst_first(f)
-    shown = ordered if limit <= 0 else ordered.head(limit)
-    table = Table(
-        title=f"Findings, worst first ({f.height})", title_justify="left", box=box.SIMPLE_HEAD
-    )
-    table.add_column("subject", overflow="fold")
-    table.add_column("rule", overflow="fold")
+    now = ordered.filter(pl.col("outstanding"))
+    past = ordered.filter(~pl.col("outstanding"))
+    budget = limit if limit > 0 else f.height
+    shown_now = now.head(budget)
+    shown_past = past.head(max(0, budget - shown_now.height))
+    if shown_now.height or not now.height:
+        _findings_table(con, f"Overdue now, worst first ({now.height})", shown_now)
+    if shown_past.height:
+        _findings_table(con, f"Past breaches: met late or ended unmet ({past.height})", shown_past)
+    shown = shown_now.height + shown_past.height
+    if shown < f.height:
+        con.print(
+            f"... and {f.height - shown} more. See them all with --limit 0, "
+            "--format csv, or --output audit.xlsx.",
+            markup=False,
+        )
+
+
+def _findings_table(con: Console, title: str, rows: pl.DataFrame) -> None:
+    table = Table(title=title, title_justify="left", box=box.SIMPLE_HEAD)
+    # IDs, rule ids and dates are what a reader types or matches: never split them.
+    table.add_column("subject", no_wrap=True, min_width=8)
+    table.add_column("rule", no_wrap=True)
     table.add_column("requirement", overflow="fold", ratio=2)
-    table.add_column("due", no_wrap=True)
+    table.add_column("due", no_wrap=True, min_width=10)
     table.add_column("met", no_wrap=True)
-    table.add_column("days", justify="right")
+    table.add_column("days", justify="right", no_wrap=True)
     table.add_column("sev", no_wrap=True)
-    for r in shown.to_dicts():
+    for r in rows.to_dicts():
         sev = r["severity"]
         sev_text = Text(
             "RED" if sev == "red" else "amber", style="bold red" if sev == "red" else "yellow"
         )
-        met = _d(r["met_date"]) if r["met_date"] else ("open" if r["outstanding"] else "closed")
+        met = (
+            uk_date(r["met_date"]) if r["met_date"] else ("open" if r["outstanding"] else "closed")
+        )
         table.add_row(
             f"{r['subject_type']} {r['subject_id']}",
             r["rule"],
             r["requirement"] or "",
-            _d(r["due_date"]),
+            uk_date(r["due_date"]),
             met,
             str(r["days_overdue"]),
             sev_text,
         )
     con.print(table)
-    if shown.height < f.height:
-        con.print(
-            f"... and {f.height - shown.height} more. See them all with --limit 0, "
-            "--format csv, or --output audit.xlsx.",
-            markup=False,
+
+
+def _by_rule(result: Any, con: Console) -> None:
+    """What to do next: each rule's findings, most overdue now first."""
+    rows = sorted(result.summary.get("by_rule") or [], key=lambda r: (-r["outstanding"], r["rule"]))
+    if not rows:
+        return
+    table = Table(
+        title="Findings by rule, most overdue now first", title_justify="left", box=box.SIMPLE_HEAD
+    )
+    table.add_column("rule", no_wrap=True)
+    table.add_column("requirement", overflow="fold", ratio=1)
+    for col in ("findings", "red", "amber", "overdue now"):
+        table.add_column(col, justify="right", no_wrap=True)
+    for r in rows:
+        table.add_row(
+            r["rule"],
+            r.get("title") or "",
+            str(r["findings"]),
+            str(r["red"]),
+            str(r["amber"]),
+            str(r["outstanding"]),
         )
+    con.print(table)
 
 
 def _not_evaluated(result: Any, con: Console) -> None:
@@ -267,7 +301,7 @@ def _data(result: Any, con: Console) -> None:
     counts = (
         issues.group_by("table", "action", "reason")
         .agg(n=pl.len())
-        .sort("n", "table", descending=[True, False])
+        .sort("n", "table", "action", "reason", descending=[True, False, False, False])
         .head(12)
     )
     summary = Table(
@@ -283,13 +317,45 @@ def _data(result: Any, con: Console) -> None:
     first = Table(
         title="First data issues (file, row, column)", title_justify="left", box=box.SIMPLE_HEAD
     )
-    for col in ("file", "row", "column", "reason"):
-        first.add_column(col, overflow="fold")
-    for r in issues.head(10).to_dicts():
+    for col in ("file", "row", "column"):
+        first.add_column(col, no_wrap=True)
+    first.add_column("reason", overflow="fold")
+    for r in issues.sort("file", "row", "column", "reason", nulls_last=True).head(10).to_dicts():
         first.add_row(
             str(r["file"]).rsplit("/", 1)[-1], str(r["row"]), r["column"] or "—", r["reason"]
         )
     con.print(first)
+
+
+SPARKS = "▁▂▃▄▅▆▇█"
+
+
+def sparkline(values: list[float | None]) -> str:
+    """One block per value, 0% lowest and 100% highest; a gap (no data) is a space."""
+    return "".join(
+        " " if v is None else SPARKS[min(len(SPARKS) - 1, int(v / 100 * len(SPARKS)))]
+        for v in values
+    )
+
+
+def _trend(result: Any, con: Console) -> None:
+    """The monthly trend (`--trend N`): one compact line per group, oldest month first."""
+    points = (result.summary.get("trend") or {}).get("points") or []
+    if not points:
+        return
+    first = uk_date(dt.date.fromisoformat(points[0]["month_end"]))
+    last = uk_date(dt.date.fromisoformat(points[-1]["month_end"]))
+    con.print(Text(f"Monthly trend: no outstanding breach, {first} to {last}", style="bold"))
+    for group, noun in (("children", "Children"), ("carers", "Carers"), ("staff", "Staff")):
+        values = [(p.get(group) or {}).get("compliance_pct") for p in points]
+        shown = [v for v in values if v is not None]
+        if not shown:
+            continue
+        line = Text(f"  {noun:<9} ")
+        line.append(sparkline(values), style="bold")
+        line.append(f"  {shown[0]:.1f}% -> {shown[-1]:.1f}%")
+        con.print(line, no_wrap=True, overflow="ellipsis")
+    con.print()
 
 
 def render_terminal(result: Any, console: Console | None = None, *, limit: int = 50) -> None:
@@ -300,6 +366,7 @@ def render_terminal(result: Any, console: Console | None = None, *, limit: int =
     con.print()
     _warnings(result, con)
     _headline(result, con)
+    _trend(result, con)
     _breakdown(result, con, "by_category", "category", "Children and carers by category")
     _breakdown(result, con, "by_team", "team", "Children and carers by team")
     _breakdown(result, con, "staff_by_team", "team", "Staff by team")

@@ -1209,6 +1209,8 @@ def write_workbook(
         _rules(book, run, result)
         if trend:
             _trend(book, result, trend)
+        if (result.summary.get("trend") or {}).get("points"):
+            _monthly_trend(book, result)
         _about(book, result, argv)
     return Path(path)
 
@@ -1244,6 +1246,65 @@ def _trend(book: Book, result: Any, rows: list[dict[str, Any]]) -> None:
     names = list(rows[0].keys()) if rows else ["metric", "previous", "current", "change"]
     frame = pl.DataFrame(rows) if rows else pl.DataFrame(schema={n: pl.String for n in names})
     _plain_table(sheet, frame, names)
+
+
+def _monthly_trend(book: Book, result: Any) -> None:
+    """`--trend N`: per month end, the % with no outstanding breach (children, carers, staff)
+    as an audit as of that day reports it, with a line chart; then the same by team."""
+    points = result.summary["trend"]["points"]
+    sheet = Sheet(book, "Monthly trend", result.as_of)
+    groups = [g for g in ("children", "carers", "staff") if any(p.get(g) for p in points)]
+    labels = {"children": "Children", "carers": "Carers", "staff": "Staff"}
+    names = ["Month end"]
+    for g in groups:
+        names += [f"{labels[g]} open", f"{labels[g]} % no breach"]
+    widths = [14] + [14, 16] * len(groups)
+    for i, width in enumerate(widths):
+        sheet.ws.set_column(i, i, width)
+    sheet.header(names, widths)
+    sheet.ws.freeze_panes(1, 0)
+    first = sheet.rows
+    for p in points:
+        row: list[Any] = [dt.date.fromisoformat(p["month_end"])]
+        for g in groups:
+            figures = p.get(g) or {}
+            opened = figures.get("open_at_as_of", figures.get("active_at_as_of"))
+            row += [opened, figures.get("compliance_pct")]
+        sheet.append(row)
+    last = sheet.rows - 1
+    chart = book.wb.add_chart({"type": "line"})
+    for k, g in enumerate(groups):
+        col = 2 + 2 * k
+        chart.add_series(
+            {
+                "name": f"{labels[g]}: % with no outstanding breach",
+                "categories": [sheet.title, first, 0, last, 0],
+                "values": [sheet.title, first, col, last, col],
+                "marker": {"type": "circle", "size": 5},
+                "data_labels": {"value": True, "position": "above", "num_format": "0"}
+                if k == 0
+                else {},
+            }
+        )
+    chart.set_title(
+        {"name": "% with no outstanding breach at each month end", "name_font": {"size": 11}}
+    )
+    chart.set_y_axis({"min": 0, "max": 100, "name": "%"})
+    chart.set_x_axis({"date_axis": True, "num_format": "mmm yy"})
+    chart.set_legend({"position": "bottom"})
+    chart.set_size({"width": 760, "height": 340})
+    sheet.ws.insert_chart(sheet.rows + 1, 0, chart)
+    sheet.rows += 19
+    for key, title in (("by_team", "Children and carers"), ("staff_by_team", "Staff")):
+        teams = sorted({t["team"] for p in points for t in (p.get(key) or [])})
+        if not teams:
+            continue
+        sheet.append([])
+        sheet.append([sheet.cell(f"{title}: % with no outstanding breach, by team", font=BOLD)])
+        sheet.header(["Month end", *teams], [14] + [16] * len(teams))
+        for p in points:
+            pct = {t["team"]: t["compliance_pct"] for t in (p.get(key) or [])}
+            sheet.append([dt.date.fromisoformat(p["month_end"]), *[pct.get(t) for t in teams]])
 
 
 def add_trend_sheet(path: Path, rows: list[dict[str, Any]]) -> Path:

@@ -89,12 +89,13 @@ def rule_rows(rs: Ruleset) -> list[dict[str, str]]:
     return rows
 
 
-def find_rule(rule_id: str) -> tuple[Ruleset, Rule]:
-    """Find a rule id in the built-in rulesets (case-insensitive)."""
+def find_rule(rule_id: str, ruleset: str | None = None) -> tuple[Ruleset, Rule]:
+    """Find a rule id (case-insensitive) in `ruleset` (a name or a user's own .yaml file),
+    or else in the built-in rulesets."""
     wanted = rule_id.strip().upper()
     if not RULE_ID.match(wanted):
         raise RulesetError(f"'{rule_id}' is not a rule id (ids look like DOR-C1)")
-    for name in builtin_names():
+    for name in [ruleset] if ruleset else builtin_names():
         rs = load_for_display(name)
         for rule in rs.rules:
             if rule.id == wanted:
@@ -102,13 +103,17 @@ def find_rule(rule_id: str) -> tuple[Ruleset, Rule]:
         for na in rs.not_auditable:
             if na.id == wanted:
                 raise RulesetError(f"{wanted} is listed as not auditable in '{name}': {na.reason}")
+    if ruleset:
+        raise RulesetError(f"ruleset '{ruleset}' has no rule {wanted}")
     raise RulesetError(
-        f"no built-in ruleset has a rule {wanted} (see: supervision-audit rulesets list)"
+        f"no built-in ruleset has a rule {wanted} (see: supervision-audit rulesets list; "
+        "for your own ruleset add --ruleset FILE)"
     )
 
 
-def explain(rule_id: str) -> dict[str, Any]:
-    rs, rule = find_rule(rule_id)
+def explain(rule_id: str, ruleset: str | None = None) -> dict[str, Any]:
+    """A rule's policy text, the reading applied, its requirements and worked example."""
+    rs, rule = find_rule(rule_id, ruleset)
     kind = RULE_KINDS[rule.kind]
     return {
         "id": rule.id,

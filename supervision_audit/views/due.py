@@ -8,7 +8,7 @@ import datetime as dt
 
 import polars as pl
 
-from ..audit import AuditRun
+from ..audit import AuditRun, apply_filters
 from ..dates import Interval
 from ..engine import ClockResult
 from ..rules.kinds.interval_spec import IntervalSpec, labels_frame
@@ -39,9 +39,12 @@ def _supervisors(run: AuditRun) -> pl.DataFrame | None:
     return workers.select("worker_id", pl.col("supervisor_id").alias("worker_supervisor"))
 
 
-def due_list(run: AuditRun, within: Interval) -> pl.DataFrame:
+def due_list(
+    run: AuditRun, within: Interval, team: str | None = None, worker: str | None = None
+) -> pl.DataFrame:
     """Open subjects whose current due date is on or before as_of + within (overdue included),
-    sorted by supervisor, worker, then soonest due."""
+    sorted by supervisor, worker, then soonest due; only `team`'s and `worker`'s when given
+    (the audit's own filters)."""
     as_of = run.result.as_of
     window_end = within.add(as_of)
     frames = []
@@ -99,10 +102,12 @@ def due_list(run: AuditRun, within: Interval) -> pl.DataFrame:
         .then(pl.lit("due today"))
         .otherwise(pl.format("due in {} days", "days_until_due"))
     )
-    return (
+    return apply_filters(
         out.with_columns(status=status)
         .select(list(DUE_SCHEMA))
-        .sort("supervisor_id", "worker_id", "due_date", "subject_id", "rule", nulls_last=True)
+        .sort("supervisor_id", "worker_id", "due_date", "subject_id", "rule", nulls_last=True),
+        team,
+        worker,
     )
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 import polars as pl
 
@@ -53,11 +53,6 @@ def not_evaluated(rule: Rule, reason: str) -> RuleOutcome:
     )
 
 
-def uk(column: str) -> pl.Expr:
-    """A date column as DD/MM/YYYY text (how findings' messages write dates)."""
-    return pl.col(column).dt.strftime("%d/%m/%Y")
-
-
 def days_text(column: str = "days_overdue") -> pl.Expr:
     """'1 day', '12 days': a count of calendar days as a finding's message writes it."""
     return (
@@ -65,10 +60,6 @@ def days_text(column: str = "days_overdue") -> pl.Expr:
         .then(pl.lit("1 day"))
         .otherwise(pl.format("{} days", pl.col(column)))
     )
-
-
-def uk_date(day: dt.date) -> str:
-    return day.strftime("%d/%m/%Y")
 
 
 def finalise(
@@ -246,3 +237,20 @@ def missing_column(ctx: EvalContext, table: str, column: str) -> str | None:
     if column not in ctx.columns_present.get(table, set()):
         return f"{table} has no {column} column"
     return None
+
+
+FrameT = TypeVar("FrameT", pl.DataFrame, pl.LazyFrame)
+
+
+def with_waited(frame: FrameT, as_of: dt.date | pl.Expr, /) -> FrameT:
+    """The dates every finding of a one-deadline kind carries, from `due_date` and `met_date`
+    (null or absent: nothing met it by as_of): limit_date = due_date; outstanding when not
+    met; span_end = the met date, else as_of; days_overdue = span_end - due_date, in calendar
+    days. One home for what timeliness, reschedule, count and ratio findings report."""
+    names = frame.collect_schema().names()
+    met = pl.col("met_date") if "met_date" in names else pl.lit(None, pl.Date)
+    return frame.with_columns(
+        limit_date=pl.col("due_date"),
+        outstanding=met.is_null(),
+        span_end=met.fill_null(as_of if isinstance(as_of, pl.Expr) else pl.lit(as_of)),
+    ).with_columns(days_overdue=(pl.col("span_end") - pl.col("due_date")).dt.total_days())

@@ -31,7 +31,8 @@ from dataclasses import dataclass
 import polars as pl
 
 from ...context import EvalContext, RuleOutcome, empty_covered
-from ...dates import Interval
+from ...dates import Interval, uk_date
+from ...dates import uk_date_expr as uk
 from ...vocab import TEAM_EVENT_KINDS, WORKER_EVENT_KINDS
 from ...yamlio import LineDict
 from ..model import Ctx, Rule, spec_as
@@ -43,8 +44,7 @@ from .base import (
     not_evaluated,
     severity,
     staff_filter,
-    uk,
-    uk_date,
+    with_waited,
     workers_active,
 )
 
@@ -185,11 +185,8 @@ def _workers(ctx: EvalContext, rule: Rule, spec: CountSpec) -> RuleOutcome:
         .filter(pl.col("in_window") < spec.at_least)
         .with_columns(due_date=pl.coalesce("nth", base).dt.offset_by(offset) - pl.duration(days=1))
         .filter(pl.col("due_date") < pl.lit(as_of))
+        .pipe(with_waited, as_of)
         .with_columns(
-            limit_date=pl.col("due_date"),
-            outstanding=pl.lit(True),
-            span_end=pl.lit(as_of),
-            days_overdue=(pl.lit(as_of) - pl.col("due_date")).dt.total_days(),
             subject_type=pl.lit(spec.subject),
             subject_id=pl.col("worker_id"),
             category=pl.col("role"),
@@ -267,14 +264,9 @@ def _teams(ctx: EvalContext, rule: Rule, spec: CountSpec) -> RuleOutcome:
             allow_exact_matches=False,
             check_sortedness=False,
         )
+        .with_columns(due_date=pl.col("month_end"))
+        .pipe(with_waited, as_of)
         .with_columns(
-            due_date=pl.col("month_end"),
-            limit_date=pl.col("month_end"),
-            outstanding=pl.col("met_date").is_null(),
-            span_end=pl.col("met_date").fill_null(pl.lit(as_of)),
-        )
-        .with_columns(
-            days_overdue=(pl.col("span_end") - pl.col("due_date")).dt.total_days(),
             subject_type=pl.lit("team"),
             subject_id=pl.col("team"),
             category=pl.lit("team"),

@@ -23,6 +23,7 @@ import polars as pl
 
 from ...context import EvalContext, RuleOutcome
 from ...dates import Interval
+from ...dates import uk_date_expr as uk
 from ...yamlio import LineDict
 from ..model import Ctx, Rule, spec_as
 from .base import (
@@ -35,7 +36,6 @@ from .base import (
     not_evaluated,
     severity,
     staff_filter,
-    uk,
     worker_info,
     workers_active,
 )

@@ -18,6 +18,8 @@ from dataclasses import dataclass
 import polars as pl
 
 from ...context import EvalContext, RuleOutcome, empty_covered
+from ...dates import uk_date
+from ...dates import uk_date_expr as uk
 from ...yamlio import LineDict
 from ..model import Ctx, Rule, spec_as
 from .base import (
@@ -27,7 +29,7 @@ from .base import (
     not_evaluated,
     severity,
     staff_filter,
-    uk,
+    with_waited,
     workers_active,
 )
 
@@ -101,24 +103,20 @@ def evaluate(ctx: EvalContext, rule: Rule) -> RuleOutcome:
         "team",
         pl.col("supervisor_id").alias("line_manager"),
     )
-    as_of = pl.lit(ctx.as_of)
     rows = over.join(me, on="supervisor_id", how="left").with_columns(
         subject_type=pl.lit("supervisor"),
         subject_id=pl.col("supervisor_id"),
         worker_id=pl.col("supervisor_id"),
         category=pl.col("role"),
-        limit_date=pl.col("due_date"),
-        outstanding=pl.lit(True),
-        span_end=as_of,
-        days_overdue=(as_of - pl.col("due_date")).dt.total_days(),
         message=pl.format(
             "{} active supervisees on {} (at most {}); over the limit since {}",
             "n",
-            pl.lit(ctx.as_of.strftime("%d/%m/%Y")),
+            pl.lit(uk_date(ctx.as_of)),
             pl.lit(limit),
             uk("due_date"),
         ),
     )
+    rows = with_waited(rows, ctx.as_of)
     # the supervisor's own line manager reviews the ratio: the by-supervisor view uses it
     rows = rows.with_columns(supervisor_id=pl.col("line_manager"))
     findings = finalise(rows, rule, requirement=spec.label, severity=spec.severity)

@@ -20,7 +20,8 @@ from dataclasses import dataclass
 import polars as pl
 
 from ...context import EvalContext, RuleOutcome
-from ...dates import Interval
+from ...dates import Interval, uk_date
+from ...dates import uk_date_expr as uk
 from ...yamlio import LineDict
 from ..model import Ctx, Rule, spec_as
 from .base import (
@@ -30,8 +31,7 @@ from .base import (
     finalise,
     not_evaluated,
     severity,
-    uk,
-    uk_date,
+    with_waited,
     worker_info,
 )
 
@@ -120,12 +120,7 @@ def evaluate(ctx: EvalContext, rule: Rule) -> RuleOutcome:
             )
             .otherwise(pl.col("met_date") > pl.col("due_date"))
         )
-        .with_columns(
-            limit_date=pl.col("due_date"),
-            outstanding=pl.col("met_date").is_null(),
-            span_end=pl.col("met_date").fill_null(as_of),
-        )
-        .with_columns(days_overdue=(pl.col("span_end") - pl.col("due_date")).dt.total_days())
+        .pipe(with_waited, as_of)
         .join(info, on="worker_id", how="left")
     )
     message = (

@@ -20,7 +20,8 @@ from dataclasses import dataclass
 import polars as pl
 
 from ...context import EvalContext, RuleOutcome, empty_covered
-from ...dates import add_working_days, year_span
+from ...dates import add_working_days, uk_date, year_span
+from ...dates import uk_date_expr as uk
 from ...vocab import CASE_EVENT_KINDS, subject_type_expr
 from ...yamlio import LineDict
 from ..model import Ctx, Rule, spec_as
@@ -35,8 +36,7 @@ from .base import (
     not_evaluated,
     open_on,
     severity,
-    uk,
-    uk_date,
+    with_waited,
     worker_info,
 )
 
@@ -108,21 +108,11 @@ def _pending(ctx: EvalContext, events: pl.DataFrame) -> pl.DataFrame:
 def _late(ctx: EvalContext, events: pl.DataFrame, n: int, noun: str) -> pl.DataFrame:
     """The events whose record is late or missing at as_of, with the finding's dates."""
     as_of = ctx.as_of
-    out = (
-        events.filter(
-            pl.when(pl.col("met_date").is_null())
-            .then(pl.col("due_date") < pl.lit(as_of))
-            .otherwise(pl.col("met_date") > pl.col("due_date"))
-        )
-        .with_columns(
-            limit_date=pl.col("due_date"),
-            outstanding=pl.col("met_date").is_null(),
-            span_end=pl.col("met_date").fill_null(pl.lit(as_of)),
-        )
-        .with_columns(
-            days_overdue=(pl.col("span_end") - pl.col("due_date")).dt.total_days(),
-        )
-    )
+    out = events.filter(
+        pl.when(pl.col("met_date").is_null())
+        .then(pl.col("due_date") < pl.lit(as_of))
+        .otherwise(pl.col("met_date") > pl.col("due_date"))
+    ).pipe(with_waited, as_of)
     late = pl.format(
         "{} on {}: record due by {}, written {} ({} late)",
         pl.lit(noun),

@@ -1,0 +1,22 @@
+"""What the tests share: one way to run the command line.
+
+Every CLI test goes through `run_cli`. conftest.py sets SUPERVISION_AUDIT_RERAISE for every
+test, so an unexpected crash raises instead of passing as an expected exit code.
+"""
+
+from __future__ import annotations
+
+from typer.testing import CliRunner
+
+from supervision_audit.cli import app
+
+
+def cli_result(*args: str):
+    """The full click Result of `supervision-audit ARGS` (exit_code, stdout, stderr, bytes)."""
+    return CliRunner().invoke(app, [str(a) for a in args], catch_exceptions=False)
+
+
+def run_cli(*args: str) -> tuple[int, str, str]:
+    """(exit code, standard output, standard error) of `supervision-audit ARGS`."""
+    result = cli_result(*args)
+    return result.exit_code, result.stdout, result.stderr
