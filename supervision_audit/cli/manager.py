@@ -182,11 +182,12 @@ def _render_explain(info: dict[str, Any]) -> None:
             con.print(f"  open period {p['start']} to {p['end']}, {state}{note}", markup=False)
         if r.get("events"):
             t = Table(title="Events", title_justify="left")
-            for c in ("row", "date", "kind", "counted", "why not"):
+            for c in ("file", "line", "date", "kind", "counted", "why not"):
                 t.add_column(c, overflow="fold")
             for e in r["events"]:
                 t.add_row(
-                    str(e["row"]),
+                    e["file"],
+                    str(e["line"]),
                     e["date"],
                     e["kind"],
                     "yes" if e["counted"] else "no",

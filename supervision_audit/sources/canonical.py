@@ -17,6 +17,7 @@ def load_canonical(
     tables: Any,
     required: Any = (),
     value_maps: dict[str, dict[str, str]] | None = None,
+    dates_until: Any = None,
 ) -> LoadedData:
     """Load the canonical tables found at `path` (a folder of CSVs or one .xlsx workbook)."""
     root = Path(path)
@@ -58,5 +59,10 @@ def load_canonical(
         raws[name] = read_csv_raw(where) if kind == "csv" else read_xlsx_raw(root, where)
     # one file per table: issues in row order within each table
     return load_tables(
-        raws, str(root), value_maps, serials=serials, order=("table", "row", "column")
+        raws,
+        str(root),
+        value_maps,
+        serials=serials,
+        order=("table", "row", "column"),
+        dates_until=dates_until,
     )

@@ -266,6 +266,7 @@ def load_with_profile(
     value_maps: dict[str, dict[str, str]] | None = None,
     chosen_because: str = "",
     inputs: tuple[list[InputFile], bool] | None = None,
+    dates_until: Any = None,
 ) -> tuple[LoadedData, MappingReport]:
     """Read every export file, map each recognised one, and validate the canonical tables
     with the canonical loader (so every rule about bad rows applies unchanged)."""
@@ -340,5 +341,5 @@ def load_with_profile(
         report.missing_columns[name] = [
             c.name for c in TABLES[name].columns if c.name not in canon_cols
         ]
-    data = load_tables(raws, str(root), value_maps, serials=serials)
+    data = load_tables(raws, str(root), value_maps, serials=serials, dates_until=dates_until)
     return data, report
