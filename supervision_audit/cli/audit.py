@@ -8,6 +8,7 @@ from typing import Any
 from ..errors import UsageError
 from ..views.trend import MAX_MONTHS
 from .common import (
+    EXIT_THRESHOLD,
     AllowUnverifiedOpt,
     AsOfOpt,
     DataOpt,
@@ -26,6 +27,7 @@ from .common import (
     ScopeOpt,
     SourceOpt,
     TeamOpt,
+    ThresholdOpt,
     TrendOpt,
     WorkerOpt,
     err_console,
@@ -56,6 +58,7 @@ def audit_cmd(
     allow_unverified: AllowUnverifiedOpt = False,
     rag: RagOpt = None,
     trend: TrendOpt = 0,
+    threshold: ThresholdOpt = None,
     debug: DebugOpt = False,
 ) -> None:
     """Find every child, carer and worker outside their required supervision interval."""
@@ -64,6 +67,7 @@ def audit_cmd(
 
     if output_format not in ("table", "json", "csv"):
         raise UsageError(f"--format must be table, json or csv (got '{output_format}')")
+    thresholds = _parse_thresholds(threshold)
     opts = AuditOptions(
         data=data,
         ruleset=ruleset,
@@ -99,6 +103,42 @@ def audit_cmd(
         written = write_output(run, output, argv=sys.argv)
         err_console().print(f"wrote {written}", markup=False)
     render(run.result, output_format, limit)
+    if thresholds:
+        _check_thresholds(thresholds, run.result)
+
+
+def _parse_thresholds(texts: list[str] | None) -> list[Any]:
+    """Batch's grammar: 'metric op number' (>= <= > < ==), checked before the audit runs."""
+    from ..batch import parse_threshold
+
+    out = []
+    for text in texts or []:
+        try:
+            out.append(parse_threshold(text))
+        except ValueError as exc:
+            raise UsageError(f"--threshold: {exc}") from None
+    return out
+
+
+def _check_thresholds(thresholds: list[Any], result: Any) -> None:
+    """One line per threshold on standard error; exit 1 when any fails (as batch does). A
+    figure that could not be computed fails."""
+    import typer
+
+    from ..batch import _figures
+
+    figures = _figures(result.summary, len(result.not_evaluated))
+    failed = 0
+    for t in thresholds:
+        actual = figures.get(t.metric)
+        ok = t.passes(actual)
+        failed += not ok
+        shown = "not computed" if actual is None else f"{actual:g}"
+        err_console().print(
+            f"threshold {t.text}: {shown} {'passed' if ok else 'FAILED'}", markup=False
+        )
+    if failed:
+        raise typer.Exit(EXIT_THRESHOLD)
 
 
 def render(result: Any, output_format: str, limit: int) -> None:
