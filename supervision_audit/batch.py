@@ -339,6 +339,25 @@ def _blank(job: AuditJob) -> dict[str, Any]:
     }
 
 
+def audit_figures(result: Any) -> dict[str, float | None]:
+    """The metrics a threshold can test, from one audit's result (see METRICS)."""
+    return _figures(result.summary, len(result.not_evaluated))
+
+
+def check_thresholds(
+    thresholds: list[Threshold], figures: dict[str, float | None]
+) -> list[dict[str, Any]]:
+    """Each threshold with the actual figure and whether it passed (a missing figure fails)."""
+    return [
+        {
+            "threshold": t.text,
+            "actual": figures.get(t.metric),
+            "passed": t.passes(figures.get(t.metric)),
+        }
+        for t in thresholds
+    ]
+
+
 def run_job(job: AuditJob, reraise: bool = False) -> dict[str, Any]:
     """Run one audit and write its outputs; never raises unless `reraise` (--debug) asks
     (a failure is in the result)."""
@@ -369,14 +388,7 @@ def run_job(job: AuditJob, reraise: bool = False) -> dict[str, Any]:
         figures = _figures(result.summary, len(result.not_evaluated))
         out["figures"] = figures
         out["source"] = result.source_note
-        out["thresholds"] = [
-            {
-                "threshold": t.text,
-                "actual": figures.get(t.metric),
-                "passed": t.passes(figures.get(t.metric)),
-            }
-            for t in job.thresholds
-        ]
+        out["thresholds"] = check_thresholds(job.thresholds, figures)
         out["open_findings"] = open_finding_keys(result.findings)
         out["warnings"] = list(result.summary.get("warnings") or [])
         for target in job.outputs:

@@ -347,3 +347,20 @@ def test_csv_streamed_in_slices_equals_the_whole(tmp_path: Path, monkeypatch) ->
     csvout.write_csv(run.result, tmp_path / "a.csv")
     whole = (csvout.BOM + csvout.render_csv(run.result)).encode("utf-8")
     assert (tmp_path / "a.csv").read_bytes() == whole
+
+
+def test_audit_threshold_fails_a_ci_step_with_batchs_grammar_and_exit_codes() -> None:
+    """A performance team's scheduled audit: `--threshold` uses batch's metrics and grammar;
+    a failed test is exit 1 with the actual figure, a malformed one is exit 2."""
+    sample = Path(__file__).resolve().parents[1] / "sample_data"
+    dorset = ["audit", "--data", str(sample), "--ruleset", "dorset", "--as-of", "2026-10-31"]
+    dorset += ["--format", "json"]
+    code, out, err = invoke(*dorset, "--threshold", "children_compliance >= 0.80")
+    assert code == 0, err  # Dorset's sample: 286 of 338 children, 84.6%
+    assert json.loads(out)["summary"]["children"]["compliance_pct"] == 84.6
+    code, out, err = invoke(*dorset, "--threshold", "children_compliance >= 0.85")
+    assert code == 1
+    assert "threshold failed: children_compliance >= 0.85 (actual 0.846)" in err
+    assert json.loads(out)["findings"]  # the report is still written before the exit code
+    code, _, err = invoke(*dorset, "--threshold", "children >= 1")
+    assert code == 2 and err.count("\n") == 1 and "unknown metric 'children'" in err

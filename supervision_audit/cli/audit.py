@@ -13,6 +13,7 @@ from .common import (
     AsOfOpt,
     DataOpt,
     DebugOpt,
+    Exit,
     FormatOpt,
     FromOpt,
     HistoryOpt,
@@ -67,7 +68,6 @@ def audit_cmd(
 
     if output_format not in ("table", "json", "csv"):
         raise UsageError(f"--format must be table, json or csv (got '{output_format}')")
-    thresholds = _parse_thresholds(threshold)
     opts = AuditOptions(
         data=data,
         ruleset=ruleset,
@@ -91,6 +91,14 @@ def audit_cmd(
         raise UsageError("--key-file goes with --pseudonymise")
     if not 0 <= trend <= MAX_MONTHS:
         raise UsageError(f"--trend must be 0 to {MAX_MONTHS} months (got {trend})")
+    from ..batch import audit_figures, check_thresholds, parse_threshold
+
+    tests = []
+    for text in threshold or []:
+        try:
+            tests.append(parse_threshold(text))
+        except ValueError as exc:
+            raise UsageError(f"--threshold: {exc}") from None
     run = run_audit(opts)
     if trend:
         from ..views.trend import monthly_trend
@@ -103,42 +111,12 @@ def audit_cmd(
         written = write_output(run, output, argv=sys.argv)
         err_console().print(f"wrote {written}", markup=False)
     render(run.result, output_format, limit)
-    if thresholds:
-        _check_thresholds(thresholds, run.result)
-
-
-def _parse_thresholds(texts: list[str] | None) -> list[Any]:
-    """Batch's grammar: 'metric op number' (>= <= > < ==), checked before the audit runs."""
-    from ..batch import parse_threshold
-
-    out = []
-    for text in texts or []:
-        try:
-            out.append(parse_threshold(text))
-        except ValueError as exc:
-            raise UsageError(f"--threshold: {exc}") from None
-    return out
-
-
-def _check_thresholds(thresholds: list[Any], result: Any) -> None:
-    """One line per threshold on standard error; exit 1 when any fails (as batch does). A
-    figure that could not be computed fails."""
-    import typer
-
-    from ..batch import _figures
-
-    figures = _figures(result.summary, len(result.not_evaluated))
-    failed = 0
-    for t in thresholds:
-        actual = figures.get(t.metric)
-        ok = t.passes(actual)
-        failed += not ok
-        shown = "not computed" if actual is None else f"{actual:g}"
-        err_console().print(
-            f"threshold {t.text}: {shown} {'passed' if ok else 'FAILED'}", markup=False
-        )
+    failed = [t for t in check_thresholds(tests, audit_figures(run.result)) if not t["passed"]]
+    for t in failed:
+        actual = "not computed" if t["actual"] is None else f"actual {t['actual']:g}"
+        err_console().print(f"threshold failed: {t['threshold']} ({actual})", markup=False)
     if failed:
-        raise typer.Exit(EXIT_THRESHOLD)
+        raise Exit(EXIT_THRESHOLD)
 
 
 def render(result: Any, output_format: str, limit: int) -> None:

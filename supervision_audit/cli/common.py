@@ -19,6 +19,7 @@ from ..dates import AS_OF_TOKENS, parse_as_of
 from ..errors import AuditError, UsageError
 
 EXIT_OK, EXIT_THRESHOLD, EXIT_INPUT, EXIT_INTERNAL = 0, 1, 2, 3
+Exit = typer.Exit
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -168,6 +169,15 @@ ParamOpt = Annotated[
         "--param", metavar="NAME=VALUE", help="Ruleset parameter NAME=VALUE (repeatable)."
     ),
 ]
+ThresholdOpt = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--threshold",
+        metavar="TEST",
+        help='Exit 1 if this test fails after the audit, e.g. "children_compliance >= 0.85" '
+        "(batch's grammar and metrics; repeatable).",
+    ),
+]
 TrendOpt = Annotated[
     int,
     typer.Option(
@@ -199,17 +209,6 @@ AllowUnverifiedOpt = Annotated[
         "--allow-unverified",
         help="Run a ruleset that fails `rulesets validate` (starter text, or quotes not in "
         "its policy file); every output then says it is unverified.",
-    ),
-]
-ThresholdOpt = Annotated[
-    list[str] | None,
-    typer.Option(
-        "--threshold",
-        metavar="'METRIC OP NUMBER'",
-        help="Exit 1 unless the audit meets this, as in batch (repeatable): e.g. "
-        "'children_compliance >= 0.85', 'red_findings <= 20'. Metrics: children_compliance, "
-        "carers_compliance, staff_compliance (shares 0-1), findings, red_findings, "
-        "amber_findings, outstanding_findings, data_issues, rules_not_evaluated.",
     ),
 ]
 RagOpt = Annotated[
