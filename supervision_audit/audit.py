@@ -96,6 +96,8 @@ def prepare(opts: AuditOptions) -> tuple[Ruleset, LoadedData, EvalContext, tuple
     required: list[str] = []
     if "children" in scopes:
         wanted += CHILD_TABLES
+        if "staff" not in scopes:
+            wanted.append("workers")  # optional: who recorded a case event (LAM-C10's roles)
         if opts.scope == "children":
             required += CHILD_TABLES
     if "staff" in scopes:

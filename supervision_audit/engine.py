@@ -236,7 +236,8 @@ def run_clock(
     supervisor restarts the agreement clock): the cycle running then ends (unmet, if overdue)
     and the next is due `days` or `months` after the restart. An event the same day wins.
     absences: subject, start, end (inclusive): a due or limit date inside an absence moves to
-    the absence's end plus `grace_days`, again while it lands in another absence.
+    the return day (the day after the absence ends) plus `grace_days`, again while it lands
+    in another absence.
     """
     n_ranks = requirements.height
     timeline = timeline.select(
@@ -549,7 +550,8 @@ def _merge_intervals(frame: pl.LazyFrame) -> pl.LazyFrame:
 
 
 def _apply_absences(cycles: pl.DataFrame, absences: pl.LazyFrame, grace_days: int) -> pl.DataFrame:
-    """Move due and limit dates that fall inside an absence to its end plus the grace.
+    """Move due and limit dates that fall inside an absence to the return day (the day after
+    the absence ends) plus the grace.
 
     Absences are merged first, so each pass moves a date past one absence; passes repeat
     while any date landed inside another (absences closer together than the grace).
@@ -557,7 +559,7 @@ def _apply_absences(cycles: pl.DataFrame, absences: pl.LazyFrame, grace_days: in
     merged = _merge_intervals(absences).collect(engine=COLLECT_ENGINE)
     if merged.height == 0:
         return cycles.with_columns(absence_moved=pl.lit(False))
-    grace = pl.duration(days=grace_days)
+    grace = pl.duration(days=grace_days + 1)  # the return day, plus the grace
     out = cycles.with_columns(absence_moved=pl.lit(False))
     for column in ("due_date", "limit_date"):
         for _ in range(merged.height + 1):

@@ -36,8 +36,9 @@ WORKER_EVENT_KINDS: tuple[str, ...] = (
     "APPRAISAL",
     "MENTORING",
     "FILE_AUDIT",
+    "ASYE_REVIEW",
 )
-TEAM_EVENT_KINDS: tuple[str, ...] = ("GROUP_SUPERVISION",)
+TEAM_EVENT_KINDS: tuple[str, ...] = ("GROUP_SUPERVISION", "ASYE_GROUP_LEARNING")
 SESSION_STATUSES: tuple[str, ...] = ("HELD", "CANCELLED")
 
 CARER_CATEGORIES: frozenset[str] = frozenset({"FOSTER_CARER"})

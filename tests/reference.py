@@ -97,12 +97,20 @@ def reference_clock(
 def _move_out_of_absences(
     day: dt.date, absences: list[tuple[dt.date, dt.date]], grace: int
 ) -> dt.date:
+    # Overlapping or back-to-back absences are one: the return day is the first day the
+    # worker is not absent at all.
+    merged: list[list[dt.date]] = []
+    for start, end in sorted(absences):
+        if merged and start <= merged[-1][1] + dt.timedelta(days=1):
+            merged[-1][1] = max(merged[-1][1], end)
+        else:
+            merged.append([start, end])
     moved = True
     while moved:
         moved = False
-        for start, end in absences:
+        for start, end in merged:
             if start <= day <= end:
-                day = end + dt.timedelta(days=grace)
+                day = end + dt.timedelta(days=1 + grace)  # return day + grace
                 moved = True
     return day
 

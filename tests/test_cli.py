@@ -84,6 +84,9 @@ def test_devon_findings_computed_by_hand() -> None:
         ("C002", "2024-05-30", "2024-06-25", 26, "red"),
         # CLA bi-monthly: 20 Jan -> 20 Mar met on the day; -> 20 May, met 30 May: 10 late
         ("C003", "2024-05-20", "2024-05-30", 10, "red"),
+        # DEV-C10, key point 13 (closure): C004 closed 15 Mar; a manager's oversight form
+        # within 7 days (key_point_within): due 22 Mar; none from 8 Mar: 100 days at 30 Jun
+        ("C004", "2024-03-22", None, 100, "red"),
         # Foster carer with instability: monthly: due 1 Feb, met 10 Mar; due 10 Apr, outstanding
         ("F001", "2024-02-01", "2024-03-10", 38, "red"),
         ("F001", "2024-04-10", None, 81, "red"),
@@ -164,7 +167,7 @@ def test_csv_has_the_contract_columns() -> None:
     assert code == 0
     reader = list(csv.reader(io.StringIO(out)))
     assert tuple(reader[0]) == FINDING_KEYS
-    assert len(reader) == 1 + 8
+    assert len(reader) == 1 + 9
 
 
 def test_from_limits_to_findings_touching_the_period() -> None:
@@ -307,7 +310,9 @@ def test_no_counting_events_means_not_evaluated_not_all_overdue(tmp_path: Path) 
     )
     doc = json.loads(out)
     assert code == 0
-    assert doc["findings"] == []
+    # DEV-C10 counts management oversight, which this data has, so it runs: C004's closure
+    # on 15 Mar has no oversight form (due 22 Mar). Nothing else is reported.
+    assert [(f["rule"], f["subject_id"]) for f in doc["findings"]] == [("DEV-C10", "C004")]
     reasons = {n["rule"]: n["reason"] for n in doc["not_evaluated"]}
     assert sorted(reasons) == ["DEV-C1", "DEV-C11"]
     assert "CASE_SUPERVISION" in reasons["DEV-C1"]

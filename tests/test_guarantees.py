@@ -216,7 +216,7 @@ def test_no_findings_is_said_only_of_rules_that_ran(tmp_path: Path) -> None:
     assert code == 0, err
     assert "No findings: nobody was outside" not in out
     assert "No findings from the 1 rule evaluated" in out
-    assert "6 rules could not be evaluated" in out
+    assert "7 rules could not be evaluated" in out  # Dorset's 7 staff rules (DOR-S2 since issue 14)
 
 
 # --- subjects no rule covers ---------------------------------------------------------------
@@ -365,12 +365,14 @@ def test_due_lists_everything_the_audit_finds_overdue_now(ruleset: str) -> None:
     assert f"{sum(listed.values())} already overdue" in table
 
 
-def test_due_on_dorset_matches_the_audits_85_overdue_now() -> None:
+def test_due_on_dorset_matches_the_audits_84_overdue_now() -> None:
+    # 85 when the issue was filed; 84 since DOR-S7 counts an audit entered on the
+    # supervisor's own file (issue 14), which meets one supervisor's outstanding finding
     code, table, err = invoke(
         "due", "--data", SAMPLE, "--ruleset", "dorset", "--as-of", "2026-10-31"
     )
     assert code == 0, err
-    assert "85 already overdue" in table
+    assert "84 already overdue" in table
 
 
 def _file_line(folder: Path, name: str, line: int) -> str:

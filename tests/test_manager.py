@@ -48,6 +48,8 @@ def test_due_within_14_days_lists_only_the_overdue() -> None:
     # C002 is next due 25 Jul and C003 30 Jul: after 14 Jul, so not listed yet
     assert frame.select("subject_id", "due_date", "days_until_due", "status").rows() == [
         ("C001", dt.date(2024, 5, 10), -51, "overdue by 51 days"),
+        # DEV-C10: C004 closed 15 Mar with no manager's oversight form by 22 Mar
+        ("C004", dt.date(2024, 3, 22), -100, "overdue by 100 days"),
         ("F001", dt.date(2024, 4, 10), -81, "overdue by 81 days"),
     ]
 
@@ -67,7 +69,8 @@ def test_due_command_json() -> None:
     )
     assert result.exit_code == 0, result.stderr
     doc = json.loads(result.stdout)
-    assert [r["subject_id"] for r in doc["rows"]] == ["C001", "C002", "C003", "F001"]
+    # C004: DEV-C10's closure form (issue 14)
+    assert [r["subject_id"] for r in doc["rows"]] == ["C001", "C002", "C004", "C003", "F001"]
     assert doc["within"] == "30d"
 
 

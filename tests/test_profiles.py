@@ -198,7 +198,7 @@ def test_all_note_types_unmapped_is_reported_not_every_child_overdue(tmp_path: P
     )
     assert run.result.findings.filter(pl.col("kind") == "interval").height == 0
     reasons = {n.rule: n.reason for n in run.result.not_evaluated}
-    assert "CASE_SUPERVISION" in reasons["LAM-C5"]
+    assert "CASE_SUPERVISION" in reasons["LAM-C1"]
     report = run.data.mapping
     notes = next(f for f in report.files if f.file == "notes.csv")
     assert notes.excluded == {"kind not mapped (see the value list)": 2}

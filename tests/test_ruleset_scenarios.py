@@ -402,14 +402,14 @@ def test_dorset_and_devon_differ_on_the_same_data(tmp_path: Path) -> None:
 
 def test_lambeth_general_and_table_rows(tmp_path: Path) -> None:
     episodes = [
-        ("A", "CP", "2024-01-10", None, ""),  # LAM-C5: 4 weekly, limit 8 weeks
-        ("B", "YOS", "2024-02-01", None, ""),  # LAM-C1: 4 weeks, at least 8 weeks
-        ("C", "EARLY_HELP", "2024-02-01", None, ""),  # LAM-C2: "Every 4-6 weeks"
-        ("F", "CWD_REVIEW", "2024-01-15", None, ""),  # LAM-C6: "At least every 3 months"
-        ("G", "CARE_LEAVER", "2024-02-01", None, ""),  # LAM-C7: "8 weekly"
-        ("H", "FOSTER_CARER", "2024-01-05", None, ""),  # LAM-C8: "4 weekly"
-        ("J", "IRO", "2024-02-01", None, ""),  # LAM-C9: "4 - 6 weekly"
-        ("K", "CLA", "2024-01-10", None, ""),  # LAM-C5, met by group supervision
+        ("A", "CP", "2024-01-10", None, ""),  # CP row: 4 weekly, limit 8 weeks
+        ("B", "YOS", "2024-02-01", None, ""),  # 3a: 4 weeks, at least 8 weeks
+        ("C", "EARLY_HELP", "2024-02-01", None, ""),  # "Every 4-6 weeks"
+        ("F", "CWD_REVIEW", "2024-01-15", None, ""),  # "At least every 3 months"
+        ("G", "CARE_LEAVER", "2024-02-01", None, ""),  # "8 weekly"
+        ("H", "FOSTER_CARER", "2024-01-05", None, ""),  # "4 weekly"
+        ("J", "IRO", "2024-02-01", None, ""),  # "4 - 6 weekly"
+        ("K", "CLA", "2024-01-10", None, ""),  # CLA row, met by group supervision
     ]
     events = [
         # A: due 10 Jan + 28 = 7 Feb, limit + 56 = 6 Mar; met 14 Feb: 7 late, amber. Next due
@@ -449,11 +449,11 @@ def test_lambeth_general_and_table_rows(tmp_path: Path) -> None:
         tmp_path, "lambeth", episodes, events, as_of="2024-04-15", history_from="2024-01-01"
     )
     cin = "Child in need of protection: 4 weekly (at least every 8 weeks)"
-    assert found(run, "LAM-C5") == [
+    assert found(run, "LAM-C1", "A") == [
         ("A", D("2024-02-07"), D("2024-03-06"), D("2024-02-14"), 7, "amber", cin),
         ("A", D("2024-03-13"), D("2024-04-10"), None, 33, "red", cin),
     ]
-    assert found(run, "LAM-C1") == [
+    assert found(run, "LAM-C1", "B") == [
         (
             "B",
             D("2024-02-29"),
@@ -464,7 +464,7 @@ def test_lambeth_general_and_table_rows(tmp_path: Path) -> None:
             "Every child: every 4 weeks (at least every 8 weeks)",
         ),
     ]
-    assert found(run, "LAM-C2") == [
+    assert found(run, "LAM-C1", "C") == [
         (
             "C",
             D("2024-02-29"),
@@ -484,16 +484,16 @@ def test_lambeth_general_and_table_rows(tmp_path: Path) -> None:
             "Early help: every 4-6 weeks",
         ),
     ]
-    assert found(run, "LAM-C6") == []
-    assert found(run, "LAM-C7") == [
+    assert found(run, "LAM-C1", "F") == []
+    assert found(run, "LAM-C1", "G") == [
         ("G", D("2024-03-28"), D("2024-03-28"), D("2024-04-05"), 8, "red", "Care leaver: 8 weekly"),
     ]
     carer = "Foster carer: 4 weekly"
-    assert found(run, "LAM-C8") == [
+    assert found(run, "LAM-C1", "H") == [
         ("H", D("2024-02-02"), D("2024-02-02"), D("2024-02-16"), 14, "red", carer),
         ("H", D("2024-04-12"), D("2024-04-12"), None, 3, "red", carer),
     ]
-    assert found(run, "LAM-C9") == [
+    assert found(run, "LAM-C1", "J") == [
         (
             "J",
             D("2024-02-29"),
@@ -513,10 +513,11 @@ def test_lambeth_general_and_table_rows(tmp_path: Path) -> None:
             "IRO / CPC case: every 4-6 weeks",
         ),
     ]
-    # Each child is checked by exactly one rule: no gap is reported twice.
+    # One clock per child (every table row is a requirement of LAM-C1): no gap is reported
+    # twice.
     per_subject = run.result.findings.group_by("subject_id").agg(pl.col("rule").unique())
-    assert all(len(rules) == 1 for rules in per_subject["rule"].to_list())
-    assert found(run, "LAM-C1", "K") == [] and found(run, "LAM-C5", "K") == []
+    assert all(rules == ["LAM-C1"] for rules in per_subject["rule"].to_list())
+    assert found(run, "LAM-C1", "K") == []
 
 
 def test_lambeth_cwd_review_every_3_months(tmp_path: Path) -> None:
@@ -530,7 +531,7 @@ def test_lambeth_cwd_review_every_3_months(tmp_path: Path) -> None:
         as_of="2024-05-10",
         history_from="2024-01-01",
     )
-    assert found(run, "LAM-C6") == [
+    assert found(run, "LAM-C1") == [
         (
             "F",
             D("2024-04-15"),
@@ -562,12 +563,26 @@ def test_lambeth_assessment_monthly_and_10_day_review(tmp_path: Path) -> None:
         as_of="2024-04-15",
         history_from="2024-03-01",
     )
-    # LAM-C3, D: first supervision due 4 Mar + 1 month = 4 Apr; management oversight does
-    # not count: 11 days overdue at 15 Apr. E closed on 20 Mar, before its due date (1 Apr):
-    # nothing owed under the interval kind (the "at least 1 supervision ... before case
-    # transfer" part is LAM-N4, not expressible).
-    assert found(run, "LAM-C3") == [
+    # LAM-C1 (the CAT row), D: first supervision due 4 Mar + 1 month = 4 Apr; management
+    # oversight does not count: 11 days overdue at 15 Apr. E closed on 20 Mar, before its
+    # due date (1 Apr): nothing owed under the monthly interval; X (CIN) was supervised on
+    # 20 Mar, within 28 days of opening.
+    assert found(run, "LAM-C1") == [
         ("D", D("2024-04-04"), D("2024-04-04"), None, 11, "red", "Assessment (CAT): monthly"),
+    ]
+    # LAM-C12, "all cases must have at least 1 supervision on the record before case
+    # transfer": E left assessment on 20 Mar with none since it opened on 1 Mar (the
+    # history date, so it is seen whole): breached at the transfer, 0 days, closed.
+    assert found(run, "LAM-C12") == [
+        (
+            "E",
+            D("2024-03-20"),
+            D("2024-03-20"),
+            None,
+            0,
+            "red",
+            "Assessment (CAT): at least 1 supervision on record before transfer",
+        ),
     ]
     # LAM-C4, D: due 4 Mar + 10 days = 14 Mar; the oversight on 18 Mar is 4 days late; one
     # review only (repeat: false), so nothing more is owed. E: due 11 Mar, closed 20 Mar
@@ -617,7 +632,7 @@ def test_lambeth_management_oversight_does_not_replace_supervision(tmp_path: Pat
         as_of="2024-03-01",
         history_from="2024-01-01",
     )
-    assert found(run, "LAM-C5", "L") == [
+    assert found(run, "LAM-C1", "L") == [
         (
             "L",
             D("2024-01-29"),
@@ -651,7 +666,7 @@ def test_lambeth_foster_carer_with_no_children_placed_every_2_months(tmp_path: P
         as_of="2024-02-20",
         history_from="2024-01-01",
     )
-    assert [r[0] for r in found(run, "LAM-C8")] == ["H"]
+    assert [r[0] for r in found(run, "LAM-C1")] == ["H"]
 
 
 def test_lambeth_placement_change_is_a_requirement_change(tmp_path: Path) -> None:
@@ -670,7 +685,7 @@ def test_lambeth_placement_change_is_a_requirement_change(tmp_path: Path) -> Non
         as_of="2024-03-10",
         history_from="2024-01-01",
     )
-    assert found(run, "LAM-C8") == []
+    assert found(run, "LAM-C1") == []
 
 
 # --------------------------------------------------------------------------------------

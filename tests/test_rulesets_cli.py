@@ -18,7 +18,9 @@ def test_list_shows_all_five_with_coverage() -> None:
     assert code == 0
     rows = {r["name"]: r for r in json.loads(out)}
     assert set(rows) == {"dorset", "devon", "lambeth", "portsmouth", "worcestershire"}
-    assert rows["worcestershire"]["parameters"] == "personal_interval (required)"
+    assert rows["worcestershire"]["parameters"] == (
+        "personal_interval (required), agreement_within=4w"
+    )
     assert all(r["rules"] >= 1 and r["not_auditable"] >= 1 for r in rows.values())
 
 

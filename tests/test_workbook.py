@@ -89,7 +89,7 @@ def test_sheets_headers_and_row_counts_match_json(tmp_path: Path) -> None:
     ]
     ws = wb["Children findings"]
     assert [c.value for c in ws[1]] == FINDINGS_HEADER
-    assert ws.max_row - 1 == len(doc["findings"]) == 8
+    assert ws.max_row - 1 == len(doc["findings"]) == 9
     assert ws.freeze_panes == "A2"
     assert ws.auto_filter.ref == f"A1:L{ws.max_row}"
 
@@ -140,10 +140,11 @@ def test_dates_are_real_dates_and_worst_first(tmp_path: Path) -> None:
     assert isinstance(first[col["Due"]], dt.datetime)
     due = ws.cell(2, col["Due"] + 1)
     assert due.data_type == "d" and due.number_format == "dd/mm/yyyy"
-    # worst first: red, outstanding, most days overdue (F001 outstanding 81 days)
+    # worst first: red, outstanding, most days overdue (C004's closure on 15 Mar 2024 had no
+    # manager's oversight form by 22 Mar (DEV-C10): outstanding 100 days)
     assert (first[col["Child or carer"]], first[col["Days overdue"]], first[col["Met"]]) == (
-        "F001",
-        81,
+        "C004",
+        100,
         "open",
     )
     assert first[col["Severity"]] == "Red"
@@ -151,7 +152,7 @@ def test_dates_are_real_dates_and_worst_first(tmp_path: Path) -> None:
     # the policy's own words, not the document title, are in the quote column
     quotes = [ws.cell(r, col[FINDINGS_HEADER[-1]] + 1).value for r in range(2, ws.max_row + 1)]
     assert all(q and "Devon" not in q for q in quotes)
-    assert "Foster carers Bi monthly" in quotes[0]
+    assert "At key points a Manager’s Oversight" in quotes[0]
 
 
 def test_summary_has_headline_rag_definitions_and_chart(tmp_path: Path) -> None:
@@ -269,6 +270,7 @@ def test_pseudonymised_outputs_hold_no_ids_names_or_birth_dates(tmp_path: Path) 
         "C001",
         "C002",
         "C003",
+        "C004",
         "F001",
         "X999",
         "W1",
@@ -284,7 +286,7 @@ def test_pseudonymised_outputs_hold_no_ids_names_or_birth_dates(tmp_path: Path) 
         assert secret not in text, secret
     doc = json.loads(outs["json"])
     tokens = {f["subject_id"] for f in doc["findings"]}
-    assert all(t.startswith("PS-") for t in tokens) and len(tokens) == 4
+    assert all(t.startswith("PS-") for t in tokens) and len(tokens) == 5  # C001-C004, F001
     # the same key gives the same tokens next month
     code, again, _ = run(
         "audit",

@@ -52,19 +52,36 @@ def list_cmd(
         _print_json(rows)
         return
     table = Table(title="Built-in rulesets", show_lines=False)
-    for col in ("name", "authority", "document_date", "rules", "not_auditable", "parameters"):
+    for col in (
+        "name",
+        "authority",
+        "document_date",
+        "rules",
+        "not_auditable",
+        "digest",
+        "parameters",
+    ):
         table.add_column(col.replace("_", " "), overflow="fold")
     for r in rows:
         rules = f"{r['rules']} ({r['children_rules']} case, {r['staff_rules']} staff)"
+        digest = (
+            f"{r['digest_encoded']} encoded, {r['digest_not_auditable']} not auditable, "
+            f"{r['digest_missing']} missing"
+        )
         table.add_row(
             r["name"],
             r["authority"],
             r["document_date"],
             rules,
             str(r["not_auditable"]),
+            digest,
             r["parameters"] or "—",
         )
     out_console().print(table)
+    out_console().print(
+        "digest: the requirements of the project's policy digest for each authority, encoded "
+        "as rules, listed as not auditable (with the reason), or missing."
+    )
 
 
 @rulesets_app.command("show")
@@ -78,6 +95,7 @@ def show_cmd(
 ) -> None:
     """Every rule of a ruleset as a readable table."""
     from ..rules.catalogue import rule_rows
+    from ..rules.digest import digest_line, digest_states
     from ..rules.loading import load_ruleset
 
     rs = load_ruleset(name, parse_params(param), placeholders=True)
@@ -90,6 +108,7 @@ def show_cmd(
                 "rules": rows,
                 "not_auditable": [vars(n) for n in rs.not_auditable],
                 "parameters": rs.parameter_strings(),
+                "digest": digest_states(rs),
             }
         )
         return
@@ -107,6 +126,9 @@ def show_cmd(
             + ", ".join(f"{k}={v}" for k, v in rs.parameter_strings().items())
             + (f"  (placeholder for: {', '.join(rs.placeholders)})" if rs.placeholders else "")
         )
+    covered = digest_line(rs)
+    if covered:
+        con.print(f"Policy digest: {covered}.")
     table = Table(show_lines=True)
     for col in ("id", "applies to", "requirement", "counts", "citation", "note"):
         table.add_column(col, overflow="fold")

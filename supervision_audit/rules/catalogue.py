@@ -14,6 +14,7 @@ from ..dates import Interval
 from ..errors import RulesetError
 from ..vocab import CASE_CATEGORIES, CASE_FLAGS
 from . import verify
+from .digest import digest_states
 from .kinds.interval_spec import IntervalSpec
 from .loading import builtin_names, load_ruleset
 from .model import RULE_ID, Rule, Ruleset
@@ -41,6 +42,7 @@ def list_rulesets() -> list[dict[str, Any]]:
     for name in builtin_names():
         rs = load_for_display(name)
         n_rules, n_na = len(rs.rules), len(rs.not_auditable)
+        states = digest_states(rs)
         rows.append(
             {
                 "name": rs.name,
@@ -53,6 +55,9 @@ def list_rulesets() -> list[dict[str, Any]]:
                 "staff_rules": len(rs.rules_for("staff")),
                 "not_auditable": n_na,
                 "coverage": f"{n_rules} of {n_rules + n_na} requirements checkable",
+                "digest_encoded": len(states["encoded"]),
+                "digest_not_auditable": len(states["not_auditable"]),
+                "digest_missing": len(states["missing"]),
                 "parameters": ", ".join(
                     f"{p.name}{' (required)' if p.required else '=' + _ptext(rs, p.name)}"
                     for p in rs.parameters.values()

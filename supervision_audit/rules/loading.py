@@ -261,6 +261,7 @@ def _build(raw: dict[str, Any], path: Path, cli_params: dict[str, str]) -> Rules
             )
         )
     return Ruleset(
+        digest=_digest(ctx, data.get("digest")),
         name=name,
         authority=authority,
         document=document,
@@ -275,6 +276,27 @@ def _build(raw: dict[str, Any], path: Path, cli_params: dict[str, str]) -> Rules
         not_auditable=not_auditable,
         extends=raw.get("extends"),
     )
+
+
+DIGEST_ID = re.compile(r"^[A-Z]{2,5}-[CS]\d+$")
+
+
+def _digest(ctx: Ctx, raw: Any) -> dict[str, tuple[str, ...]]:
+    """digest: {LAM-C1: LAM-C1, LAM-C3: [LAM-C1, LAM-C12]}. An answer that names no rule or
+    not_auditable entry of the ruleset is not an error here: it is counted as missing."""
+    if raw is None:
+        return {}
+    mapping = ctx.mapping(raw, raw, None)
+    out: dict[str, tuple[str, ...]] = {}
+    for key in mapping:
+        if not isinstance(key, str) or not DIGEST_ID.match(key):
+            raise ctx.fail(mapping, str(key), "expected a digest id like LAM-C1 or DOR-S7")
+        answer = mapping[key]
+        items = answer if isinstance(answer, list) else [answer]
+        if not items or not all(isinstance(i, str) and RULE_ID.match(i) for i in items):
+            raise ctx.fail(mapping, key, "expected a rule or not_auditable id, or a list of them")
+        out[key] = tuple(items)
+    return out
 
 
 def _parameters(ctx: Ctx, raw: Any) -> dict[str, Parameter]:

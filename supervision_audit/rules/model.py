@@ -38,6 +38,8 @@ TOP_KEYS = {
     "rules": "the list of rules",
     "drop_rules": "ids of inherited rules to leave out (with extends)",
     "not_auditable": "requirements that cannot be checked from data, with the reason",
+    "digest": "each requirement id of the project's policy digest for this authority, and the "
+    "rule(s) or not_auditable entry that answers it",
 }
 RULE_COMMON_KEYS = {
     "id": "permanent id like DOR-C1 (never reused)",
@@ -125,6 +127,8 @@ class Ruleset:
     rules: list[Rule]
     not_auditable: list[NotAuditable] = field(default_factory=list)
     extends: str | None = None
+    digest: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    """Policy-digest requirement id -> the rule or not_auditable ids that answer it."""
     placeholders: list[str] = field(default_factory=list)
     """Required parameters bound to a nominal value for display (see load_ruleset)."""
 

@@ -48,14 +48,18 @@ from .base import (
     workers_active,
 )
 
+PROGRAMME = "ASYE programme"
+"""The one subject of subject: asye_programme."""
+
 FIELDS = {
     "event": "the event kind counted: a worker_events kind (OBSERVATION...) or, for teams, "
     "a team_events kind (GROUP_SUPERVISION)",
     "at_least": "the minimum number of events in each window or month",
     "window": "subject worker: the trailing window ending on --as-of (e.g. 12m)",
     "period": "subject team: calendar_month",
-    "subject": "worker (default), supervisor (events on the files of their current "
-    "supervisees) or team",
+    "subject": "worker (default), supervisor (events on their own file or on the files of "
+    "their current supervisees), team, or asye_programme (one subject: the months in which "
+    "any worker is in their ASYE year)",
     "when": "which workers (supervisor: which supervisees): roles (any of), frontline",
     "label": "how the requirement reads in a finding",
     "severity": "red (default) or amber",
@@ -75,9 +79,10 @@ class CountSpec:
 
 def validate(ctx: Ctx, data: LineDict, rule: Rule) -> CountSpec:
     subject = ctx.string(data, "subject", required=False, default="worker")
-    if subject not in ("worker", "supervisor", "team"):
-        raise ctx.fail(data, "subject", "expected worker, supervisor or team")
-    kinds = TEAM_EVENT_KINDS if subject == "team" else WORKER_EVENT_KINDS
+    if subject not in ("worker", "supervisor", "team", "asye_programme"):
+        raise ctx.fail(data, "subject", "expected worker, supervisor, team or asye_programme")
+    monthly = subject in ("team", "asye_programme")
+    kinds = TEAM_EVENT_KINDS if monthly else WORKER_EVENT_KINDS
     event = ctx.string(data, "event")
     if event not in kinds:
         raise ctx.fail(
@@ -88,7 +93,7 @@ def validate(ctx: Ctx, data: LineDict, rule: Rule) -> CountSpec:
     at_least = ctx.integer(data, "at_least", minimum=1)
     assert at_least is not None
     window = None
-    if subject != "team":
+    if not monthly:
         if "period" in data:
             raise ctx.fail(data, "period", "a worker count uses 'window' (e.g. 12m)")
         window = ctx.interval(data, "window")
@@ -129,7 +134,7 @@ def describe(rule: Rule) -> list[dict[str, str]]:
 
 def evaluate(ctx: EvalContext, rule: Rule) -> RuleOutcome:
     spec = spec_as(rule, CountSpec)
-    if spec.subject == "team":
+    if spec.subject in ("team", "asye_programme"):
         return _teams(ctx, rule, spec)
     return _workers(ctx, rule, spec)
 
@@ -158,13 +163,16 @@ def _workers(ctx: EvalContext, rule: Rule, spec: CountSpec) -> RuleOutcome:
         .select("worker_id", "date")
     )
     if spec.subject == "supervisor":
-        # a supervisor's count is the events on the files of their current supervisees
+        # a supervisor's count is the events on their own file ("This should be entered on
+        # the supervisor's electronic supervision file") and on the files of their current
+        # supervisees; one audit entered on both on the same day counts once
         supervisors = active.select(pl.col("supervisor_id").alias("worker_id")).unique()
         assessed = workers_active(ctx).join(supervisors, on="worker_id")
-        events = events.join(active.select("worker_id", "supervisor_id"), on="worker_id").select(
-            pl.col("supervisor_id").alias("worker_id"), "date"
-        )
-        noun = "on supervisees' files"
+        on_supervisees = events.join(
+            active.select("worker_id", "supervisor_id"), on="worker_id"
+        ).select(pl.col("supervisor_id").alias("worker_id"), "date")
+        events = pl.concat([events.join(supervisors, on="worker_id"), on_supervisees]).unique()
+        noun = "on their own or their supervisees' files"
     else:
         assessed = active
         noun = ""
@@ -224,7 +232,25 @@ def _teams(ctx: EvalContext, rule: Rule, spec: CountSpec) -> RuleOutcome:
         {"month": pl.date_range(first, last_end, "1mo", eager=True)}
     ).with_columns(month_end=pl.col("month").dt.month_end())
     caveats = []
-    if ctx.has("workers"):
+    programme = spec.subject == "asye_programme"
+    if programme:
+        if not ctx.has("workers"):
+            return not_evaluated(rule, "no workers table in the data, so ASYE years are not known")
+        # one subject: the months in which at least one worker is in their ASYE year
+        teams = (
+            ctx.tables["workers"]
+            .filter(pl.col("asye_start").is_not_null())
+            .join(months, how="cross")
+            .filter(
+                (pl.col("asye_start") <= pl.col("month_end"))
+                & (pl.col("asye_start").dt.offset_by("12mo") > pl.col("month"))
+                & (pl.col("start_date") <= pl.col("month_end"))
+                & (pl.col("end_date").is_null() | (pl.col("end_date") >= pl.col("month")))
+            )
+            .select(pl.lit(PROGRAMME).alias("team"), "month", "month_end")
+            .unique()
+        )
+    elif ctx.has("workers"):
         w = ctx.tables["workers"].filter(pl.col("team").is_not_null())
         teams = (
             w.join(months, how="cross")
@@ -244,6 +270,14 @@ def _teams(ctx: EvalContext, rule: Rule, spec: CountSpec) -> RuleOutcome:
     events = ctx.tables["team_events"].filter(
         (pl.col("kind") == spec.event) & (pl.col("date") <= pl.lit(as_of))
     )
+    if ctx.tables["team_events"].filter(pl.col("kind") == spec.event).height == 0:
+        return not_evaluated(
+            rule,
+            f"team_events holds no {spec.event} events, so every month would look missed; "
+            "check how the export's event types were mapped",
+        )
+    if programme:
+        events = events.with_columns(team=pl.lit(PROGRAMME))
     counted = (
         events.with_columns(month=pl.col("date").dt.month_start())
         .group_by("team", "month")

@@ -12,7 +12,7 @@ from typing import Any
 import polars as pl
 
 from ...context import EvalContext, RuleOutcome, empty_covered
-from ...dates import COLLECT_ENGINE, Interval
+from ...dates import COLLECT_ENGINE, Interval, uk_date
 from ...engine import ClockResult, run_clock
 from ...findings import empty_findings
 from ...vocab import (
@@ -28,10 +28,12 @@ from .base import RuleKind, covered_children, finalise, not_evaluated
 from .interval_spec import (
     IntervalSpec,
     Requirement,
+    drop_unseen,
     finding_message,
     labels_frame,
     rank_expr,
     requirements_frame,
+    unseen_periods,
 )
 from .staff_interval import evaluate_staff
 
@@ -71,8 +73,17 @@ FIELDS = {
     "repeat": "false for a one-off requirement (only the first due date of a period is owed)",
     "requirements": "the intervals, each with label, every, optional limit and when",
     "event_noun": "what the event is called in messages (default 'supervision')",
-    "absence_grace": "staff: a due date inside an absence moves to its end plus this (e.g. 7d)",
-    "restart_on_supervisor_change": "staff: a new event is due this long after supervisor_since",
+    "absence_grace": "staff: a due date inside an absence moves to the return day (the day "
+    "after it ends) plus this (e.g. 7d)",
+    "restart_on_supervisor_change": "staff: a new event is due this long after supervisor_since "
+    "(blank supervisor_since: the later of the worker's and the supervisor's start_date)",
+    "absence_reasons": "staff: only absences whose reason contains one of these words (ignoring "
+    "case) move a due date, e.g. [leave, holiday]; default: every absence",
+    "absence_reasons_except": "staff: ...unless the reason also contains one of these, e.g. [sick]",
+    "counts_by_roles": "children: only events recorded by a worker in these roles count "
+    "(case_events.supervisor_id joined to workers.role), e.g. [Team Manager]",
+    "from_supervision_by_roles": "children: the rule applies to a child from its first "
+    "CASE_SUPERVISION recorded by a worker in these roles, e.g. [Advanced Practitioner]",
 }
 
 
@@ -157,6 +168,25 @@ def validate(ctx: Ctx, data: LineDict, rule: Rule) -> IntervalSpec:
                 raise ctx.fail(data, key, "only staff rules can use this field")
     if grace is not None and grace.days is None:
         raise ctx.fail(data, "absence_grace", "give the grace in days or weeks (e.g. 7d)")
+    reasons = ctx.string_list(data, "absence_reasons")
+    reasons_except = ctx.string_list(data, "absence_reasons_except")
+    by_roles = ctx.string_list(data, "counts_by_roles")
+    from_roles = ctx.string_list(data, "from_supervision_by_roles")
+    only = {
+        "absence_reasons": (reasons, True),
+        "absence_reasons_except": (reasons_except, True),
+        "counts_by_roles": (by_roles, False),
+        "from_supervision_by_roles": (from_roles, False),
+    }
+    for key, (given, staff_only) in only.items():
+        if given is not None and staff_only != staff:
+            raise ctx.fail(
+                data,
+                key,
+                f"only {'staff' if staff_only else 'children'}'s rules can use this field",
+            )
+    if (reasons or reasons_except) and grace is None:
+        raise ctx.fail(data, "absence_reasons", "absence reasons need an absence_grace")
     return IntervalSpec(
         counts=counts or (),
         repeat=ctx.boolean(data, "repeat", True),
@@ -164,6 +194,10 @@ def validate(ctx: Ctx, data: LineDict, rule: Rule) -> IntervalSpec:
         event_noun=ctx.string(data, "event_noun", required=False, default="supervision"),
         absence_grace=grace,
         restart_on_supervisor_change=restart,
+        absence_reasons=reasons,
+        absence_reasons_except=reasons_except,
+        counts_by_roles=by_roles,
+        from_supervision_by_roles=from_roles,
     )
 
 
@@ -215,6 +249,11 @@ def evaluate_children(ctx: EvalContext, rule: Rule) -> RuleOutcome:
             return not_evaluated(rule, f"no {table} table in the data")
     kinds = ", ".join(spec.counts)
     events = ctx.tables["case_events"].filter(pl.col("kind").is_in(list(spec.counts)))
+    roles = by_role(ctx, spec)
+    if isinstance(roles, str):
+        return not_evaluated(rule, roles)
+    if spec.counts_by_roles:
+        events = events.join(roles_of(roles, spec.counts_by_roles), on="supervisor_id")
     if events.height == 0:
         return not_evaluated(
             rule,
@@ -224,26 +263,77 @@ def evaluate_children(ctx: EvalContext, rule: Rule) -> RuleOutcome:
     hist = ctx.history_from["children"]
     as_of = ctx.as_of
     codes = persons(ctx)
+    episodes = ctx.tables["episodes"].lazy()
+    if spec.from_supervision_by_roles:
+        first = (
+            ctx.tables["case_events"]
+            .filter(pl.col("kind") == "CASE_SUPERVISION")
+            .join(roles_of(roles, spec.from_supervision_by_roles), on="supervisor_id")
+            .group_by("person_id")
+            .agg(_from=pl.col("date").min())
+        )
+        episodes = episodes.join(first.lazy(), on="person_id").with_columns(
+            start_date=pl.max_horizontal("start_date", "_from")
+        )
     rows = (
-        ctx.tables["episodes"]
-        .lazy()
-        .with_columns(rank=rank_expr(spec))
+        episodes.with_columns(rank=rank_expr(spec))
         .filter(pl.col("rank").is_not_null())
         .join(codes.lazy(), on="person_id")
         .with_columns(
+            clipped=(pl.col("start_date") < pl.lit(hist)) if hist else pl.lit(False),
             start=pl.max_horizontal("start_date", pl.lit(hist)) if hist else pl.col("start_date"),
             end=pl.min_horizontal(pl.col("end_date").fill_null(pl.lit(as_of)), pl.lit(as_of)),
         )
         .filter(pl.col("start") <= pl.col("end"))
-        .select("subject", "person_id", "start", "end", "rank", "category", "team", "worker_id")
+        .select(
+            "subject",
+            "person_id",
+            "start",
+            "end",
+            "rank",
+            "category",
+            "team",
+            "worker_id",
+            "clipped",
+        )
         .collect(engine=COLLECT_ENGINE)
     )
     ev = events.lazy().join(codes.lazy(), on="person_id").select("subject", "date")
     clock = run_clock(rows.lazy(), ev, requirements_frame(spec), as_of, repeat=spec.repeat)
+    caveats = []
+    if not spec.repeat and hist is not None:
+        unseen = unseen_periods(clock, rows, hist)
+        if unseen.height:
+            clock.findings = drop_unseen(clock.findings, unseen)
+            clock.periods = clock.periods.join(unseen, on=["subject", "period"], how="anti")
+            caveats.append(
+                f"{unseen.height} period(s) opened before the history date ({uk_date(hist)}): "
+                f"the {spec.event_noun} owed from their start may have been recorded before "
+                "the data starts, so it cannot be checked (not counted as met or as overdue)"
+            )
     ordered = _ordered_rows(rows)
     findings = _children_findings(ctx, rule, spec, clock, ordered)
     covered = _children_covered(ctx, clock, ordered, findings)
-    return RuleOutcome(rule.id, rule.scope, findings, covered, [], detail=clock)
+    return RuleOutcome(rule.id, rule.scope, findings, covered, [], caveats, detail=clock)
+
+
+def by_role(ctx: EvalContext, spec: IntervalSpec) -> pl.DataFrame | str | None:
+    """worker_id -> lower-case role, when the rule counts or starts by role (else None); or
+    why it cannot."""
+    if not (spec.counts_by_roles or spec.from_supervision_by_roles):
+        return None
+    if not ctx.has("workers"):
+        return "no workers table in the data, so who recorded each event cannot be known"
+    if "supervisor_id" not in ctx.columns_present.get("case_events", set()):
+        return "case_events has no supervisor_id column, so who recorded each event is not known"
+    return ctx.tables["workers"].select(
+        pl.col("worker_id").alias("supervisor_id"), pl.col("role").str.to_lowercase().alias("_role")
+    )
+
+
+def roles_of(roles: Any, wanted: tuple[str, ...]) -> pl.DataFrame:
+    """The supervisor_ids of workers in one of the wanted roles (ignoring case)."""
+    return roles.filter(pl.col("_role").is_in([r.lower() for r in wanted])).select("supervisor_id")
 
 
 def _ordered_rows(rows: pl.DataFrame) -> pl.DataFrame:

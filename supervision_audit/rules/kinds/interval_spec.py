@@ -9,6 +9,7 @@ from typing import Any
 import polars as pl
 
 from ...dates import Interval, uk_date_expr
+from ...engine import ClockResult
 from ..model import Rule
 from .base import days_text
 
@@ -71,9 +72,20 @@ class IntervalSpec:
     """Sorted strictest first: index = rank."""
     event_noun: str
     absence_grace: Interval | None = None
-    """Staff: due dates inside an absence move to its end plus this grace (None: ignore)."""
+    """Staff: due dates inside an absence move to the return day plus this grace (None:
+    ignore absences)."""
     restart_on_supervisor_change: Interval | None = None
     """Staff: a new event is due this long after supervisor_since."""
+    absence_reasons: tuple[str, ...] | None = None
+    """Staff: only absences whose reason contains one of these (ignoring case) move a due
+    date (None: every absence)."""
+    absence_reasons_except: tuple[str, ...] | None = None
+    """Staff: ...unless the reason also contains one of these."""
+    counts_by_roles: tuple[str, ...] | None = None
+    """Children: only events recorded (case_events.supervisor_id) by a worker in these roles."""
+    from_supervision_by_roles: tuple[str, ...] | None = None
+    """Children: the rule applies to a child from its first CASE_SUPERVISION recorded by a
+    worker in these roles."""
 
 
 def requirements_frame(spec: IntervalSpec) -> pl.DataFrame:
@@ -176,3 +188,20 @@ def finding_message(noun: str, as_of: Any, ended: str) -> pl.Expr:
         pl.format("; past the limit ({}, {})", "_limit_words", uk_date_expr("limit_date"))
     )
     return message + moved.otherwise(pl.lit("")) + limit.otherwise(pl.lit(""))
+
+
+def unseen_periods(clock: ClockResult, rows: pl.DataFrame, hist: Any) -> pl.DataFrame:
+    """(subject, period, anchor) of the periods that opened before the history date (a row was
+    clipped to it): a one-off requirement owed from their start cannot be checked."""
+    clipped = rows.filter(pl.col("clipped")).select("subject").unique()
+    return (
+        clock.periods.filter(pl.col("period_start") == pl.lit(hist))
+        .join(clipped, on="subject")
+        .select("subject", "period", pl.col("period_start").alias("anchor"))
+    )
+
+
+def drop_unseen(findings: pl.DataFrame, unseen: pl.DataFrame) -> pl.DataFrame:
+    """Drop the findings of the cycle that starts an unseen period (a later restart's cycle
+    in the same period stays: its start is in the data)."""
+    return findings.join(unseen, on=["subject", "period", "anchor"], how="anti")

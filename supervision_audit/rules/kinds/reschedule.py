@@ -39,6 +39,10 @@ FIELDS = {
     "within": "a held session is due this long after a cancelled one (e.g. 14d or 2w)",
     "label": "how the requirement reads in a finding",
     "severity": "red (default) or amber",
+    "trigger": "cancellation (default): a CANCELLED session; supervisor_absence: an absence of "
+    "the worker's supervisor longer than `longer_than`",
+    "longer_than": "with trigger supervisor_absence: how long the absence must last (e.g. 4w); "
+    "the held session is then due `within` of the day it passes that length",
 }
 
 
@@ -47,6 +51,8 @@ class RescheduleSpec:
     within: Interval
     label: str
     severity: str
+    longer_than: Interval | None = None
+    """Set for trigger supervisor_absence."""
 
 
 def validate(ctx: Ctx, data: LineDict, rule: Rule) -> RescheduleSpec:
@@ -54,14 +60,41 @@ def validate(ctx: Ctx, data: LineDict, rule: Rule) -> RescheduleSpec:
     assert within is not None
     if within.days is None:
         raise ctx.fail(data, "within", "give the time in days or weeks (e.g. 14d or 2w)")
-    default = f"Cancelled session rescheduled within {within.words()}"
+    trigger = ctx.string(data, "trigger", required=False, default="cancellation")
+    if trigger not in ("cancellation", "supervisor_absence"):
+        raise ctx.fail(data, "trigger", "expected cancellation or supervisor_absence")
+    longer = None
+    if trigger == "supervisor_absence":
+        longer = ctx.interval(data, "longer_than")
+        if longer is None or longer.days is None:
+            raise ctx.fail(data, "longer_than", "give the length in days or weeks (e.g. 4w)")
+        default = (
+            f"A held session within {within.words()} once a supervisor's absence passes "
+            f"{longer.words()}"
+        )
+    else:
+        if "longer_than" in data:
+            raise ctx.fail(data, "longer_than", "only with trigger: supervisor_absence")
+        default = f"Cancelled session rescheduled within {within.words()}"
     return RescheduleSpec(
-        within, ctx.string(data, "label", required=False, default=default), severity(ctx, data)
+        within,
+        ctx.string(data, "label", required=False, default=default),
+        severity(ctx, data),
+        longer,
     )
 
 
 def describe(rule: Rule) -> list[dict[str, str]]:
     spec = spec_as(rule, RescheduleSpec)
+    if spec.longer_than is not None:
+        return [
+            {
+                "applies_to": f"supervisees of a supervisor absent over {spec.longer_than.words()}",
+                "requirement": f"a HELD session within {spec.within.words()} after that",
+                "label": spec.label,
+                "counts": "HELD worker_sessions",
+            }
+        ]
     return [
         {
             "applies_to": "workers with a CANCELLED session",
@@ -78,10 +111,20 @@ def evaluate(ctx: EvalContext, rule: Rule) -> RuleOutcome:
         return not_evaluated(rule, "no worker_sessions table in the data")
     as_of = pl.lit(ctx.as_of)
     sessions = ctx.tables["worker_sessions"].filter(pl.col("date") <= as_of)
-    cancelled = sessions.filter(pl.col("status") == "CANCELLED").select("worker_id", "date")
-    if "status" not in ctx.columns_present.get("worker_sessions", set()):
-        return not_evaluated(
-            rule, "worker_sessions has no status column, so cancellations cannot be seen"
+    caveats: list[str] = []
+    if spec.longer_than is not None:
+        triggers = _supervisor_absences(ctx, spec, caveats)
+        if isinstance(triggers, str):
+            return not_evaluated(rule, triggers)
+    else:
+        if "status" not in ctx.columns_present.get("worker_sessions", set()):
+            return not_evaluated(
+                rule, "worker_sessions has no status column, so cancellations cannot be seen"
+            )
+        triggers = (
+            sessions.filter(pl.col("status") == "CANCELLED")
+            .select("worker_id", "date")
+            .with_columns(due_date=pl.col("date") + pl.duration(days=spec.within.days or 0))
         )
     held = (
         sessions.filter(pl.col("status") == "HELD")
@@ -89,9 +132,8 @@ def evaluate(ctx: EvalContext, rule: Rule) -> RuleOutcome:
         .unique()
         .sort("worker_id", "met_date")
     )
-    days = spec.within.days or 0
     matched = (
-        cancelled.sort("worker_id", "date")
+        triggers.sort("worker_id", "date")
         .join_asof(
             held,
             left_on="date",
@@ -102,7 +144,6 @@ def evaluate(ctx: EvalContext, rule: Rule) -> RuleOutcome:
         )
         # several cancellations awaiting the same held session: the first is binding
         .unique(subset=["worker_id", "met_date"], keep="first", maintain_order=True)
-        .with_columns(due_date=pl.col("date") + pl.duration(days=days))
     )
     info = worker_info(ctx)
     ends = (
@@ -123,11 +164,16 @@ def evaluate(ctx: EvalContext, rule: Rule) -> RuleOutcome:
         .pipe(with_waited, as_of)
         .join(info, on="worker_id", how="left")
     )
+    what = (
+        f"Supervisor absent from {{}} (over {spec.longer_than.words()})"
+        if spec.longer_than is not None
+        else "Session cancelled {}"
+    )
     message = (
         pl.when(pl.col("outstanding"))
         .then(
             pl.format(
-                "Session cancelled {}: a held session was due by {}, none by {} ({} overdue)",
+                what + ": a held session was due by {}, none by {} ({} overdue)",
                 uk("date"),
                 uk("due_date"),
                 pl.lit(uk_date(ctx.as_of)),
@@ -136,7 +182,7 @@ def evaluate(ctx: EvalContext, rule: Rule) -> RuleOutcome:
         )
         .otherwise(
             pl.format(
-                "Session cancelled {}: a held session was due by {}, held {} ({} late)",
+                what + ": a held session was due by {}, held {} ({} late)",
                 uk("date"),
                 uk("due_date"),
                 uk("met_date"),
@@ -155,7 +201,55 @@ def evaluate(ctx: EvalContext, rule: Rule) -> RuleOutcome:
         requirement=spec.label,
         severity=spec.severity,
     )
-    return RuleOutcome(rule.id, rule.scope, findings, covered_active_workers(ctx, findings))
+    return RuleOutcome(
+        rule.id, rule.scope, findings, covered_active_workers(ctx, findings), caveats=caveats
+    )
+
+
+def _supervisor_absences(
+    ctx: EvalContext, spec: RescheduleSpec, caveats: list[str]
+) -> pl.DataFrame | str:
+    """(worker_id, date, due_date): for each absence of a supervisor longer than
+    `longer_than`, each of their supervisees owes a held session from the absence's first day,
+    due `within` of the day the absence passed that length (day longer_than + 1):
+    start + longer_than + within - 1 day. Or why it cannot be checked."""
+    for table in ("workers", "absences"):
+        if not ctx.has(table):
+            return f"no {table} table in the data"
+    longer = (spec.longer_than.days or 0) if spec.longer_than else 0
+    long = ctx.tables["absences"].filter(
+        (pl.col("end_date") - pl.col("start_date")).dt.total_days() + 1 > longer
+    )
+    hist = ctx.history_from.get("staff")
+    if hist is not None:
+        early = long.filter(pl.col("start_date") < pl.lit(hist)).height
+        if early:
+            caveats.append(
+                f"{early} long absence(s) began before the history date ({uk_date(hist)}): "
+                "a session then would not be seen, so they are not checked"
+            )
+        long = long.filter(pl.col("start_date") >= pl.lit(hist))
+    due = pl.col("date") + pl.duration(days=longer + (spec.within.days or 0) - 1)
+    return (
+        ctx.tables["workers"]
+        .filter(pl.col("supervisor_id").is_not_null())
+        .join(
+            long.select(
+                pl.col("worker_id").alias("supervisor_id"), pl.col("start_date").alias("date")
+            ),
+            on="supervisor_id",
+        )
+        .with_columns(due_date=due)
+        .filter(
+            (
+                pl.col("supervisor_since").is_null()
+                | (pl.col("supervisor_since") <= pl.col("due_date"))
+            )
+            & (pl.col("start_date") <= pl.col("due_date"))
+        )
+        .select("worker_id", "date", "due_date")
+        .unique()
+    )
 
 
 KIND = RuleKind(

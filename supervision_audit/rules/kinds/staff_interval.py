@@ -20,9 +20,11 @@ from .base import covered_workers, finalise, not_evaluated
 from .interval_spec import (
     IntervalSpec,
     Requirement,
+    drop_unseen,
     finding_message,
     labels_frame,
     requirements_frame,
+    unseen_periods,
 )
 
 
@@ -99,6 +101,69 @@ def _counting_events(
     return events, None
 
 
+def _graced_absences(ctx: EvalContext, spec: IntervalSpec) -> tuple[pl.DataFrame, int]:
+    """The absences that move a due date under this rule (by reason, when the rule says which),
+    and how many had no reason to read."""
+    absences = ctx.tables["absences"]
+    if spec.absence_reasons is None and spec.absence_reasons_except is None:
+        return absences, 0
+    if "reason" not in absences.columns:
+        absences = absences.with_columns(reason=pl.lit(None, pl.String))
+    reason = pl.col("reason").str.to_lowercase()
+    unread = int(absences.filter(reason.is_null() | (reason.str.strip_chars() == "")).height)
+    keep = pl.lit(True)
+    if spec.absence_reasons:
+        keep = keep & pl.any_horizontal(
+            reason.str.contains(w.lower(), literal=True) for w in spec.absence_reasons
+        )
+    if spec.absence_reasons_except:
+        keep = keep & ~pl.any_horizontal(
+            reason.str.contains(w.lower(), literal=True) for w in spec.absence_reasons_except
+        )
+    return absences.filter(keep.fill_null(False)), unread
+
+
+def _relationship_starts(
+    ctx: EvalContext, workers: pl.LazyFrame, hist: object
+) -> tuple[pl.DataFrame, list[str]]:
+    """(subject, date): when each worker's supervisory relationship started: supervisor_since,
+    or, when it is blank, the later of the worker's start_date and their supervisor's (the
+    start of employment, or of the supervisor's own record). Never silently relaxed: the
+    caveats say how many were read that way, and how many began before the history date
+    (their first agreement cannot be checked)."""
+    supervisors = ctx.tables["workers"].select(
+        pl.col("worker_id").alias("supervisor_id"), pl.col("start_date").alias("_sup_start")
+    )
+    frame = (
+        workers.filter(
+            pl.col("supervisor_id").is_not_null() | pl.col("supervisor_since").is_not_null()
+        )
+        .join(supervisors.lazy(), on="supervisor_id", how="left")
+        .with_columns(
+            blank=pl.col("supervisor_since").is_null(),
+            date=pl.coalesce("supervisor_since", pl.max_horizontal("start_date", "_sup_start")),
+        )
+        .select("subject", "date", "blank")
+        .collect()
+    )
+    blank = frame.filter(pl.col("blank"))
+    said = []
+    if blank.height:
+        before = blank.filter(pl.col("date") < pl.lit(hist)).height
+        text = (
+            f"supervisor_since is blank for {blank.height} worker"
+            f"{'s' if blank.height != 1 else ''}: the later of their start date and their "
+            "supervisor's start date is taken as the start of the supervisory relationship"
+        )
+        if before:
+            text += (
+                f"; for {before} of them that is before the history date, so their first "
+                "agreement cannot be checked (the later reviews are)"
+            )
+        said.append(text)
+    return frame.select("subject", "date"), said
+
+
 def evaluate_staff(ctx: EvalContext, rule: Rule) -> RuleOutcome:
     spec = spec_as(rule, IntervalSpec)
     if not ctx.has("workers"):
@@ -118,6 +183,7 @@ def evaluate_staff(ctx: EvalContext, rule: Rule) -> RuleOutcome:
     rows = (
         pl.concat([_requirement_rows(workers, q, i) for i, q in enumerate(spec.requirements)])
         .with_columns(
+            clipped=pl.col("start") < pl.lit(hist),
             start=pl.max_horizontal("start", pl.lit(hist)),
             end=pl.min_horizontal("end", pl.lit(as_of)),
         )
@@ -126,23 +192,40 @@ def evaluate_staff(ctx: EvalContext, rule: Rule) -> RuleOutcome:
     )
     ev = events.lazy().join(codes.lazy(), on="worker_id").select("subject", "date")
     extra: dict = {}
+    caveats: list[str] = []
     if spec.absence_grace is not None and ctx.has("absences"):
+        absences, unread = _graced_absences(ctx, spec)
+        if unread:
+            caveats.append(
+                f"{unread} absence{'s' if unread != 1 else ''} with no reason recorded: not "
+                "known to be leave the grace applies to, so due dates in them were not moved"
+            )
         extra["absences"] = (
-            ctx.tables["absences"]
-            .lazy()
+            absences.lazy()
             .join(codes.lazy(), on="worker_id")
             .select("subject", pl.col("start_date").alias("start"), pl.col("end_date").alias("end"))
         )
         extra["grace_days"] = spec.absence_grace.days or 0
     if spec.restart_on_supervisor_change is not None:
         iv = spec.restart_on_supervisor_change
-        extra["restarts"] = workers.filter(pl.col("supervisor_since").is_not_null()).select(
+        starts, said = _relationship_starts(ctx, workers, hist)
+        caveats += said
+        extra["restarts"] = starts.lazy().select(
             "subject",
-            pl.col("supervisor_since").alias("date"),
+            "date",
             days=pl.lit(iv.days, pl.Int32),
             months=pl.lit(iv.months, pl.Int32),
         )
     clock = run_clock(rows.lazy(), ev, requirements_frame(spec), as_of, repeat=spec.repeat, **extra)
+    if not spec.repeat and hist is not None:
+        unseen = unseen_periods(clock, rows, hist)
+        if unseen.height:
+            clock.findings = drop_unseen(clock.findings, unseen)
+            caveats.append(
+                f"{unseen.height} worker(s) employed before the history date "
+                f"({hist.strftime('%d/%m/%Y')}): the {spec.event_noun} owed from the start "
+                "may have been recorded before the data starts, so it cannot be checked"
+            )
     info = (
         ctx.tables["workers"]
         .select("worker_id", "role", "team", "supervisor_id")
@@ -151,7 +234,7 @@ def evaluate_staff(ctx: EvalContext, rule: Rule) -> RuleOutcome:
     findings = _findings(ctx, rule, spec, clock.findings, info)
     active = clock.periods.filter(pl.col("open_at_as_of")).select("subject").unique()
     covered = covered_workers(active.join(info, on="subject"), findings)
-    outcome = RuleOutcome(rule.id, rule.scope, findings, covered, [], detail=clock)
+    outcome = RuleOutcome(rule.id, rule.scope, findings, covered, [], caveats, detail=clock)
     if spec.absence_grace is not None and not ctx.has("absences"):
         outcome.caveats.append(
             "no absences table: due dates falling in leave or sickness are not moved"
