@@ -21,7 +21,7 @@ EXAMPLES: dict[str, list[str]] = {
     "sample": [f"supervision-audit sample {_S} --per-supervisor 1 --seed 7"],
     "rulesets list": ["supervision-audit rulesets list"],
     "rulesets show": ["supervision-audit rulesets show dorset"],
-    "rulesets explain": ["supervision-audit rulesets explain LAM-C2"],
+    "rulesets explain": ["supervision-audit rulesets explain LAM-C1"],
     "rulesets validate": ["supervision-audit rulesets validate kent.yaml"],
     "rulesets new": ["supervision-audit rulesets new kent"],
     "rulesets compare": ["supervision-audit rulesets compare"],
