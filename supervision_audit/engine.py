@@ -349,23 +349,23 @@ def run_clock(
         forced = add_interval_expr(pl.col("anchor"), pl.col("r_days"), pl.col("r_months"))
         due = pl.when(pl.col("anchor_type") == 1).then(forced).otherwise(due)
         lim = pl.when(pl.col("anchor_type") == 1).then(forced).otherwise(lim)
-    cycles = (
+    dated = (
         cycles.with_row_index("cycle")
         .with_columns(due_date=due, limit_date=lim, due_rank=pl.col("rank"))
         .drop("r_days", "r_months")
         .collect(engine=COLLECT_ENGINE)
     )
 
-    cycles, changes = _apply_changes(cycles, seg_lazy, intervals)
+    dated, changes = _apply_changes(dated, seg_lazy, intervals)
     if absences is not None:
-        cycles = _apply_absences(cycles, absences, grace_days)
+        dated = _apply_absences(dated, absences, grace_days)
     else:
-        cycles = cycles.with_columns(absence_moved=pl.lit(False))
-    findings = _findings(cycles.lazy(), as_of).collect(engine=COLLECT_ENGINE)
+        dated = dated.with_columns(absence_moved=pl.lit(False))
+    findings = _findings(dated.lazy(), as_of).collect(engine=COLLECT_ENGINE)
     return ClockResult(
         segments=segments,
         periods=periods,
-        cycles=cycles,
+        cycles=dated,
         findings=findings,
         changes=changes,
     )
@@ -383,7 +383,7 @@ def _apply_changes(
     """
     # Cycles are in (subject, anchor) order, so in (period, anchor) order too: one integer
     # key (period, day) finds each change's cycle by an as-of join, without grouping.
-    changes = (
+    starts = (
         segments.filter((pl.col("period") == pl.col("period").shift(1)).fill_null(False))
         .select("period", pl.col("seg_start").alias("change"), pl.col("rank").alias("new_rank"))
         .with_columns(_k=day_key("period", pl.col("change") - pl.duration(days=1)))
@@ -392,7 +392,7 @@ def _apply_changes(
         "cycle", "anchor", _cycle_period="period", _k=day_key("period", "anchor")
     )
     changes = (
-        changes.join_asof(anchor_keys, on="_k", strategy="backward", check_sortedness=False)
+        starts.join_asof(anchor_keys, on="_k", strategy="backward", check_sortedness=False)
         .filter(pl.col("_cycle_period") == pl.col("period"))
         .with_columns(
             a_new=intervals.add(pl.col("anchor"), pl.col("new_rank"), "every"),
@@ -436,7 +436,7 @@ def _apply_changes(
         due_before=pl.lit(None, DATE),
         live=pl.lit(None, pl.Boolean),
     )
-    max_depth = int(changes["depth"].max())
+    max_depth = int(changes["depth"].max() or 0)  # type: ignore[arg-type]
     for k in range(max_depth + 1):
         at_k = pl.col("depth") == k
         first = pl.col("depth") == 0
