@@ -11,6 +11,7 @@ import polars as pl
 
 from ._version import __version__
 from .context import EvalContext, RuleOutcome, empty_covered
+from .dates import add_months
 from .errors import InputError, UsageError
 from .findings import (
     FINDING_EXTRA_SCHEMA,
@@ -102,7 +103,12 @@ def prepare(opts: AuditOptions) -> tuple[Ruleset, LoadedData, EvalContext, tuple
             required += CHILD_TABLES
     if "staff" in scopes:
         wanted += STAFF_TABLES
-    data = load_data(opts.data, opts.source, wanted, required, ruleset.value_maps())
+    # A date more than a year after the audit date (or after today, when auditing a past
+    # date with today's export) is a typed year, not a plan: a data issue.
+    until = add_months(max(opts.as_of, dt.date.today()), 12)
+    data = load_data(
+        opts.data, opts.source, wanted, required, ruleset.value_maps(), dates_until=until
+    )
     if not data.tables:
         names = ", ".join(f"{t}.csv" for t in wanted)
         raise InputError(f"no input tables found (looked for {names})", file=str(opts.data))
@@ -117,7 +123,8 @@ def prepare(opts: AuditOptions) -> tuple[Ruleset, LoadedData, EvalContext, tuple
         params=dict(ruleset.param_values),
     )
     ctx.cache["ruleset_problems"] = problems
-    check_as_of(ctx.tables, ruleset, scopes, opts.as_of)
+    too_late = {n: t.earliest_too_late for n, t in data.tables.items() if t.earliest_too_late}
+    check_as_of(ctx.tables, ruleset, scopes, opts.as_of, too_late)
     check_filters(ctx.tables, opts.team, opts.worker)
     ctx.settle_history()
     return ruleset, data, ctx, scopes

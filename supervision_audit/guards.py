@@ -25,11 +25,20 @@ SCOPE_EVENTS: dict[str, tuple[tuple[str, str], ...]] = {
 SCOPE_WORDS = {"children": "children's", "staff": "staff"}
 
 
-def _edge(tables: dict[str, pl.DataFrame], scope: str, last: bool) -> tuple[dt.date, str] | None:
-    """The earliest (or latest) event date of a scope's evidence, and what that event is."""
+def _edge(
+    tables: dict[str, pl.DataFrame],
+    scope: str,
+    last: bool,
+    too_late: dict[str, dt.date] | None = None,
+) -> tuple[dt.date, str] | None:
+    """The earliest (or latest) event date of a scope's evidence, and what that event is
+    (the earliest counts events rejected only for being a year past the audit date)."""
     best: tuple[dt.date, str] | None = None
     for table, what in SCOPE_EVENTS[scope]:
         frame = tables.get(table)
+        late = (too_late or {}).get(table)
+        if not last and late is not None and (best is None or late < best[0]):
+            best = (late, what)
         if frame is None or frame.height == 0:
             continue
         found = frame["date"].max() if last else frame["date"].min()
@@ -41,13 +50,17 @@ def _edge(tables: dict[str, pl.DataFrame], scope: str, last: bool) -> tuple[dt.d
 
 
 def check_as_of(
-    tables: dict[str, pl.DataFrame], ruleset: Ruleset, scopes: tuple[str, ...], as_of: dt.date
+    tables: dict[str, pl.DataFrame],
+    ruleset: Ruleset,
+    scopes: tuple[str, ...],
+    as_of: dt.date,
+    too_late: dict[str, dt.date] | None = None,
 ) -> None:
     """An audit date before the first event of a scope the ruleset checks is an input error:
     on that date the data holds no evidence, so every figure would be a false all-clear."""
     before = {}
     for scope in scopes:
-        first = _edge(tables, scope, last=False) if ruleset.rules_for(scope) else None
+        first = _edge(tables, scope, False, too_late) if ruleset.rules_for(scope) else None
         if first is not None and as_of < first[0]:
             before[scope] = first
     if not before:

@@ -66,5 +66,18 @@ annotate(app)
 
 
 def main() -> None:
-    """Console-script entry point."""
-    app()
+    """Console-script entry point: every command runs inside process.guarded_process()."""
+    import sys
+
+    from .process import closed_stdout, guarded_process
+
+    try:
+        with guarded_process():
+            app()
+    except BrokenPipeError:
+        closed_stdout()
+        sys.exit(2)
+    except KeyboardInterrupt as exc:  # Ctrl-C or SIGTERM outside a command's own handler
+        code = getattr(exc, "exit_code", 130)
+        print(getattr(exc, "message", "interrupted"), file=sys.stderr)
+        sys.exit(code)

@@ -72,6 +72,15 @@ def batch_cmd(
     day = parse_date(today, "--today") if today else dt.date.today()
     assert day is not None
     job_list = batch.load_config(config, day)
+    if summary is not None:
+        from ..report.outputs import check_outputs
+
+        check_outputs(
+            [("--summary", summary)]
+            + [(f"audit {j.name}", Path(o)) for j in job_list for o in j.outputs],
+            [config, *(Path(j.data) for j in job_list)],
+            must_exist=False,
+        )
     prev = batch.load_previous(previous) if previous is not None else None
     if not quiet:
         _say(

@@ -28,6 +28,7 @@ from .common import (
     TeamOpt,
     WorkerOpt,
     check_format,
+    check_output_option,
     json_rows,
     out_console,
     run_from_options,
@@ -64,6 +65,7 @@ def due_cmd(
         window = Interval.parse(within)
     except ValueError as exc:
         raise UsageError(f"--within: {exc}") from None
+    check_output_option(output, data, ruleset, source)
     run = run_from_options(
         data, ruleset, as_of, history_from, scope, param, team, worker, source, allow_unverified
     )
@@ -186,11 +188,12 @@ def _render_explain(info: dict[str, Any]) -> None:
             con.print(f"  open period {p['start']} to {p['end']}, {state}{note}", markup=False)
         if r.get("events"):
             t = Table(title="Events", title_justify="left")
-            for c in ("row", "date", "kind", "counted", "why not"):
+            for c in ("file", "line", "date", "kind", "counted", "why not"):
                 t.add_column(c, overflow="fold")
             for e in r["events"]:
                 t.add_row(
-                    str(e["row"]),
+                    e["file"],
+                    str(e["line"]),
                     e["date"],
                     e["kind"],
                     "yes" if e["counted"] else "no",

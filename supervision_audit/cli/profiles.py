@@ -75,14 +75,20 @@ def _render(report: dict[str, Any]) -> None:
             con.print()
             if f["source"] is None:
                 con.print(
-                    f"[bold]{f['file']}[/bold]: not recognised by the profile, not used "
-                    f"(headers: {', '.join(f['unused_headers']) or 'none'})",
-                    style="yellow",
+                    Text.assemble(
+                        (f["file"], "bold"),
+                        ": not recognised by the profile, not used "
+                        f"(headers: {', '.join(f['unused_headers']) or 'none'})",
+                        style="yellow",
+                    )
                 )
                 continue
             con.print(
-                f"[bold]{f['file']}[/bold] → {f['feeds']} (as '{f['source']}'; header on line "
-                f"{f['header_line']}): {f['rows']:,} rows, {f['passed']:,} passed on"
+                Text.assemble(
+                    (f["file"], "bold"),
+                    f" → {f['feeds']} (as '{f['source']}'; header on line "
+                    f"{f['header_line']}): {f['rows']:,} rows, {f['passed']:,} passed on",
+                )
             )
             cols = Table("canonical column", "from", box=None, pad_edge=False)
             for canon, header in f["columns"].items():
@@ -100,7 +106,7 @@ def _render(report: dict[str, Any]) -> None:
                         v["column"],
                         str(v["value"]),
                         f"{v['rows']:,}",
-                        to if to else "[red]UNMAPPED[/red]",
+                        to if to else Text("UNMAPPED", style="red"),
                     )
                 con.print(vals)
             for col, formats in f["date_formats"].items():

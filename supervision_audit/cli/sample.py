@@ -25,6 +25,7 @@ from .common import (
     RulesetOpt,
     SourceOpt,
     check_format,
+    check_output_option,
     err_console,
     json_rows,
     out_console,
@@ -126,6 +127,7 @@ def sample_cmd(
         exclude_within=window,
     )
     check_options(opts)
+    check_output_option(output, data, ruleset, source)
     run = run_from_options(data, ruleset, as_of, history_from, "all", param, source=source)
     sample = sample_files(run, opts)
     about = {

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import os
 import platform
 import shlex
 import shutil
@@ -95,7 +96,10 @@ class Book:
     whether or not the workbook is completed (they hold the data)."""
 
     def __init__(self, path: Path) -> None:
-        self.tmpdir = tempfile.mkdtemp(prefix=".supervision-audit-", dir=Path(path).parent)
+        # the pid lets the next run remove it if this one is killed (report.atomic)
+        self.tmpdir = tempfile.mkdtemp(
+            prefix=f".supervision-audit-{os.getpid()}-", dir=Path(path).parent
+        )
         self.wb = xlsxwriter.Workbook(
             str(path),
             {
@@ -122,7 +126,8 @@ class Book:
         for ws in self.wb.worksheets():
             fh = getattr(ws, "row_data_fh", None)
             if fh is not None and not fh.closed:
-                fh.close()
+                with contextlib.suppress(OSError):  # a full disk fails the flush too
+                    fh.close()
         shutil.rmtree(self.tmpdir, ignore_errors=True)
 
 

@@ -25,13 +25,16 @@ def load_data(
     tables: Any,
     required: Any = (),
     value_maps: dict[str, dict[str, str]] | None = None,
+    dates_until: Any = None,
 ) -> LoadedData:
     """The canonical tables at `data`, read directly or through the export profile `source`
     picks (auto: by the files' headers); `.source` says which and why, `.mapping` how."""
     root = Path(data)
     profile, why, read = choose_and_read(root, source)
     if profile is None:
-        loaded = load_canonical(root, tables=tables, required=required, value_maps=value_maps)
+        loaded = load_canonical(
+            root, tables=tables, required=required, value_maps=value_maps, dates_until=dates_until
+        )
         loaded.source = f"canonical ({why})"
         return loaded
     loaded, report = load_with_profile(
@@ -42,6 +45,7 @@ def load_data(
         value_maps=value_maps,
         chosen_because=why,
         inputs=read,
+        dates_until=dates_until,
     )
     loaded.source = f"{profile.name} profile ({why})"
     loaded.mapping = report

@@ -7,7 +7,7 @@ from typing import Any
 
 from ..errors import InputError
 from .parse import ORDER, load_tables
-from .read import read_csv_raw, read_xlsx_raw, xlsx_sheets
+from .read import csv_files, read_csv_raw, read_xlsx_raw, xlsx_sheets
 from .reconcile import LoadedData
 
 
@@ -17,6 +17,7 @@ def load_canonical(
     tables: Any,
     required: Any = (),
     value_maps: dict[str, dict[str, str]] | None = None,
+    dates_until: Any = None,
 ) -> LoadedData:
     """Load the canonical tables found at `path` (a folder of CSVs or one .xlsx workbook)."""
     root = Path(path)
@@ -29,7 +30,7 @@ def load_canonical(
     value_maps = value_maps or {}
     found: dict[str, Any] = {}
     if root.is_dir():
-        files = {p.name.lower(): p for p in root.iterdir() if p.is_file()}
+        files = {p.name.lower(): p for p in csv_files(root)}
         for name in wanted:
             p = files.get(f"{name}.csv")
             if p is not None:
@@ -58,5 +59,10 @@ def load_canonical(
         raws[name] = read_csv_raw(where) if kind == "csv" else read_xlsx_raw(root, where)
     # one file per table: issues in row order within each table
     return load_tables(
-        raws, str(root), value_maps, serials=serials, order=("table", "row", "column")
+        raws,
+        str(root),
+        value_maps,
+        serials=serials,
+        order=("table", "row", "column"),
+        dates_until=dates_until,
     )

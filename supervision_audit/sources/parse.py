@@ -9,6 +9,7 @@ personal columns never appear in issues.
 
 from __future__ import annotations
 
+import datetime as dt
 from functools import reduce
 from typing import Any
 
@@ -17,7 +18,7 @@ import polars as pl
 from ..dates import COLLECT_ENGINE
 from ..findings import ISSUE_SCHEMA, empty_issues
 from .headers import match_headers
-from .read import FILE_COL, PROVENANCE, ROW, SRC_ROW, RawTable
+from .read import FILE_COL, MISFIT, PROVENANCE, ROW, SRC_ROW, RawTable
 from .reconcile import LoadedData, LoadedTable
 from .schema import TABLES, Column, TableSpec
 
@@ -40,6 +41,11 @@ SERIAL = r"^\d{1,5}(?:\.0+)?$"
 
 
 DATE_REASON = "not a date (expected YYYY-MM-DD or DD/MM/YYYY)"
+
+
+EARLIEST_DATE = dt.date(1900, 1, 1)
+"""No date in these records comes before it: an earlier one is a typed year ('0202', or a
+two-digit year such as '25-01-06' read as the year 25)."""
 
 
 def _norm_enum(expr: pl.Expr) -> pl.Expr:
@@ -203,6 +209,8 @@ def _issue_frame(
     if rows.height == 0:
         return empty_issues()
     mapped = FILE_COL in rows.columns
+    if MISFIT in rows.columns:  # a row that does not fit the header: any value may be personal
+        value = pl.when(pl.col(MISFIT)).then(pl.lit(WITHHELD)).otherwise(value.cast(pl.String))
     return rows.select(
         table=pl.lit(table),
         file=pl.col(FILE_COL) if mapped else pl.lit(file),
@@ -368,6 +376,57 @@ def row_hash(columns: list[str]) -> pl.Expr:
     )
 
 
+def _implausible_dates(
+    parsed: pl.DataFrame,
+    spec: TableSpec,
+    to_raw: dict[str, str],
+    file: str,
+    dates_until: dt.date | None,
+) -> tuple[pl.DataFrame, list[pl.DataFrame]]:
+    """Dates that parse but cannot be true (before 1900, or after `dates_until`: a year past
+    both the audit date and today) are data issues, not data: the row is rejected (a column
+    no rule reads keeps its row, with the value dropped and a warning)."""
+    issues = []
+    for col in spec.columns:
+        if col.kind != "date" or col.name not in to_raw:
+            continue
+        early = pl.col(col.name) < pl.lit(EARLIEST_DATE)
+        late = pl.col(col.name) > pl.lit(dates_until) if dates_until else pl.lit(False)
+        name = f"_implausible_{col.name}"
+        bad = (~pl.col("_rejected") & (early | late)).fill_null(False)
+        parsed = parsed.with_columns(bad.alias(name))
+        if col.name == "date":
+            parsed = parsed.with_columns(
+                _too_late=pl.when(pl.col(name) & ~early).then(pl.col(col.name)).min()
+            )
+        reason = (
+            pl.when(early)
+            .then(pl.lit("implausible date: before 1900 (a mistyped or two-digit year?)"))
+            .otherwise(pl.lit("implausible date: more than a year after the audit date and today"))
+        )
+        value = pl.lit(WITHHELD) if col.personal else pl.col(to_raw[col.name])
+        if col.evaluated:
+            issues.append(_issue_frame(parsed, name, spec.name, file, col.name, value, reason))
+            parsed = parsed.with_columns(_rejected=pl.col("_rejected") | pl.col(name))
+        else:
+            issues.append(
+                _issue_frame(
+                    parsed,
+                    name,
+                    spec.name,
+                    file,
+                    col.name,
+                    value,
+                    reason + pl.lit("; value ignored"),
+                    action="warning",
+                )
+            )
+            parsed = parsed.with_columns(
+                pl.when(pl.col(name)).then(None).otherwise(pl.col(col.name)).alias(col.name)
+            )
+    return parsed, issues
+
+
 def parse_table(
     raw: RawTable,
     spec: TableSpec,
@@ -375,6 +434,7 @@ def parse_table(
     *,
     serials: bool,
     known: dict[str, Any],
+    dates_until: dt.date | None = None,
 ) -> tuple[LoadedTable, pl.DataFrame]:
     to_raw, header_map, extra = match_headers(raw.headers, raw.file, spec)
     frame = raw.frame
@@ -396,6 +456,12 @@ def parse_table(
             value = pl.when(present).then(text.str.strip_chars())
         if col.kind in DISTINCT_KINDS:
             value, bad = _by_distinct(frame, src, col, value, bad, serials)
+        if col.bounds is not None:  # negative or absurd numbers: an issue, never used
+            lo, hi = col.bounds
+            outside = value.is_not_null() & ((value < lo) | (value > hi))
+            reason_out = f"outside {lo} to {hi}; value ignored"
+            warns.append((f"_warn_range_{col.name}", outside, col, reason_out, src))
+            value = pl.when(outside).then(None).otherwise(value)
         exprs.append(value.alias(col.name))
         if col.required:
             missing = pl.col(src).is_null() | (pl.col(src).str.strip_chars() == "")
@@ -430,6 +496,8 @@ def parse_table(
         else pl.lit(False)
     )
     parsed = parsed.with_columns(_rejected=rejected)
+    parsed, implausible = _implausible_dates(parsed, spec, to_raw, raw.file, dates_until)
+    issues += implausible
 
     # Table checks on rows that parsed.
     ok = ~pl.col("_rejected")
@@ -528,6 +596,12 @@ def parse_table(
     used = parsed.filter(~pl.col("_rejected")).select(
         [pl.col(c.name) for c in spec.columns] + [pl.col(ROW)]
     )
+    too_late = parsed["_too_late"][0] if "_too_late" in parsed.columns and parsed.height else None
+    provenance = (
+        parsed.filter(~pl.col("_rejected")).select(ROW, FILE_COL, SRC_ROW)
+        if FILE_COL in parsed.columns
+        else None
+    )
     seen_ids = (
         parsed.select(pl.col(to_raw[PARENT_KEY[spec.name]]).str.strip_chars().alias("id"))["id"]
         if spec.name in PARENT_KEY and PARENT_KEY[spec.name] in to_raw
@@ -544,6 +618,8 @@ def parse_table(
         rows_rejected=rows_read - used.height,
         size_bytes=raw.size_bytes,
         sha256=raw.sha256,
+        provenance=provenance,
+        earliest_too_late=too_late,
     )
     all_issues = pl.concat(issues, how="vertical") if issues else empty_issues()
     if seen_ids is not None:
@@ -572,6 +648,7 @@ def load_tables(
     *,
     serials: bool,
     order: tuple[str, ...] = ("table", "file", "row", "column"),
+    dates_until: dt.date | None = None,
 ) -> LoadedData:
     """Parse each table's raw text (in ORDER, so a child table can check its parent's keys)
     into a LoadedData: the one per-table loop both the canonical and the profile loaders use."""
@@ -580,8 +657,9 @@ def load_tables(
     issue_frames = []
     for name in [t for t in ORDER if t in raws]:
         table, issues = parse_table(
-            raws[name], TABLES[name], value_maps, serials=serials, known=known
-        )
+            raws[name], TABLES[name], value_maps, serials=serials, known=known,
+            dates_until=dates_until,
+        )  # fmt: skip
         data.tables[name] = table
         issue_frames.append(issues)
         if name in PARENT_KEY:

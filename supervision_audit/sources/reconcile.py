@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import polars as pl
@@ -25,6 +26,22 @@ class LoadedTable:
     rows_rejected: int
     size_bytes: int
     sha256: str
+    provenance: pl.DataFrame | None = None
+    earliest_too_late: Any = None
+    """The earliest event date rejected as more than a year after the audit date (so an
+    audit date years before the data can still be told from data that is not there)."""
+    """A table mapped from export files: each used row's _row -> _file and _src_row (its own
+    file and line). None when the table is one file, where _row is the line."""
+
+    def lines(self) -> pl.DataFrame:
+        """_row -> file (its name) and line (in that file) of every used row."""
+        if self.provenance is not None:
+            return self.provenance.select(
+                "_row",
+                file=pl.col("_file").str.replace(r"^.*[/\\]", ""),
+                line=pl.col("_src_row"),
+            )
+        return self.frame.select("_row", file=pl.lit(Path(self.file).name), line=pl.col("_row"))
 
 
 @dataclass

@@ -129,21 +129,27 @@ def _started_before(run: AuditRun, scope: str, subject_id: str, hist: dt.date) -
     return isinstance(first, dt.date) and first < hist
 
 
+def _located(run: AuditRun, table: str, rows: pl.DataFrame) -> pl.DataFrame:
+    """Rows of a loaded table with the file each came from and its line in that file (an
+    export mapped from several files names each row's own)."""
+    return rows.join(run.data.tables[table].lines(), on="_row", how="left")
+
+
 def _input_rows(
     run: AuditRun, rule: Any, spec: IntervalSpec, scope: str, subject_id: str, labels: pl.DataFrame
 ) -> list[dict[str, Any]]:
     t = run.context.tables
     if scope == "children":
         rows = (
-            t["episodes"]
-            .filter(pl.col("person_id") == subject_id)
+            _located(run, "episodes", t["episodes"].filter(pl.col("person_id") == subject_id))
             .with_columns(rank=rank_expr(spec))
             .join(labels, on="rank", how="left")
             .sort("start_date")
         )
         return [
             {
-                "row": r["_row"],
+                "file": r["file"],
+                "line": r["line"],
                 "category": r["category"],
                 "flags": ";".join(r["flags"] or []),
                 "start": r["start_date"].isoformat(),
@@ -154,11 +160,12 @@ def _input_rows(
             }
             for r in rows.to_dicts()
         ]
-    rows = t["workers"].filter(pl.col("worker_id") == subject_id)
+    rows = _located(run, "workers", t["workers"].filter(pl.col("worker_id") == subject_id))
     keep = [
         c
         for c in (
-            "_row",
+            "file",
+            "line",
             "role",
             "team",
             "supervisor_id",
@@ -186,20 +193,22 @@ def _events(
     if scope == "children":
         if "case_events" not in t:
             return []
-        ev = (
-            t["case_events"]
-            .filter(pl.col("person_id") == subject_id)
-            .select("_row", "date", "kind")
-        )
+        ev = _located(
+            run, "case_events", t["case_events"].filter(pl.col("person_id") == subject_id)
+        ).select("_row", "file", "line", "date", "kind")
         counts = pl.col("kind").is_in(list(spec.counts))
     else:
         parts = []
         if "worker_sessions" in t:
             parts.append(
-                t["worker_sessions"]
-                .filter(pl.col("worker_id") == subject_id)
-                .select(
+                _located(
+                    run,
+                    "worker_sessions",
+                    t["worker_sessions"].filter(pl.col("worker_id") == subject_id),
+                ).select(
                     "_row",
+                    "file",
+                    "line",
                     "date",
                     pl.format("SESSION ({})", "status").alias("kind"),
                     pl.col("status"),
@@ -207,9 +216,13 @@ def _events(
             )
         if "worker_events" in t:
             parts.append(
-                t["worker_events"]
-                .filter(pl.col("worker_id") == subject_id)
-                .select("_row", "date", "kind", pl.lit(None, pl.String).alias("status"))
+                _located(
+                    run,
+                    "worker_events",
+                    t["worker_events"].filter(pl.col("worker_id") == subject_id),
+                ).select(
+                    "_row", "file", "line", "date", "kind", pl.lit(None, pl.String).alias("status")
+                )
             )
         if not parts:
             return []
@@ -235,7 +248,7 @@ def _events(
         .otherwise(pl.lit(None, pl.String))
     )
     ev = (
-        ev.sort("date", "_row")
+        ev.sort("date", "file", "line")
         .with_columns(reason=reason)
         .with_columns(
             reason=pl.when(
@@ -249,7 +262,8 @@ def _events(
     )
     return [
         {
-            "row": r["_row"],
+            "file": r["file"],
+            "line": r["line"],
             "date": r["date"].isoformat(),
             "kind": r["kind"],
             "counted": r["counted"],
