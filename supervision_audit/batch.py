@@ -21,13 +21,18 @@ which finished first.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
+import math
 import os
 import re
+import signal
+import sys
 import time
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from functools import partial
 from multiprocessing import get_context
@@ -160,11 +165,25 @@ class AuditJob:
     """Pseudonymise every output with this key (the same key keeps trends matching)."""
 
 
+def _strings(value: Any) -> list[str] | None:
+    """A string, or a list of strings, as a list; None for any other shape."""
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, list) and all(isinstance(v, str) for v in value):
+        return list(value)
+    return None
+
+
 def load_config(path: Path, today: dt.date) -> list[AuditJob]:
     """Read and validate the whole config before any audit runs. Errors name the file, the
-    line, the audit and the field. Relative paths are relative to the config file."""
+    line, the audit and the field. Relative paths are relative to the config file.
+
+    Every scalar is read as the string written (`name: no` is "no", `010` stays "010"; no
+    YAML 1.1 booleans, octals or dates) and then checked as its field's type. No output may
+    resolve (symlinks followed) to an input of any audit, into an input folder, or to the
+    same file as another output."""
     try:
-        raw = load_yaml_file(path)
+        raw = load_yaml_file(path, plain=True)
     except AuditError as exc:
         raise UsageError(f"batch config: {exc.message}", file=str(path), line=exc.line) from None
     if not isinstance(raw, dict) or not isinstance(raw.get("audits"), list) or not raw["audits"]:
@@ -178,12 +197,15 @@ def load_config(path: Path, today: dt.date) -> list[AuditJob]:
     base = path.parent
     jobs: list[AuditJob] = []
     seen: set[str] = set()
-    written: dict[str, str] = {}
+    outputs_of: list[tuple[str, Path]] = []
+    blame: list[Callable[..., UsageError]] = []
+    inputs: list[Path] = [path]
     for i, item in enumerate(raw["audits"], 1):
 
         def bad(message: str, key: str | None = None, i: int = i, item: Any = item) -> UsageError:
             mapping = isinstance(item, dict)
-            who = item.get("name") if mapping and item.get("name") else f"#{i}"
+            name = item.get("name") if mapping else None
+            who = name if isinstance(name, str) and name else f"#{i}"
             line = getattr(item, "line", None)
             if mapping and key is not None and hasattr(item, "line_of"):
                 line = item.line_of(key)
@@ -201,7 +223,13 @@ def load_config(path: Path, today: dt.date) -> list[AuditJob]:
         for key in ("name", "data", "ruleset", "as_of"):
             if item.get(key) in (None, ""):
                 raise bad(f"'{key}' is required")
-        name = str(item["name"])
+        for key in (
+            "name", "data", "ruleset", "as_of", "source", "scope", "history_from",
+            "pseudonymise_key_file",
+        ):  # fmt: skip
+            if key in item and item[key] is not None and not isinstance(item[key], str):
+                raise bad("must be a single value, not a list or mapping", key)
+        name = item["name"]
         if not NAME.match(name):
             raise bad("may hold only letters, digits, '-', '_' and '.'", "name")
         if name in seen:
@@ -217,60 +245,61 @@ def load_config(path: Path, today: dt.date) -> list[AuditJob]:
                 history = parse_as_of(item["history_from"], today)
             except ValueError as exc:
                 raise bad(str(exc), "history_from") from None
-        thresholds_raw = item.get("thresholds") or []
-        if isinstance(thresholds_raw, str):
-            thresholds_raw = [thresholds_raw]
+        thresholds_raw = _strings(item.get("thresholds") or [])
+        if thresholds_raw is None:
+            raise bad("must be a list of 'metric op number' texts", "thresholds")
         try:
             thresholds = [parse_threshold(t) for t in thresholds_raw]
         except ValueError as exc:
             raise bad(str(exc), "thresholds") from None
-        scope = str(item.get("scope", "all"))
+        scope = item.get("scope") or "all"
         if scope not in ("children", "staff", "all"):
-            raise bad(f"must be children, staff or all (got '{scope}')", "scope")
+            raise bad(f"must be children, staff or all (got '{scope[:40]}')", "scope")
         params = item.get("params") or {}
-        if not isinstance(params, dict):
-            raise bad("must be a mapping (name: value)", "params")
-        params = {str(k): str(v) for k, v in params.items()}
+        if not isinstance(params, dict) or not all(isinstance(v, str) for v in params.values()):
+            raise bad("must be a mapping of name: value (each value one text)", "params")
+        params = {str(k): v for k, v in params.items()}
         try:
-            source = check_source(item.get("source", "auto"), base)
+            source = check_source(item.get("source") or "auto", base)
         except ValueError as exc:
             raise bad(str(exc), "source") from None
         try:
             ruleset = check_ruleset(item["ruleset"], params, base)
         except ValueError as exc:
             raise bad(str(exc), "ruleset") from None
-        outputs = item.get("outputs") or []
-        if isinstance(outputs, str):
-            outputs = [outputs]
+        outputs = _strings(item.get("outputs") or [])
+        if outputs is None:
+            raise bad("must be a list of file names", "outputs")
         resolved = []
         for out in outputs:
-            text = str(out).replace("{name}", name).replace("{as_of}", as_of.isoformat())
+            text = out.replace("{name}", name).replace("{as_of}", as_of.isoformat())
             if "{" in text or "}" in text:
                 raise bad(f"'{out}': only {{name}} and {{as_of}} can be filled in", "outputs")
             if Path(text).suffix.lower() not in (".xlsx", ".json", ".csv"):
                 raise bad(f"'{out}' must end in .xlsx, .json or .csv", "outputs")
             target = Path(text) if Path(text).is_absolute() else base / text
-            key = os.path.normpath(target.absolute())
-            if key in written:
-                raise bad(f"'{out}' is also written by audit {written[key]}", "outputs")
-            written[key] = name
+            outputs_of.append((f"audit {name}", target))
+            blame.append(bad)
             resolved.append(str(target))
         key_file = item.get("pseudonymise_key_file")
         if key_file is not None:
             from .report.privacy import read_key
 
-            key_path = Path(str(key_file))
+            key_path = Path(key_file)
             key_path = key_path if key_path.is_absolute() else base / key_path
             try:
                 read_key(key_path)
             except AuditError as exc:
                 raise bad(exc.message, "pseudonymise_key_file") from None
             key_file = str(key_path)
-        data = Path(str(item["data"]))
+            inputs.append(key_path)
+        data = Path(item["data"])
+        data = data if data.is_absolute() else base / data
+        inputs += [data, *(Path(p) for p in (ruleset, source) if Path(p).is_file())]
         jobs.append(
             AuditJob(
                 name=name,
-                data=str(data if data.is_absolute() else base / data),
+                data=str(data),
                 ruleset=ruleset,
                 as_of=as_of,
                 source=source,
@@ -282,6 +311,15 @@ def load_config(path: Path, today: dt.date) -> list[AuditJob]:
                 key_file=key_file,
             )
         )
+    from .report.outputs import check_outputs
+
+    try:
+        check_outputs(outputs_of, inputs, must_exist=False)
+    except UsageError as exc:
+        index = getattr(exc, "output_index", None)
+        if index is None:
+            raise UsageError(f"batch config: {exc.message}", file=str(path)) from None
+        raise blame[index](exc.message, "outputs") from None
     return jobs
 
 
@@ -362,13 +400,19 @@ def run_job(job: AuditJob, reraise: bool = False) -> dict[str, Any]:
     """Run one audit and write its outputs; never raises unless `reraise` (--debug) asks
     (a failure is in the result)."""
     from .audit import AuditOptions, run_audit
+    from .report.atomic import staged_together
     from .report.outputs import write_output
 
     start = time.perf_counter()
     out = _blank(job)
     try:
         for target in job.outputs:
-            Path(target).parent.mkdir(parents=True, exist_ok=True)
+            try:
+                Path(target).parent.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise UsageError(
+                    f"cannot create the output folder {Path(target).parent} ({exc.strerror})"
+                ) from None
         run = run_audit(
             AuditOptions(
                 data=Path(job.data),
@@ -391,16 +435,22 @@ def run_job(job: AuditJob, reraise: bool = False) -> dict[str, Any]:
         out["thresholds"] = check_thresholds(job.thresholds, figures)
         out["open_findings"] = open_finding_keys(result.findings)
         out["warnings"] = list(result.summary.get("warnings") or [])
-        for target in job.outputs:
-            write_output(run, Path(target), argv=["supervision-audit", "batch", job.name])
-            out["outputs"].append(target)
+        # All of the audit's outputs are staged, then replaced together (or none of them).
+        targets = [Path(t) for t in job.outputs]
+        with staged_together(targets) as tmps:
+            for dest, staged_file in zip(targets, tmps, strict=True):
+                argv = ["supervision-audit", "batch", job.name]
+                write_output(run, staged_file, argv=argv, fmt=dest.suffix)
+        out["outputs"] = list(job.outputs)
         failed = [t for t in out["thresholds"] if not t["passed"]]
         out["status"] = "threshold_failed" if failed else "ok"
     except AuditError as exc:
         if reraise:
             raise
         out["error"] = str(exc)
-    except Exception as exc:  # one audit's crash must not stop the batch
+    except (KeyboardInterrupt, SystemExit):
+        raise
+    except BaseException as exc:  # one audit's crash (even a native panic) must not stop the batch
         if reraise or os.environ.get("SUPERVISION_AUDIT_RERAISE"):
             raise
         # The exception text may quote input values (personal data): name its type only.
@@ -409,15 +459,55 @@ def run_job(job: AuditJob, reraise: bool = False) -> dict[str, Any]:
     return out
 
 
+def _ignore_interrupts() -> None:  # pragma: no cover - runs in each worker
+    """Workers leave Ctrl-C to the batch (which stops them), so it prints one line, not one
+    traceback per worker."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    sys.unraisablehook = lambda _unraisable: None  # writer libraries' after-failure noise
+
+
+def _pool(workers: int) -> ProcessPoolExecutor:
+    return ProcessPoolExecutor(
+        max_workers=workers, mp_context=get_context("spawn"), initializer=_ignore_interrupts
+    )
+
+
+def _stop(pool: ProcessPoolExecutor) -> None:
+    """Stop a pool now: cancel what has not started and end the workers."""
+    processes = list((getattr(pool, "_processes", None) or {}).values())
+    with contextlib.suppress(Exception):
+        pool.shutdown(wait=False, cancel_futures=True)
+    for proc in processes:
+        with contextlib.suppress(Exception):
+            proc.terminate()
+
+
+def _died(job: AuditJob) -> dict[str, Any]:
+    return {
+        **_blank(job),
+        "error": "the audit's process died (a crash in a native library, or out of memory); "
+        "its outputs were not written",
+        "duration_seconds": 0.0,
+    }
+
+
 def run_batch(
     jobs: list[AuditJob],
     workers: int,
     each: Callable[[dict[str, Any]], None] | None = None,
     reraise: bool = False,
+    runner: Callable[..., dict[str, Any]] = run_job,
+    isolate: bool = True,
 ) -> list[dict[str, Any]]:
-    """Every job, in parallel processes (spawned: Polars' threads do not survive a fork),
+    """Every job, in worker processes (spawned: Polars' threads do not survive a fork),
     returned in the config's order; `each` sees every result in that order as soon as it and
-    those before it are done. A process that dies fails its own audit, not the batch."""
+    those before it are done.
+
+    A worker that dies (a native crash, the memory killer) breaks its pool: the jobs that
+    had not finished are then run again one at a time, each in a fresh process, so the one
+    that dies again fails alone and every other audit completes. With `workers` = 1 the
+    audits still run in a worker process, so --jobs 1 is isolated the same way. `isolate`
+    False runs them in this process (tests, or where processes are not available)."""
     results: list[dict[str, Any]] = []
 
     def done(r: dict[str, Any]) -> None:
@@ -426,31 +516,54 @@ def run_batch(
             each(r)
 
     pool = None
-    if workers > 1 and len(jobs) > 1:
+    if isolate:
         try:
-            pool = ProcessPoolExecutor(
-                max_workers=min(workers, len(jobs)), mp_context=get_context("spawn")
-            )
+            pool = _pool(max(1, min(workers, len(jobs))))
         except (NotImplementedError, OSError):  # no process support here: run them in turn
             pool = None
     if pool is None:
         for job in jobs:
-            done(run_job(job, reraise))
+            done(runner(job, reraise))
         return results
-    with pool:
-        futures = [pool.submit(partial(run_job, job, reraise)) for job in jobs]
-        for job, future in zip(jobs, futures, strict=True):
+    retry: list[int] = []
+    try:
+        futures = [pool.submit(partial(runner, job, reraise)) for job in jobs]
+        for i, (_job, future) in enumerate(zip(jobs, futures, strict=True)):
+            if retry:  # the pool broke: keep what finished, run the rest alone
+                if future.done() and future.exception() is None:
+                    results.append(future.result())
+                else:
+                    retry.append(i)
+                    results.append({})
+                continue
             try:
-                r = future.result()
-            except Exception as exc:
-                if reraise or os.environ.get("SUPERVISION_AUDIT_RERAISE"):
-                    raise
-                r = {
-                    **_blank(job),
-                    "error": f"the audit's process failed ({type(exc).__name__})",
-                    "duration_seconds": 0.0,
-                }
-            done(r)
+                done(future.result())
+            except BrokenProcessPool:
+                retry.append(i)
+                results.append({})
+        pool.shutdown(wait=True)
+    except BaseException:
+        _stop(pool)
+        raise
+    if not retry:
+        return results
+    # Emit, in order, what finished before the break; then each unfinished job alone.
+    emitted = retry[0]
+    for i in range(len(jobs)):
+        if i < emitted:
+            continue
+        if i in retry:
+            alone = _pool(1)
+            try:
+                results[i] = alone.submit(partial(runner, jobs[i], reraise)).result()
+            except BrokenProcessPool:
+                results[i] = _died(jobs[i])
+            except BaseException:
+                _stop(alone)
+                raise
+            alone.shutdown(wait=True)
+        if each is not None:
+            each(results[i])
     return results
 
 
@@ -497,13 +610,43 @@ def load_previous(path: Path) -> dict[str, Any] | None:
     if not path.is_file():
         raise UsageError(f"--previous: not found: {path}")
     try:
-        doc = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError, UnicodeDecodeError):
+        with path.open("rb") as fh:
+            body = fh.read(MAX_SUMMARY_BYTES + 1)
+        if len(body) > MAX_SUMMARY_BYTES:
+            raise ValueError("too large")
+        doc = json.loads(body.decode("utf-8"))
+    except (OSError, ValueError, RecursionError):
         raise UsageError(f"--previous: not a batch summary JSON: {path}") from None
-    if not isinstance(doc, dict) or not isinstance(doc.get("audits"), list):
-        raise UsageError(f"--previous: not a batch summary JSON: {path}")
+    problem = _summary_problem(doc)
+    if problem:
+        raise UsageError(f"--previous: not a batch summary JSON ({problem}): {path}")
     doc["path"] = str(path)
     return doc
+
+
+MAX_SUMMARY_BYTES = 256 * 1024**2
+
+
+def _summary_problem(doc: Any) -> str | None:
+    """What is wrong with a previous summary's shape (the fields trends read), or None."""
+    if not isinstance(doc, dict) or not isinstance(doc.get("audits"), list):
+        return "no 'audits' list"
+    for i, a in enumerate(doc["audits"], 1):
+        if not isinstance(a, dict) or not isinstance(a.get("name"), str):
+            return f"audit #{i} has no name"
+        if not isinstance(a.get("status", ""), str) or not isinstance(a.get("as_of", ""), str):
+            return f"audit {a['name'][:40]}: status and as_of must be text"
+        figures = a.get("figures") or {}
+        if not isinstance(figures, dict) or not all(
+            v is None
+            or (isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v))
+            for v in figures.values()
+        ):
+            return f"audit {a['name'][:40]}: figures must be numbers"
+        keys = a.get("open_findings") or []
+        if not isinstance(keys, list) or not all(isinstance(k, str) for k in keys):
+            return f"audit {a['name'][:40]}: open_findings must be a list of texts"
+    return None
 
 
 def _looks_like_summary(path: Path) -> bool:

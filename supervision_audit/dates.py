@@ -19,7 +19,7 @@ from typing import Final
 import holidays
 import polars as pl
 
-_PATTERN = re.compile(r"^\s*(\d+)\s*(d|w|m|y)\s*$", re.IGNORECASE)
+_PATTERN = re.compile(r"^\s*(\d{1,9})\s*(d|w|m|y)\s*$", re.IGNORECASE)
 _UNIT_WORDS = {
     "d": ("day", "days"),
     "w": ("week", "weeks"),
@@ -49,6 +49,8 @@ class Interval:
         count, unit = int(m.group(1)), m.group(2).lower()
         if count <= 0:
             raise ValueError(f"an interval must be at least one {unit!r}, got {text!r}")
+        if count * {"d": 1, "w": 7, "m": 31, "y": 366}[unit] > MAX_INTERVAL_DAYS:
+            raise ValueError(f"an interval is at most 100 years, got {text[:30]!r}")
         return cls(count, unit)
 
     @property
@@ -180,6 +182,13 @@ AS_OF_TOKENS = ("today", "last-month-end", "last-week-end")
 _UK_DATE = re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{4})$")
 
 
+MAX_INTERVAL_DAYS = 36_600
+"""No policy interval or window is longer than a century; longer ones overflow date sums."""
+YEARS = (1900, 2199)
+"""Audit dates (--as-of, --from, --history-from, batch as_of) lie in these years: a date
+outside them is a typo, and date arithmetic near year 9999 overflows."""
+
+
 def parse_as_of(value: object, today: dt.date) -> dt.date:
     """A date (YYYY-MM-DD or DD/MM/YYYY) or a token relative to `today`: today;
     last-month-end (the last day of the previous calendar month); last-week-end (the last
@@ -200,13 +209,17 @@ def parse_as_of(value: object, today: dt.date) -> dt.date:
     try:
         m = _UK_DATE.match(text)
         if m:
-            return dt.date(int(m.group(3)), int(m.group(2)), int(m.group(1)))
-        return dt.date.fromisoformat(text)
+            day = dt.date(int(m.group(3)), int(m.group(2)), int(m.group(1)))
+        else:
+            day = dt.date.fromisoformat(text)
     except ValueError:
         raise ValueError(
-            f"'{value}' is not a date (YYYY-MM-DD or DD/MM/YYYY) or one of: "
+            f"'{str(value)[:40]}' is not a date (YYYY-MM-DD or DD/MM/YYYY) or one of: "
             f"{', '.join(AS_OF_TOKENS)}"
         ) from None
+    if not YEARS[0] <= day.year <= YEARS[1]:
+        raise ValueError(f"'{text}' is outside the years {YEARS[0]}-{YEARS[1]}")
+    return day
 
 
 def uk_date(day: dt.date | None, missing: str = "—") -> str:

@@ -35,7 +35,8 @@ class _Loader(yaml.SafeLoader):
 
 
 def _construct_mapping(loader: _Loader, node: yaml.MappingNode) -> LineDict:
-    loader.flatten_mapping(node)
+    if hasattr(loader, "flatten_mapping"):  # SafeLoader: YAML merge keys (<<)
+        loader.flatten_mapping(node)
     result = LineDict()
     result.line = node.start_mark.line + 1
     result.key_lines = {}
@@ -67,10 +68,21 @@ _Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _constru
 _Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_SEQUENCE_TAG, _construct_sequence)
 
 
-def load_yaml_text(text: str, source: str) -> Any:
-    """Parse YAML text safely; errors name `source` and the line."""
+class _PlainLoader(yaml.BaseLoader):
+    """Every scalar is the string as written (no YAML 1.1 guessing: `no` stays "no", `010`
+    stays "010", `2024-02-30` stays text for the field's own check); line marks and
+    duplicate-key refusal as in _Loader. For configs whose fields are validated by type."""
+
+
+_PlainLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+_PlainLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_SEQUENCE_TAG, _construct_sequence)
+
+
+def load_yaml_text(text: str, source: str, *, plain: bool = False) -> Any:
+    """Parse YAML text safely; errors name `source` and the line. `plain`: every scalar is
+    a string as written (see _PlainLoader)."""
     try:
-        return yaml.load(text, Loader=_Loader)
+        return yaml.load(text, Loader=_PlainLoader if plain else _Loader)
     except RulesetError as exc:
         exc.file = source
         raise
@@ -83,9 +95,15 @@ def load_yaml_text(text: str, source: str) -> Any:
         raise RulesetError(problem, file=source, line=line) from None
     except yaml.YAMLError as exc:
         raise RulesetError(f"invalid YAML ({type(exc).__name__})", file=source) from None
+    except RecursionError:
+        raise RulesetError("invalid YAML: nested too deeply", file=source) from None
+    except (ValueError, OverflowError) as exc:
+        # a value YAML 1.1 types but Python cannot hold: 2024-02-30, a 5,000-digit number
+        what = "a number too long" if "digits" in str(exc) else "an impossible date or number"
+        raise RulesetError(f"invalid YAML: {what}", file=source) from None
 
 
-def load_yaml_file(path: Path) -> Any:
+def load_yaml_file(path: Path, *, plain: bool = False) -> Any:
     """Read and parse a YAML file; a missing or undecodable file is a RulesetError."""
     try:
         text = path.read_text(encoding="utf-8-sig")
@@ -95,4 +113,4 @@ def load_yaml_file(path: Path) -> Any:
         raise RulesetError("not UTF-8 text", file=str(path)) from None
     except OSError as exc:
         raise RulesetError(f"cannot read ({exc.strerror})", file=str(path)) from None
-    return load_yaml_text(text, str(path))
+    return load_yaml_text(text, str(path), plain=plain)

@@ -167,7 +167,7 @@ def test_a_crashing_audit_does_not_stop_the_others(
         config(tmp_path, PASSING.replace("dorset", "devon") + PASSING.replace("passing", "p2")),
         D(2026, 11, 23),
     )
-    results = batch.run_batch(jobs, workers=1)
+    results = batch.run_batch(jobs, workers=1, isolate=False)  # the patch lives here
     assert [r["status"] for r in results] == ["error", "ok"]
     assert results[0]["error"].startswith("internal error (RuntimeError)")
     assert "C000123" not in results[0]["error"]  # the exception text may quote data

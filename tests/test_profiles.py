@@ -350,7 +350,7 @@ def test_one_workbook_with_many_sheets_and_real_excel_dates(tmp_path: Path) -> N
         if item.raw.file == "persons.csv":
             ws.append(["Mosaic: persons report"])
         ws.append(item.raw.headers)
-        frame = item.raw.frame.drop("_row")
+        frame = item.raw.frame.drop("_row", "_misfit", strict=False)
         dated = [
             c
             for c, h in zip(frame.columns, item.raw.headers, strict=True)

@@ -30,6 +30,9 @@ app = typer.Typer(
 )
 
 
+from .examples import annotate  # noqa: E402
+
+
 def _version_callback(value: bool) -> None:
     if value:
         print(f"supervision-audit {__version__}")
@@ -59,8 +62,22 @@ app.command("due")(handle_errors(due_cmd))
 app.command("explain")(handle_errors(explain_cmd))
 app.command("batch")(handle_errors(batch_cmd))
 app.command("sample")(handle_errors(sample_cmd))
+annotate(app)
 
 
 def main() -> None:
-    """Console-script entry point."""
-    app()
+    """Console-script entry point: every command runs inside process.guarded_process()."""
+    import sys
+
+    from .process import closed_stdout, guarded_process
+
+    try:
+        with guarded_process():
+            app()
+    except BrokenPipeError:
+        closed_stdout()
+        sys.exit(2)
+    except KeyboardInterrupt as exc:  # Ctrl-C or SIGTERM outside a command's own handler
+        code = getattr(exc, "exit_code", 130)
+        print(getattr(exc, "message", "interrupted"), file=sys.stderr)
+        sys.exit(code)

@@ -31,6 +31,7 @@ from .common import (
     ThresholdOpt,
     TrendOpt,
     WorkerOpt,
+    check_output_option,
     err_console,
     out_console,
     parse_date,
@@ -82,6 +83,9 @@ def audit_cmd(
         allow_unverified=allow_unverified,
         rag=parse_rag(rag),
     )
+    if limit < 0:
+        raise UsageError(f"--limit must be 0 (all) or more (got {limit})")
+    check_output_option(output, data, ruleset, source, key_file)
     key = None
     if pseudonymise:
         from ..report.privacy import read_key

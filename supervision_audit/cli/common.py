@@ -4,9 +4,11 @@ frame). Command modules import this; nothing here imports a command module."""
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import functools
 import os
+import warnings
 from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
@@ -25,11 +27,34 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 
 def err_console() -> Console:
-    return Console(stderr=True, highlight=False, soft_wrap=True)
+    from ..report.terminal import SafeConsole
+
+    return SafeConsole(stderr=True, soft_wrap=True)
 
 
 def out_console() -> Console:
-    return Console(highlight=False)
+    from ..report.terminal import SafeConsole
+
+    return SafeConsole()
+
+
+@contextlib.contextmanager
+def _input_warnings_as_lines() -> Any:
+    """Each input warning (sources.read.InputWarning: a hidden sheet left out...) as one
+    'warning: ...' line on standard error, every time it happens."""
+    from ..sources.read import InputWarning
+
+    def show(message: Any, category: Any, *_args: Any, **_kwargs: Any) -> None:
+        if issubclass(category, InputWarning):
+            err_console().print(f"warning: {message}", markup=False)
+        else:
+            original(message, category, *_args, **_kwargs)
+
+    with warnings.catch_warnings():
+        original = warnings.showwarning
+        warnings.simplefilter("always", InputWarning)
+        warnings.showwarning = show
+        yield
 
 
 def handle_errors(func: F) -> F:
@@ -39,7 +64,8 @@ def handle_errors(func: F) -> F:
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         debug = bool(kwargs.get("debug"))
         try:
-            return func(*args, **kwargs)
+            with _input_warnings_as_lines():
+                return func(*args, **kwargs)
         except typer.Exit:
             raise
         except AuditError as exc:
@@ -47,9 +73,15 @@ def handle_errors(func: F) -> F:
                 raise
             err_console().print(f"error: {exc}", markup=False)
             raise typer.Exit(exc.exit_code) from None
-        except KeyboardInterrupt:
-            err_console().print("interrupted", markup=False)
-            raise typer.Exit(130) from None
+        except KeyboardInterrupt as exc:  # Ctrl-C, or SIGTERM (cli.process.Terminated)
+            with contextlib.suppress(Exception):
+                err_console().print(getattr(exc, "message", "interrupted"), markup=False)
+            raise typer.Exit(getattr(exc, "exit_code", 130)) from None
+        except BrokenPipeError:  # standard output closed (`| head`): a quiet exit
+            from .process import closed_stdout
+
+            closed_stdout()
+            raise typer.Exit(EXIT_INPUT) from None
         except Exception as exc:
             if debug or os.environ.get("SUPERVISION_AUDIT_RERAISE"):
                 raise
@@ -111,41 +143,63 @@ def parse_rag(text: str | None, option: str = "--rag") -> tuple[float, float]:
 # Shared option declarations -------------------------------------------------------------
 
 DataOpt = Annotated[
-    Path, typer.Option("--data", help="Folder of CSV files, or one .xlsx workbook.")
+    Path,
+    typer.Option(
+        "--data", metavar="FOLDER|FILE.xlsx", help="Folder of CSV files, or one .xlsx workbook."
+    ),
 ]
 SourceOpt = Annotated[
     str,
     typer.Option(
         "--source",
+        metavar="SOURCE",
         help="How to read --data: auto (by the files' headers), canonical, mosaic, eclipse, "
         "ssd, hr, or an export profile .yaml.",
     ),
 ]
 RulesetOpt = Annotated[
-    str, typer.Option("--ruleset", help="Ruleset name (dorset, devon, ...) or a .yaml file.")
+    str,
+    typer.Option(
+        "--ruleset", metavar="RULESET", help="Ruleset name (dorset, devon, ...) or a .yaml file."
+    ),
 ]
 AsOfOpt = Annotated[
-    str, typer.Option("--as-of", help="Audit date (YYYY-MM-DD, DD/MM/YYYY or today).")
+    str,
+    typer.Option("--as-of", metavar="DATE", help="Audit date (YYYY-MM-DD, DD/MM/YYYY or today)."),
 ]
 FromOpt = Annotated[
-    str | None, typer.Option("--from", help="Only findings overdue at some point from this date.")
+    str | None,
+    typer.Option(
+        "--from", metavar="DATE", help="Only findings overdue at some point from this date."
+    ),
 ]
 HistoryOpt = Annotated[
     str | None,
     typer.Option(
         "--history-from",
+        metavar="DATE",
         help="Date from which event data is complete (default: the earliest event in the data).",
     ),
 ]
-ScopeOpt = Annotated[str, typer.Option("--scope", help="children, staff or all.")]
-FormatOpt = Annotated[str, typer.Option("--format", help="Terminal output: table, json or csv.")]
-OutputOpt = Annotated[
-    Path | None, typer.Option("--output", "-o", help="Also write to FILE (.json, .csv or .xlsx).")
+ScopeOpt = Annotated[str, typer.Option("--scope", metavar="SCOPE", help="children, staff or all.")]
+FormatOpt = Annotated[
+    str, typer.Option("--format", metavar="FORMAT", help="Terminal output: table, json or csv.")
 ]
-TeamOpt = Annotated[str | None, typer.Option("--team", help="Only this team.")]
-WorkerOpt = Annotated[str | None, typer.Option("--worker", help="Only this worker's cases.")]
+OutputOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--output", "-o", metavar="FILE", help="Also write to FILE (.json, .csv or .xlsx)."
+    ),
+]
+TeamOpt = Annotated[str | None, typer.Option("--team", metavar="TEAM", help="Only this team.")]
+WorkerOpt = Annotated[
+    str | None, typer.Option("--worker", metavar="WORKER_ID", help="Only this worker's cases.")
+]
 ParamOpt = Annotated[
-    list[str] | None, typer.Option("--param", help="Ruleset parameter NAME=VALUE (repeatable).")
+    list[str] | None,
+    typer.Option(
+        "--param", metavar="NAME=VALUE", help="Ruleset parameter NAME=VALUE (repeatable)."
+    ),
 ]
 ThresholdOpt = Annotated[
     list[str] | None,
@@ -166,7 +220,9 @@ TrendOpt = Annotated[
     ),
 ]
 DebugOpt = Annotated[bool, typer.Option("--debug", help="Show tracebacks (may include data).")]
-LimitOpt = Annotated[int, typer.Option("--limit", help="Findings to list in the table (0: all).")]
+LimitOpt = Annotated[
+    int, typer.Option("--limit", metavar="N", help="Findings to list in the table (0: all).")
+]
 PseudoOpt = Annotated[
     bool,
     typer.Option(
@@ -176,7 +232,8 @@ PseudoOpt = Annotated[
     ),
 ]
 KeyFileOpt = Annotated[
-    Path | None, typer.Option("--key-file", help="File holding the pseudonymisation key.")
+    Path | None,
+    typer.Option("--key-file", metavar="FILE", help="File holding the pseudonymisation key."),
 ]
 AllowUnverifiedOpt = Annotated[
     bool,
@@ -225,6 +282,18 @@ def run_from_options(
         allow_unverified=allow_unverified,
     )
     return run_audit(opts)
+
+
+def check_output_option(output: Path | None, data: Path, *others: str | Path | None) -> None:
+    """Before anything runs: --output is writable where it points, and resolves (symlinks
+    followed) to no input: not the data, not a file in the data folder, not the ruleset,
+    profile or key file (those named in `others` that are files)."""
+    if output is None:
+        return
+    from ..report.outputs import check_outputs
+
+    inputs = [data] + [Path(o) for o in others if o is not None and Path(str(o)).is_file()]
+    check_outputs([("--output", output)], inputs)
 
 
 def json_rows(frame: pl.DataFrame) -> list[dict[str, Any]]:

@@ -28,13 +28,16 @@ from .common import (
     TeamOpt,
     WorkerOpt,
     check_format,
+    check_output_option,
     json_rows,
     out_console,
     run_from_options,
     write_frame_file,
 )
 
-WithinOpt = Annotated[str, typer.Option("--within", help="Window after --as-of, e.g. 14d, 2w, 1m.")]
+WithinOpt = Annotated[
+    str, typer.Option("--within", metavar="PERIOD", help="Window after --as-of, e.g. 14d, 2w, 1m.")
+]
 
 
 def due_cmd(
@@ -62,6 +65,7 @@ def due_cmd(
         window = Interval.parse(within)
     except ValueError as exc:
         raise UsageError(f"--within: {exc}") from None
+    check_output_option(output, data, ruleset, source)
     run = run_from_options(
         data, ruleset, as_of, history_from, scope, param, team, worker, source, allow_unverified
     )
@@ -118,7 +122,9 @@ def _render_due(frame: pl.DataFrame, as_of: Any, window: str, gaps: list[dict[st
 
 
 def explain_cmd(
-    subject_id: Annotated[str, typer.Argument(help="The child's, carer's or worker's ID.")],
+    subject_id: Annotated[
+        str, typer.Argument(metavar="SUBJECT_ID", help="The child's, carer's or worker's ID.")
+    ],
     data: DataOpt,
     ruleset: RulesetOpt,
     as_of: AsOfOpt,

@@ -45,10 +45,14 @@ def inspect_cmd(
     source: SourceOpt = "auto",
     ruleset: Annotated[
         str | None,
-        typer.Option("--ruleset", help="Also apply this ruleset's vocabulary (local names)."),
+        typer.Option(
+            "--ruleset",
+            metavar="RULESET",
+            help="Also apply this ruleset's vocabulary (local names).",
+        ),
     ] = None,
     output_format: Annotated[
-        str, typer.Option("--format", help="table (default) or json.")
+        str, typer.Option("--format", metavar="FORMAT", help="table (default) or json.")
     ] = "table",
     debug: DebugOpt = False,
 ) -> None:
@@ -71,14 +75,20 @@ def _render(report: dict[str, Any]) -> None:
             con.print()
             if f["source"] is None:
                 con.print(
-                    f"[bold]{f['file']}[/bold]: not recognised by the profile, not used "
-                    f"(headers: {', '.join(f['unused_headers']) or 'none'})",
-                    style="yellow",
+                    Text.assemble(
+                        (f["file"], "bold"),
+                        ": not recognised by the profile, not used "
+                        f"(headers: {', '.join(f['unused_headers']) or 'none'})",
+                        style="yellow",
+                    )
                 )
                 continue
             con.print(
-                f"[bold]{f['file']}[/bold] → {f['feeds']} (as '{f['source']}'; header on line "
-                f"{f['header_line']}): {f['rows']:,} rows, {f['passed']:,} passed on"
+                Text.assemble(
+                    (f["file"], "bold"),
+                    f" → {f['feeds']} (as '{f['source']}'; header on line "
+                    f"{f['header_line']}): {f['rows']:,} rows, {f['passed']:,} passed on",
+                )
             )
             cols = Table("canonical column", "from", box=None, pad_edge=False)
             for canon, header in f["columns"].items():
@@ -96,7 +106,7 @@ def _render(report: dict[str, Any]) -> None:
                         v["column"],
                         str(v["value"]),
                         f"{v['rows']:,}",
-                        to if to else "[red]UNMAPPED[/red]",
+                        to if to else Text("UNMAPPED", style="red"),
                     )
                 con.print(vals)
             for col, formats in f["date_formats"].items():
@@ -135,17 +145,22 @@ def list_cmd(debug: DebugOpt = False) -> None:
 @profiles_app.command("new")
 @handle_errors
 def new_cmd(
-    path: Annotated[Path, typer.Argument(help="Where to write the profile (.yaml).")],
+    path: Annotated[
+        Path, typer.Argument(metavar="FILE.yaml", help="Where to write the profile (.yaml).")
+    ],
     from_profile: Annotated[
         str,
         typer.Option(
-            "--from", help="The system's profile to start from: mosaic, eclipse, ssd or hr."
+            "--from",
+            metavar="PROFILE",
+            help="The system's profile to start from: mosaic, eclipse, ssd or hr.",
         ),
     ] = "mosaic",
     data: Annotated[
         Path | None,
         typer.Option(
             "--data",
+            metavar="FOLDER|FILE.xlsx",
             help="Your own export (folder of CSV files or .xlsx): list every note, step and "
             "form type and involvement role in it, with its row count, and propose what counts.",
         ),

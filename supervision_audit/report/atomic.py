@@ -1,30 +1,188 @@
 """Atomic file writes: a temporary file in the target's own folder, renamed into place only
-when complete. On failure the previous file is byte-identical and no temporary file remains."""
+when complete. On failure the previous file is byte-identical and no temporary file remains.
+
+Staged files are named `.<name>.<pid>.<random>.tmp`: if a run is killed before it can
+remove its own (SIGKILL, a power cut), the next run writing to that folder removes those
+whose process is gone. A write that the system refuses (read-only folder, full disk, a name
+too long, a folder where the file should be) is a UsageError naming the file, exit 2.
+"""
 
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
+import re
+import shutil
 import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
+
+from ..errors import UsageError
+
+_STAGED = re.compile(r"^\.(?P<name>.+)\.(?P<pid>\d+)\.[A-Za-z0-9_]+\.tmp$")
+_PRIVATE_DIR = re.compile(r"^\.supervision-audit-(?P<pid>\d+)-[A-Za-z0-9_]+$")
+"""A writer's private folder of sheet files beside the output (report.workbook.Book)."""
+
+
+def _alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OSError):
+        return True  # it exists (another user's), or we cannot tell: leave it
+    return True
+
+
+def remove_stale(folder: Path) -> list[Path]:
+    """Remove staged files in `folder` left by runs whose process is gone."""
+    removed: list[Path] = []
+    try:
+        entries = list(os.scandir(folder))
+    except OSError:
+        return removed
+    for entry in entries:
+        m = _STAGED.match(entry.name)
+        if m and not _alive(int(m.group("pid"))):
+            with contextlib.suppress(OSError):
+                os.unlink(entry.path)
+                removed.append(Path(entry.path))
+        m = _PRIVATE_DIR.match(entry.name)
+        if m and not _alive(int(m.group("pid"))):
+            shutil.rmtree(entry.path, ignore_errors=True)
+            removed.append(Path(entry.path))
+    return removed
+
+
+def as_os_error(exc: BaseException) -> OSError | None:
+    """The system error behind a writer library's own exception, if there is one: an
+    OSError in its cause or context chain, or lxml's SerialisationError('IO_ENOSPC')."""
+    seen = 0
+    cur: BaseException | None = exc
+    while cur is not None and seen < 10:
+        if isinstance(cur, OSError):
+            return cur
+        text = str(cur)
+        if type(cur).__name__ == "SerialisationError" and text.startswith("IO_E"):
+            code = getattr(errno, text[3:], errno.EIO)
+            return OSError(code, os.strerror(code))
+        cur = cur.__cause__ or cur.__context__
+        seen += 1
+    return None
+
+
+def cannot_write(path: Path, exc: OSError) -> UsageError:
+    """One line for a write the system refused."""
+    reason = exc.strerror or type(exc).__name__
+    if exc.errno == errno.ENOSPC:
+        reason = "the disk is full"
+    elif exc.errno == errno.EFBIG:
+        reason = "the file is too large for this disk or account (file size limit)"
+    elif exc.errno == errno.ENAMETOOLONG:
+        reason = "the file name is too long"
+    elif exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
+        reason = "the folder is read-only or not yours to write"
+    return UsageError(f"cannot write {path} ({reason})")
+
+
+@contextlib.contextmanager
+def write_errors(path: Path) -> Iterator[None]:
+    """Around a whole write (sheets built before the save write temporary files too): a
+    system error behind a library's own exception becomes one line naming `path`."""
+    try:
+        yield
+    except UsageError:
+        raise
+    except Exception as exc:
+        os_exc = as_os_error(exc)
+        if os_exc is None:
+            raise
+        raise cannot_write(Path(path), os_exc) from None
+
+
+def check_target(path: Path, option: str = "--output") -> None:
+    """Before anything runs: the folder exists, the target is not a folder, its name fits."""
+    path = Path(path)
+    if len(os.fsencode(path.name)) > 200:  # the staged name adds about 30 characters
+        raise UsageError(f"{option} {path}: the file name is too long")
+    if os.path.isdir(path):
+        raise UsageError(f"{option} {path} is a folder; give a file name")
+    if not os.path.isdir(path.parent):
+        raise UsageError(f"{option} folder does not exist: {path.parent}")
 
 
 @contextlib.contextmanager
 def staged(path: Path) -> Iterator[Path]:
     """Yields a temporary path beside `path`; renames it over `path` if the block succeeds."""
     path = Path(path)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    m = _STAGED.match(path.name)
+    if m and int(m.group("pid")) == os.getpid():  # already staged by staged_together
+        yield path
+        return
+    check_target(path)
+    remove_stale(path.parent)
+    try:
+        fd, tmp = tempfile.mkstemp(
+            prefix=f".{path.name}.{os.getpid()}.", suffix=".tmp", dir=path.parent
+        )
+    except OSError as exc:
+        raise cannot_write(path, exc) from None
     os.close(fd)
     try:
         yield Path(tmp)
         with open(tmp, "rb") as fh:
             os.fsync(fh.fileno())
         os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
+    except BaseException as exc:
+        with contextlib.suppress(OSError):
             os.unlink(tmp)
+        os_exc = as_os_error(exc) if isinstance(exc, Exception) else None
+        if os_exc is not None and not isinstance(exc, UsageError):
+            raise cannot_write(path, os_exc) from None
         raise
+
+
+@contextlib.contextmanager
+def staged_together(paths: list[Path]) -> Iterator[list[Path]]:
+    """Several outputs replaced together or not at all: yields one staged path per target
+    (each with the target's own suffix, in the target's folder); only when the block has
+    written them all are they renamed into place. On any failure every staged file is
+    removed and every previous output is left byte-identical."""
+    tmps: list[Path] = []
+    try:
+        for path in paths:
+            path = Path(path)
+            check_target(path)
+            remove_stale(path.parent)
+            try:
+                fd, name = tempfile.mkstemp(
+                    prefix=f".{path.name}.{os.getpid()}.", suffix=".tmp", dir=path.parent
+                )
+            except OSError as exc:
+                raise cannot_write(path, exc) from None
+            os.close(fd)
+            tmps.append(Path(name))
+        yield tmps
+        for staged_file in tmps:
+            with open(staged_file, "rb") as fh:
+                os.fsync(fh.fileno())
+        for staged_file, target in zip(tmps, paths, strict=True):
+            try:
+                os.replace(staged_file, target)
+            except OSError as exc:
+                raise cannot_write(Path(target), exc) from None
+    except Exception as exc:
+        os_exc = as_os_error(exc)
+        if os_exc is not None and not isinstance(exc, UsageError):
+            raise cannot_write(Path(paths[len(tmps) - 1] if tmps else paths[0]), os_exc) from None
+        raise
+    finally:
+        for staged_file in tmps:
+            with contextlib.suppress(OSError):
+                os.unlink(staged_file)
 
 
 def atomic_write(path: Path, write_fn: Callable[[Path], object]) -> Path:

@@ -25,13 +25,22 @@ ID_COLUMNS = ("subject_id", "worker_id", "supervisor_id", "person_id")
 MIN_KEY_BYTES = 16
 
 
+MAX_KEY_BYTES = 4096
+
+
 def read_key(key_file: Path | None) -> bytes:
     """The key from --key-file, else from $SUPERVISION_AUDIT_KEY; refuse to run without one."""
     if key_file is not None:
         try:
-            key = key_file.read_bytes().strip()
+            with open(key_file, "rb") as fh:  # capped: /dev/zero or a wrong file never ends
+                key = fh.read(MAX_KEY_BYTES + 1)
         except OSError as exc:
             raise UsageError(f"--key-file {key_file}: cannot read ({exc.strerror})") from None
+        if len(key) > MAX_KEY_BYTES:
+            raise UsageError(
+                f"--key-file {key_file}: longer than {MAX_KEY_BYTES} bytes; is it the key file?"
+            )
+        key = key.strip()
     else:
         key = os.environ.get(KEY_ENV, "").strip().encode()
     if not key:

@@ -63,3 +63,30 @@ def needs_quote_prefix_expr(expr: pl.Expr) -> pl.Expr:
         | expr.str.strip_chars().str.to_uppercase().is_in(list(ERROR_CODES))
         | expr.str.starts_with("{=")
     )
+
+
+# Terminal text ---------------------------------------------------------------------------
+# Input data goes to the terminal as plain text: markup is never interpreted (see
+# report.terminal.SafeConsole), and characters that a terminal would act on instead of
+# showing are replaced one for one by a visible marker: C0 controls by their Unicode
+# control pictures (ESC shows as ␛), DEL as ␡, C1 controls, line/paragraph separators and
+# bidirectional overrides as ␦. Tab and newline are kept.
+_INVISIBLE = re.compile(
+    "[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\u200e\u200f\u202a-\u202e\u2066-\u2069\ufeff]"
+)
+
+
+def _marker(m: re.Match[str]) -> str:
+    ch = m.group()
+    code = ord(ch)
+    if code < 0x20:
+        return chr(0x2400 + code)
+    if code == 0x7F:
+        return "\u2421"
+    return "\u2426"
+
+
+def visible(text: str) -> str:
+    """`text` with every control, escape, separator and bidi-override character replaced
+    by one visible marker (same length, so styled spans stay in place)."""
+    return _INVISIBLE.sub(_marker, text) if _INVISIBLE.search(text) else text

@@ -9,7 +9,7 @@ from typing import Any
 import polars as pl
 
 from ..errors import UsageError
-from .atomic import atomic_write_text
+from .atomic import atomic_write_text, write_errors
 from .csvout import BOM, safe_csv
 
 
@@ -23,6 +23,11 @@ def frame_records(frame: pl.DataFrame) -> list[dict[str, Any]]:
 
 
 def write_frame(frame: pl.DataFrame, path: Path, *, sheet: str, about: dict[str, str]) -> Path:
+    with write_errors(path):
+        return _write_frame(frame, path, sheet=sheet, about=about)
+
+
+def _write_frame(frame: pl.DataFrame, path: Path, *, sheet: str, about: dict[str, str]) -> Path:
     suffix = path.suffix.lower()
     if suffix == ".csv":
         return atomic_write_text(path, BOM + safe_csv(frame))

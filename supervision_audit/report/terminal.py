@@ -14,6 +14,45 @@ from rich.text import Text
 
 from ..dates import uk_date
 from ..findings import worst_first
+from .safe_text import visible
+
+
+class SafeConsole(Console):
+    """A Console for text that may come from input data: markup is never interpreted (a
+    team called `[/]` or `[link=...]` is shown as written) and control and escape
+    characters are shown as visible markers (safe_text.visible), in plain strings, table
+    cells, titles and Text objects alike. Styles set by the code still apply."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("markup", False)
+        kwargs.setdefault("highlight", False)
+        kwargs.setdefault("emoji", False)
+        super().__init__(**kwargs)
+
+    def on_broken_pipe(self) -> None:
+        """Standard output closed (`| head`): a quiet exit 2, as for JSON and CSV (Rich's
+        own handler exits 1, which reads as a failed threshold)."""
+        import os
+        import sys
+
+        try:
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+        except (OSError, ValueError):
+            pass
+        raise SystemExit(2)
+
+    def render_str(self, text: str, **kwargs: Any) -> Text:
+        kwargs["markup"] = False
+        kwargs["emoji"] = False
+        return super().render_str(visible(text), **kwargs)
+
+    def render(self, renderable: Any, options: Any = None) -> Any:
+        if isinstance(renderable, Text) and visible(renderable.plain) != renderable.plain:
+            renderable = renderable.copy()
+            renderable.plain = visible(renderable.plain)
+        return super().render(renderable, options)
+
 
 _RAG = [(90.0, 75.0)]
 
@@ -359,7 +398,7 @@ def _trend(result: Any, con: Console) -> None:
 
 
 def render_terminal(result: Any, console: Console | None = None, *, limit: int = 50) -> None:
-    con = console or Console()
+    con = console or SafeConsole()
     rag = result.summary.get("rag") or {}
     _RAG[0] = (float(rag.get("green", 90.0)), float(rag.get("amber", 75.0)))
     _title(result, con)

@@ -7,7 +7,7 @@ from typing import Any
 
 from ..errors import InputError
 from .parse import ORDER, load_tables
-from .read import read_csv_raw, read_xlsx_raw, xlsx_sheets
+from .read import csv_files, read_csv_raw, read_xlsx_raw, xlsx_sheets
 from .reconcile import LoadedData
 
 
@@ -30,7 +30,7 @@ def load_canonical(
     value_maps = value_maps or {}
     found: dict[str, Any] = {}
     if root.is_dir():
-        files = {p.name.lower(): p for p in root.iterdir() if p.is_file()}
+        files = {p.name.lower(): p for p in csv_files(root)}
         for name in wanted:
             p = files.get(f"{name}.csv")
             if p is not None:

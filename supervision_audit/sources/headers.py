@@ -27,22 +27,42 @@ def match_headers(
     dupes = {canon: cols for canon, cols in seen.items() if len(cols) > 1}
     if dupes:
         described = "; ".join(
-            f"{canon} ({', '.join(repr(headers[int(c[1:])]) for c in cols)})"
+            f"{canon} (columns {', '.join(str(int(c[1:]) + 1) for c in cols)})"
             for canon, cols in dupes.items()
         )
         raise InputError(f"duplicate columns: {described}", file=file)
-    exact = [h for h in headers if h and headers.count(h) > 1]
-    if exact:
-        raise InputError(f"duplicate column headers: {', '.join(sorted(set(exact)))}", file=file)
+    positions: dict[str, list[int]] = {}
+    for i, h in enumerate(headers):
+        if h:
+            positions.setdefault(h, []).append(i + 1)
+    repeated = [cols for cols in positions.values() if len(cols) > 1]
+    if repeated:
+        # positions, not the text: without a header row the "headers" are a child's data
+        raise InputError(
+            "duplicate column headers in columns "
+            + "; ".join(" and ".join(map(str, cols)) for cols in repeated),
+            file=file,
+        )
     to_raw = {canon: cols[0] for canon, cols in seen.items()}
     header_map = {canon: headers[int(col[1:])] for canon, col in to_raw.items()}
     extra = [h for i, h in enumerate(headers) if f"c{i}" not in to_raw.values() and h.strip()]
     for c in spec.columns:
         if c.required and c.name not in to_raw:
             raise InputError(
-                f"required column '{c.name}' is missing (headers found: "
-                f"{', '.join(h for h in headers if h.strip()) or 'none'})",
-                file=file,
-                column=c.name,
+                missing_column_message(c.name, spec, headers, to_raw), file=file, column=c.name
             )
     return to_raw, header_map, extra
+
+
+def missing_column_message(
+    name: str, spec: TableSpec, headers: list[str], to_raw: dict[str, str]
+) -> str:
+    """Which columns were expected, and the count of what was found: never a found
+    header's text (a file that lost its header row shows a child's name there)."""
+    others = sum(1 for i, h in enumerate(headers) if h.strip() and f"c{i}" not in to_raw.values())
+    known = ", ".join(to_raw) or "none"
+    hint = " (is the header row missing?)" if not to_raw else ""
+    return (
+        f"required column '{name}' is missing (expected: {', '.join(spec.required)}; found: "
+        f"{known} known, {others} other column(s)){hint}"
+    )

@@ -18,7 +18,7 @@ import polars as pl
 from ..dates import COLLECT_ENGINE
 from ..findings import ISSUE_SCHEMA, empty_issues
 from .headers import match_headers
-from .read import FILE_COL, PROVENANCE, ROW, SRC_ROW, RawTable
+from .read import FILE_COL, MISFIT, PROVENANCE, ROW, SRC_ROW, RawTable
 from .reconcile import LoadedData, LoadedTable
 from .schema import TABLES, Column, TableSpec
 
@@ -209,6 +209,8 @@ def _issue_frame(
     if rows.height == 0:
         return empty_issues()
     mapped = FILE_COL in rows.columns
+    if MISFIT in rows.columns:  # a row that does not fit the header: any value may be personal
+        value = pl.when(pl.col(MISFIT)).then(pl.lit(WITHHELD)).otherwise(value.cast(pl.String))
     return rows.select(
         table=pl.lit(table),
         file=pl.col(FILE_COL) if mapped else pl.lit(file),
@@ -454,6 +456,12 @@ def parse_table(
             value = pl.when(present).then(text.str.strip_chars())
         if col.kind in DISTINCT_KINDS:
             value, bad = _by_distinct(frame, src, col, value, bad, serials)
+        if col.bounds is not None:  # negative or absurd numbers: an issue, never used
+            lo, hi = col.bounds
+            outside = value.is_not_null() & ((value < lo) | (value > hi))
+            reason_out = f"outside {lo} to {hi}; value ignored"
+            warns.append((f"_warn_range_{col.name}", outside, col, reason_out, src))
+            value = pl.when(outside).then(None).otherwise(value)
         exprs.append(value.alias(col.name))
         if col.required:
             missing = pl.col(src).is_null() | (pl.col(src).str.strip_chars() == "")

@@ -38,6 +38,9 @@ class Column:
     evaluated: bool = True
     """False for columns no rule reads: a bad value there is a warning (value ignored), and
     the row is kept, so a typo in a date of birth never drops a child's case."""
+    bounds: tuple[int, int] | None = None
+    """(lowest, highest) for a number: a value outside is a data issue (warning: the value
+    ignored, the row kept, so a held session with a mistyped length still counts as held)."""
 
 
 @dataclass(frozen=True)
@@ -117,7 +120,7 @@ WORKER_SESSIONS = TableSpec(
         Column("date", "date", required=True),
         Column("status", "enum", choices=SESSION_STATUSES, default="HELD"),
         Column("supervisor_id", "id"),
-        Column("duration_minutes", "int"),
+        Column("duration_minutes", "int", bounds=(1, 24 * 60)),
         Column("recorded_date", "date"),
     ),
     description="Each worker's own supervision sessions, held or cancelled.",

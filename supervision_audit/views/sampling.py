@@ -303,6 +303,10 @@ def draw_keys(candidates: pl.DataFrame, weights: pl.Expr, seed: int) -> pl.DataF
     )
 
 
+MAX_SEED = 2**32 - 1
+MAX_PER = 1_000_000
+
+
 def check_options(opts: SampleOptions) -> None:
     """Raise UsageError for options no sample can be drawn with (before any data is read)."""
     if opts.strategy not in STRATEGIES:
@@ -317,8 +321,10 @@ def check_options(opts: SampleOptions) -> None:
     ):
         if n is not None and n < 1:
             raise UsageError(f"{option} must be at least 1 (got {n})")
-    if opts.seed is not None and opts.seed < 0:
-        raise UsageError(f"--seed must be zero or more (got {opts.seed})")
+        if n is not None and n > MAX_PER:
+            raise UsageError(f"{option} must be at most {MAX_PER:,} (got {str(n)[:20]})")
+    if opts.seed is not None and not 0 <= opts.seed <= MAX_SEED:
+        raise UsageError(f"--seed must be from 0 to {MAX_SEED} (got {str(opts.seed)[:24]})")
 
 
 def sample_files(run: AuditRun, opts: SampleOptions) -> SampleResult:

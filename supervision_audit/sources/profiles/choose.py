@@ -6,7 +6,7 @@ import csv
 from pathlib import Path
 
 from ..headers import norm_header
-from ..read import InputFile, decode_text, read_inputs, xlsx_sheets
+from ..read import InputFile, decode_head, read_inputs, xlsx_sheets
 from ..schema import STAFF_TABLES, TABLES
 from .model import Profile, Source, load_profile, profile_names
 
@@ -32,11 +32,11 @@ def _canonical_header(path: Path) -> bool:
     spec = TABLES[path.stem.lower()]
     try:
         with open(path, "rb") as fh:
-            first = fh.readline(65536)
+            head = fh.read(65536)
     except OSError:
         return True  # let the canonical loader report it
-    text = decode_text(first, path.name).decode("utf-8", errors="replace")
-    headers = {norm_header(h) for h in next(csv.reader([text.strip()]), [])}
+    first = decode_head(head).split("\n", 1)[0]
+    headers = {norm_header(h) for h in next(csv.reader([first.strip()]), [])}
     return all(norm_header(c) in headers for c in spec.required)
 
 

@@ -16,7 +16,7 @@ import polars as pl
 from ...errors import InputError
 from ..headers import norm_header
 from ..parse import id_expr, load_tables, parse_date_expr
-from ..read import FILE_COL, ROW, SRC_ROW, InputFile, RawTable, read_inputs
+from ..read import FILE_COL, MISFIT, ROW, SRC_ROW, InputFile, RawTable, read_inputs
 from ..reconcile import LoadedData
 from ..schema import TABLES
 from .choose import best_source
@@ -51,6 +51,7 @@ def map_source(
         raise InputError(f"duplicate column headers: {', '.join(repeated)}", file=raw.file)
     report = SourceReport(raw.file, source.name, source.feeds, item.header_line, 0)
     frame = raw.frame
+    frame = frame.drop(MISFIT, strict=False)
     cells = [pl.col(c) for c in frame.columns if c != ROW]
     frame = frame.filter(
         ~pl.all_horizontal([(c.is_null() | (c.str.strip_chars() == "")) for c in cells])
@@ -298,7 +299,11 @@ def load_with_profile(
                     None,
                     item.header_line,
                     item.raw.frame.height,
-                    unused_headers=[h for h in item.raw.headers if h.strip()],
+                    # not the cells' text: with no header recognised, the row may be data
+                    unused_headers=[
+                        f"{sum(1 for h in item.raw.headers if h.strip())} columns, none "
+                        "recognised (not shown: the first row may be a child's data)"
+                    ],
                 )
             )
             continue
