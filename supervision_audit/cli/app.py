@@ -30,6 +30,9 @@ app = typer.Typer(
 )
 
 
+from .examples import annotate  # noqa: E402
+
+
 def _version_callback(value: bool) -> None:
     if value:
         print(f"supervision-audit {__version__}")
@@ -59,6 +62,7 @@ app.command("due")(handle_errors(due_cmd))
 app.command("explain")(handle_errors(explain_cmd))
 app.command("batch")(handle_errors(batch_cmd))
 app.command("sample")(handle_errors(sample_cmd))
+annotate(app)
 
 
 def main() -> None:

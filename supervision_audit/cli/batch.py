@@ -16,21 +16,31 @@ from .common import DebugOpt, parse_date
 
 
 def batch_cmd(
-    config: Annotated[Path, typer.Argument(help="The batch config (YAML) listing the audits.")],
+    config: Annotated[
+        Path,
+        typer.Argument(metavar="CONFIG.yaml", help="The batch config (YAML) listing the audits."),
+    ],
     summary: Annotated[
         Path | None,
-        typer.Option("--summary", help="Write the JSON summary here (default: standard output)."),
+        typer.Option(
+            "--summary",
+            metavar="FILE",
+            help="Write the JSON summary here (default: standard output).",
+        ),
     ] = None,
     previous: Annotated[
         Path | None,
         typer.Option(
             "--previous",
+            metavar="FILE|FOLDER",
             help="A previous summary JSON, or a folder of them (the newest is used): adds trends.",
         ),
     ] = None,
     jobs: Annotated[
         int | None,
-        typer.Option("--jobs", help="Audits run at once (default: the number of cores)."),
+        typer.Option(
+            "--jobs", metavar="N", help="Audits run at once (default: the number of cores)."
+        ),
     ] = None,
     quiet: Annotated[
         bool,
@@ -40,6 +50,7 @@ def batch_cmd(
         str | None,
         typer.Option(
             "--today",
+            metavar="DATE",
             help="Resolve today / last-month-end / last-week-end from this date "
             "(default: today), for reproducible reruns.",
         ),

@@ -143,41 +143,63 @@ def parse_rag(text: str | None, option: str = "--rag") -> tuple[float, float]:
 # Shared option declarations -------------------------------------------------------------
 
 DataOpt = Annotated[
-    Path, typer.Option("--data", help="Folder of CSV files, or one .xlsx workbook.")
+    Path,
+    typer.Option(
+        "--data", metavar="FOLDER|FILE.xlsx", help="Folder of CSV files, or one .xlsx workbook."
+    ),
 ]
 SourceOpt = Annotated[
     str,
     typer.Option(
         "--source",
+        metavar="SOURCE",
         help="How to read --data: auto (by the files' headers), canonical, mosaic, eclipse, "
         "ssd, hr, or an export profile .yaml.",
     ),
 ]
 RulesetOpt = Annotated[
-    str, typer.Option("--ruleset", help="Ruleset name (dorset, devon, ...) or a .yaml file.")
+    str,
+    typer.Option(
+        "--ruleset", metavar="RULESET", help="Ruleset name (dorset, devon, ...) or a .yaml file."
+    ),
 ]
 AsOfOpt = Annotated[
-    str, typer.Option("--as-of", help="Audit date (YYYY-MM-DD, DD/MM/YYYY or today).")
+    str,
+    typer.Option("--as-of", metavar="DATE", help="Audit date (YYYY-MM-DD, DD/MM/YYYY or today)."),
 ]
 FromOpt = Annotated[
-    str | None, typer.Option("--from", help="Only findings overdue at some point from this date.")
+    str | None,
+    typer.Option(
+        "--from", metavar="DATE", help="Only findings overdue at some point from this date."
+    ),
 ]
 HistoryOpt = Annotated[
     str | None,
     typer.Option(
         "--history-from",
+        metavar="DATE",
         help="Date from which event data is complete (default: the earliest event in the data).",
     ),
 ]
-ScopeOpt = Annotated[str, typer.Option("--scope", help="children, staff or all.")]
-FormatOpt = Annotated[str, typer.Option("--format", help="Terminal output: table, json or csv.")]
-OutputOpt = Annotated[
-    Path | None, typer.Option("--output", "-o", help="Also write to FILE (.json, .csv or .xlsx).")
+ScopeOpt = Annotated[str, typer.Option("--scope", metavar="SCOPE", help="children, staff or all.")]
+FormatOpt = Annotated[
+    str, typer.Option("--format", metavar="FORMAT", help="Terminal output: table, json or csv.")
 ]
-TeamOpt = Annotated[str | None, typer.Option("--team", help="Only this team.")]
-WorkerOpt = Annotated[str | None, typer.Option("--worker", help="Only this worker's cases.")]
+OutputOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--output", "-o", metavar="FILE", help="Also write to FILE (.json, .csv or .xlsx)."
+    ),
+]
+TeamOpt = Annotated[str | None, typer.Option("--team", metavar="TEAM", help="Only this team.")]
+WorkerOpt = Annotated[
+    str | None, typer.Option("--worker", metavar="WORKER_ID", help="Only this worker's cases.")
+]
 ParamOpt = Annotated[
-    list[str] | None, typer.Option("--param", help="Ruleset parameter NAME=VALUE (repeatable).")
+    list[str] | None,
+    typer.Option(
+        "--param", metavar="NAME=VALUE", help="Ruleset parameter NAME=VALUE (repeatable)."
+    ),
 ]
 ThresholdOpt = Annotated[
     list[str] | None,
@@ -198,7 +220,9 @@ TrendOpt = Annotated[
     ),
 ]
 DebugOpt = Annotated[bool, typer.Option("--debug", help="Show tracebacks (may include data).")]
-LimitOpt = Annotated[int, typer.Option("--limit", help="Findings to list in the table (0: all).")]
+LimitOpt = Annotated[
+    int, typer.Option("--limit", metavar="N", help="Findings to list in the table (0: all).")
+]
 PseudoOpt = Annotated[
     bool,
     typer.Option(
@@ -208,7 +232,8 @@ PseudoOpt = Annotated[
     ),
 ]
 KeyFileOpt = Annotated[
-    Path | None, typer.Option("--key-file", help="File holding the pseudonymisation key.")
+    Path | None,
+    typer.Option("--key-file", metavar="FILE", help="File holding the pseudonymisation key."),
 ]
 AllowUnverifiedOpt = Annotated[
     bool,

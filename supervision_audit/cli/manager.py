@@ -35,7 +35,9 @@ from .common import (
     write_frame_file,
 )
 
-WithinOpt = Annotated[str, typer.Option("--within", help="Window after --as-of, e.g. 14d, 2w, 1m.")]
+WithinOpt = Annotated[
+    str, typer.Option("--within", metavar="PERIOD", help="Window after --as-of, e.g. 14d, 2w, 1m.")
+]
 
 
 def due_cmd(
@@ -120,7 +122,9 @@ def _render_due(frame: pl.DataFrame, as_of: Any, window: str, gaps: list[dict[st
 
 
 def explain_cmd(
-    subject_id: Annotated[str, typer.Argument(help="The child's, carer's or worker's ID.")],
+    subject_id: Annotated[
+        str, typer.Argument(metavar="SUBJECT_ID", help="The child's, carer's or worker's ID.")
+    ],
     data: DataOpt,
     ruleset: RulesetOpt,
     as_of: AsOfOpt,

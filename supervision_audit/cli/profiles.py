@@ -45,10 +45,14 @@ def inspect_cmd(
     source: SourceOpt = "auto",
     ruleset: Annotated[
         str | None,
-        typer.Option("--ruleset", help="Also apply this ruleset's vocabulary (local names)."),
+        typer.Option(
+            "--ruleset",
+            metavar="RULESET",
+            help="Also apply this ruleset's vocabulary (local names).",
+        ),
     ] = None,
     output_format: Annotated[
-        str, typer.Option("--format", help="table (default) or json.")
+        str, typer.Option("--format", metavar="FORMAT", help="table (default) or json.")
     ] = "table",
     debug: DebugOpt = False,
 ) -> None:
@@ -150,17 +154,22 @@ def list_cmd(debug: DebugOpt = False) -> None:
 @profiles_app.command("new")
 @handle_errors
 def new_cmd(
-    path: Annotated[Path, typer.Argument(help="Where to write the profile (.yaml).")],
+    path: Annotated[
+        Path, typer.Argument(metavar="FILE.yaml", help="Where to write the profile (.yaml).")
+    ],
     from_profile: Annotated[
         str,
         typer.Option(
-            "--from", help="The system's profile to start from: mosaic, eclipse, ssd or hr."
+            "--from",
+            metavar="PROFILE",
+            help="The system's profile to start from: mosaic, eclipse, ssd or hr.",
         ),
     ] = "mosaic",
     data: Annotated[
         Path | None,
         typer.Option(
             "--data",
+            metavar="FOLDER|FILE.xlsx",
             help="Your own export (folder of CSV files or .xlsx): list every note, step and "
             "form type and involvement role in it, with its row count, and propose what counts.",
         ),

@@ -21,7 +21,18 @@ rulesets_app = typer.Typer(
     rich_markup_mode=None,
 )
 
-JsonFlag = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
+JsonFlag = Annotated[
+    bool, typer.Option("--json", hidden=True, help="Same as --format json (older scripts).")
+]
+RulesetFormatOpt = Annotated[
+    str, typer.Option("--format", metavar="FORMAT", help="table (default) or json.")
+]
+
+
+def _wants_json(output_format: str, as_json: bool) -> bool:
+    if output_format not in ("table", "json"):
+        raise UsageError(f"--format must be table or json (got '{output_format}')")
+    return as_json or output_format == "json"
 
 
 def _print_json(obj: object) -> None:
@@ -30,12 +41,14 @@ def _print_json(obj: object) -> None:
 
 @rulesets_app.command("list")
 @handle_errors
-def list_cmd(as_json: JsonFlag = False, debug: DebugOpt = False) -> None:
+def list_cmd(
+    output_format: RulesetFormatOpt = "table", as_json: JsonFlag = False, debug: DebugOpt = False
+) -> None:
     """The built-in rulesets: authority, document date, rules and coverage."""
     from ..rules.catalogue import list_rulesets
 
     rows = list_rulesets()
-    if as_json:
+    if _wants_json(output_format, as_json):
         _print_json(rows)
         return
     table = Table(title="Built-in rulesets", show_lines=False)
@@ -74,8 +87,9 @@ def list_cmd(as_json: JsonFlag = False, debug: DebugOpt = False) -> None:
 @rulesets_app.command("show")
 @handle_errors
 def show_cmd(
-    name: Annotated[str, typer.Argument(help="Ruleset name or .yaml file.")],
+    name: Annotated[str, typer.Argument(metavar="RULESET", help="Ruleset name or .yaml file.")],
     param: ParamOpt = None,
+    output_format: RulesetFormatOpt = "table",
     as_json: JsonFlag = False,
     debug: DebugOpt = False,
 ) -> None:
@@ -86,7 +100,7 @@ def show_cmd(
 
     rs = load_ruleset(name, parse_params(param), placeholders=True)
     rows = rule_rows(rs)
-    if as_json:
+    if _wants_json(output_format, as_json):
         _print_json(
             {
                 "name": rs.name,
@@ -135,7 +149,7 @@ def show_cmd(
 @rulesets_app.command("explain")
 @handle_errors
 def explain_cmd(
-    rule_id: Annotated[str, typer.Argument(help="A rule id such as DOR-C1.")],
+    rule_id: Annotated[str, typer.Argument(metavar="RULE_ID", help="A rule id such as DOR-C1.")],
     ruleset: Annotated[
         str | None,
         typer.Option(
@@ -144,6 +158,7 @@ def explain_cmd(
             help="Look in this ruleset (a name, or your own .yaml file), not the built-in ones.",
         ),
     ] = None,
+    output_format: RulesetFormatOpt = "table",
     as_json: JsonFlag = False,
     debug: DebugOpt = False,
 ) -> None:
@@ -151,7 +166,7 @@ def explain_cmd(
     from ..rules.catalogue import explain
 
     info = explain(rule_id, ruleset)
-    if as_json:
+    if _wants_json(output_format, as_json):
         _print_json(info)
         return
     con = out_console()
@@ -181,7 +196,9 @@ def explain_cmd(
 @rulesets_app.command("validate")
 @handle_errors
 def validate_cmd(
-    file: Annotated[Path, typer.Argument(help="The ruleset .yaml file to check.")],
+    file: Annotated[
+        Path, typer.Argument(metavar="FILE.yaml", help="The ruleset .yaml file to check.")
+    ],
     param: ParamOpt = None,
     debug: DebugOpt = False,
 ) -> None:
@@ -203,12 +220,13 @@ def validate_cmd(
 @rulesets_app.command("new")
 @handle_errors
 def new_cmd(
-    name: Annotated[str, typer.Argument(help="Short lower-case name, e.g. kent.")],
+    name: Annotated[str, typer.Argument(metavar="NAME", help="Short lower-case name, e.g. kent.")],
     authority: Annotated[
-        str | None, typer.Option("--authority", help="The authority's name.")
+        str | None, typer.Option("--authority", metavar="NAME", help="The authority's name.")
     ] = None,
     out: Annotated[
-        Path | None, typer.Option("--out", help="File to write (default NAME.yaml).")
+        Path | None,
+        typer.Option("--out", metavar="FILE", help="File to write (default NAME.yaml)."),
     ] = None,
     force: Annotated[bool, typer.Option("--force", help="Overwrite an existing file.")] = False,
     debug: DebugOpt = False,
@@ -230,8 +248,10 @@ def new_cmd(
 @handle_errors
 def compare_cmd(
     names: Annotated[
-        list[str] | None, typer.Argument(help="Rulesets to compare (default: all).")
+        list[str] | None,
+        typer.Argument(metavar="[RULESET]...", help="Rulesets to compare (default: all)."),
     ] = None,
+    output_format: RulesetFormatOpt = "table",
     as_json: JsonFlag = False,
     debug: DebugOpt = False,
 ) -> None:
@@ -239,7 +259,7 @@ def compare_cmd(
     from ..rules.catalogue import compare
 
     data = compare(names)
-    if as_json:
+    if _wants_json(output_format, as_json):
         _print_json(data)
         return
     con = out_console()

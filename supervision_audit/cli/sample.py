@@ -40,6 +40,7 @@ PerSupervisorOpt = Annotated[
     int | None,
     typer.Option(
         "--per-supervisor",
+        metavar="N",
         help="Staff files: this many workers from each supervisor's team (all when fewer).",
     ),
 ]
@@ -47,6 +48,7 @@ ChildrenPerWorkerOpt = Annotated[
     int | None,
     typer.Option(
         "--children-per-worker",
+        metavar="N",
         help="Case files: this many children (or carers) from each worker's caseload "
         "(all when fewer).",
     ),
@@ -55,6 +57,7 @@ StrategyOpt = Annotated[
     str,
     typer.Option(
         "--strategy",
+        metavar="STRATEGY",
         help="random (every file equally likely) or risk (weighted towards outstanding and "
         "recent findings and high-risk flags; every file can still be drawn).",
     ),
@@ -63,6 +66,7 @@ SeedOpt = Annotated[
     int | None,
     typer.Option(
         "--seed",
+        metavar="SEED",
         help="Seed for a reproducible sample (default: a new random seed, printed and stored "
         "in the output).",
     ),
@@ -71,6 +75,7 @@ ExcludeOpt = Annotated[
     str | None,
     typer.Option(
         "--exclude-audited-within",
+        metavar="PERIOD",
         help="Skip files with a FILE_AUDIT event in this window up to --as-of, e.g. 12m, 26w.",
     ),
 ]
@@ -79,6 +84,7 @@ SampleOutputOpt = Annotated[
     typer.Option(
         "--output",
         "-o",
+        metavar="FILE",
         help="Also write the sample with its audit checklist to FILE (.xlsx, .csv or .json).",
     ),
 ]

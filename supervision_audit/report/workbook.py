@@ -673,22 +673,26 @@ def _summary(book: Book, run: Any, result: Any, finding_sheets: dict[str, list[s
 def _by_rule_block(sheet: Sheet, s: dict[str, Any]) -> None:
     rows = sorted(s.get("by_rule") or [], key=lambda r: (-r["outstanding"], r["rule"]))
     sheet.append([sheet.cell("Findings by rule (most overdue now first)", font=BOLD)])
-    sheet.header(["Rule", "Findings", "Red", "Amber", "Overdue now", "", "", "", "Requirement"])
+    last = len(SUMMARY_WIDTHS) - 1
+    sheet.header(
+        ["Rule", "Findings", "Red", "Amber", "Overdue now", "Requirement", "", "", ""],
+        SUMMARY_WIDTHS,
+    )
     if not rows:
         sheet.append(["(no findings)"])
     for r in rows:
-        sheet.append(
+        # the requirement spans the columns to the right, its row as tall as its text
+        _grid_row(
+            sheet,
+            SUMMARY_WIDTHS,
             [
-                r["rule"],
-                r["findings"],
-                r["red"],
-                r["amber"],
-                r["outstanding"],
-                None,
-                None,
-                None,
-                sheet.cell(r.get("title") or "", wrap=True),
-            ]
+                (0, 0, r["rule"]),
+                (1, 1, r["findings"]),
+                (2, 2, r["red"]),
+                (3, 3, r["amber"]),
+                (4, 4, r["outstanding"]),
+                (5, last, r.get("title") or ""),
+            ],
         )
     sheet.blank()
 
