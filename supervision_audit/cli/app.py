@@ -14,13 +14,14 @@ import typer
 from .._version import __version__
 from .audit import audit_cmd
 from .batch import batch_cmd
-from .common import handle_errors
+from .common import ReadableGroup, handle_errors
 from .manager import due_cmd, explain_cmd
 from .profiles import inspect_cmd, profiles_app
 from .rulesets import rulesets_app
 from .sample import sample_cmd
 
 app = typer.Typer(
+    cls=ReadableGroup,
     name="supervision-audit",
     help="Audit supervision intervals in children's social care against an authority's policy.",
     no_args_is_help=True,

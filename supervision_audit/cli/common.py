@@ -15,6 +15,7 @@ from typing import Annotated, Any, TypeVar
 
 import polars as pl
 import typer
+import typer.core
 from rich.console import Console
 
 from ..dates import AS_OF_TOKENS, parse_as_of
@@ -138,6 +139,24 @@ def parse_rag(text: str | None, option: str = "--rag") -> tuple[float, float]:
             f"{option} '{text}': need 0 <= AMBER <= GREEN <= 100 (e.g. 90,75: green from 90%)"
         )
     return (green, amber)
+
+
+class _NamedArgument(typer.core.TyperArgument):
+    """An argument shown by its name alone (SUBJECT_ID, FILE), not followed by '<str>'."""
+
+    def display_type_rich(self, ctx: Any) -> str | None:
+        return None
+
+
+class ReadableGroup(typer.core.TyperGroup):
+    """A command group whose commands list their arguments by name, without Python types."""
+
+    def __init__(self, **attrs: Any) -> None:
+        super().__init__(**attrs)
+        for cmd in self.commands.values():
+            for param in cmd.params:
+                if type(param) is typer.core.TyperArgument:
+                    param.__class__ = _NamedArgument
 
 
 # Shared option declarations -------------------------------------------------------------

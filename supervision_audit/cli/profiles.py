@@ -11,9 +11,18 @@ from rich.table import Table
 from rich.text import Text
 
 from ..errors import UsageError
-from .common import DataOpt, DebugOpt, SourceOpt, err_console, handle_errors, out_console
+from .common import (
+    DataOpt,
+    DebugOpt,
+    ReadableGroup,
+    SourceOpt,
+    err_console,
+    handle_errors,
+    out_console,
+)
 
 profiles_app = typer.Typer(
+    cls=ReadableGroup,
     help="Export profiles: how Mosaic, Eclipse, SSD and HR exports are read.",
     no_args_is_help=True,
 )

@@ -12,9 +12,18 @@ from rich.table import Table
 from rich.text import Text
 
 from ..errors import UsageError
-from .common import DebugOpt, ParamOpt, err_console, handle_errors, out_console, parse_params
+from .common import (
+    DebugOpt,
+    ParamOpt,
+    ReadableGroup,
+    err_console,
+    handle_errors,
+    out_console,
+    parse_params,
+)
 
 rulesets_app = typer.Typer(
+    cls=ReadableGroup,
     help="List, read, check and write rulesets.",
     no_args_is_help=True,
     pretty_exceptions_show_locals=False,
