@@ -1,0 +1,114 @@
+"""`profiles new --from SYSTEM --data EXPORTS` on exports laid out as the real systems are
+(tests/fixtures/real/<system>/, each with the same cases as canonical tables in canonical/).
+
+Done means: with no hand edit, the written profile audits the export to the canonical
+tables' findings, including when the council's supervision type is described in words the
+shipped profile does not know ("Supervision Record" rather than "Case Supervision").
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from supervision_audit.audit import AuditOptions, run_audit
+from supervision_audit.sources.guided import guided_profile
+from supervision_audit.sources.profiles import load_profile
+
+REAL = Path(__file__).resolve().parent / "fixtures" / "real"
+AS_OF = dt.date(2026, 10, 31)
+
+
+def findings(data: Path, source: str) -> list[dict]:
+    run = run_audit(AuditOptions(data=data, ruleset="lambeth", as_of=AS_OF, source=source))
+    return run.result.to_json_obj()["findings"]
+
+
+def same(a: list[dict], b: list[dict]) -> bool:
+    return json.dumps(a, sort_keys=True) == json.dumps(b, sort_keys=True)
+
+
+def written(tmp_path: Path, system: str, data: Path) -> Path:
+    text, _ = guided_profile(system, data, "council")
+    path = tmp_path / "council.yaml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def copy(folder: str, tmp_path: Path) -> Path:
+    """The export without its canonical/ twin."""
+    d = tmp_path / folder
+    shutil.copytree(REAL / folder, d, ignore=shutil.ignore_patterns("canonical"))
+    return d
+
+
+@pytest.mark.parametrize("system", ["ssd", "liquidlogic", "mosaic_dm"])
+def test_written_profile_audits_the_real_layout_as_canonical(tmp_path, system) -> None:
+    path = written(tmp_path, system, REAL / system)
+    got = findings(REAL / system, str(path))
+    assert got and same(got, findings(REAL / system / "canonical", "canonical"))
+
+
+RENAMES = {
+    # (file, text in the export, the council's own words)
+    "liquidlogic": ("FACT_CASENOTES.csv", ",Case Supervision,", ",Supervision Record,"),
+    "ssd": ("FACT_CASENOTES.csv", ",Case Supervision,", ",Child: Supervision Consultation,"),
+    "mosaic_dm": (
+        "DM_WORKFLOW_STEP_TYPES.csv",
+        "2101,Case Supervision",
+        "2101,Supervision Workflow",
+    ),
+}
+
+
+@pytest.mark.parametrize("system", sorted(RENAMES))
+def test_a_council_s_own_words_need_no_hand_edit(tmp_path, system) -> None:
+    """The shipped profile maps only exact descriptions, so a council's own name for its
+    supervision type leaves the records out; the written profile proposes it and the audit
+    equals the canonical tables' again."""
+    d = copy(system, tmp_path)
+    name, old, new = RENAMES[system]
+    text = (d / name).read_text(encoding="utf-8-sig")
+    assert old in text
+    (d / name).write_text(text.replace(old, new), encoding="utf-8")
+    want = findings(REAL / system / "canonical", "canonical")
+    assert not same(findings(d, system), want)  # the shipped profile cannot see them
+    path = written(tmp_path, system, d)
+    assert "CASE_SUPERVISION  # proposed" in path.read_text(encoding="utf-8")
+    assert same(findings(d, str(path)), want)
+
+
+def test_mosaic_relationship_types_are_described_by_their_lookup(tmp_path) -> None:
+    text, listings = guided_profile("mosaic_dm", REAL / "mosaic_dm", "council")
+    (roles,) = [x for x in listings if x.what == "role"]
+    got = {r["value"]: (r["description"], r["proposed"]) for r in roles.types.to_dicts()}
+    assert got["REL.ALLWORK"] == ("Allocated Worker", "ALLOCATED_WORKER")
+    assert got["REL.ALLWORKCF"] == ("C&F Allocated Worker", "ALLOCATED_WORKER")
+    assert got["REL.IRO"][1] is None and got["REL.PERSONALADVISOR"][1] is None
+    path = tmp_path / "council.yaml"
+    path.write_text(text, encoding="utf-8")
+    rel = next(s for s in load_profile(str(path)).sources if s.name == roles.source)
+    assert {f.keep for f in rel.filters if f.keep and "REL.ALLWORK" in f.keep} == {
+        ("REL.ALLWORK", "REL.ALLWORKCF")
+    }
+    (steps,) = [x for x in listings if x.what == "kind" and x.files]
+    assert steps.types.select("value", "description", "proposed").row(0) == (
+        "2101",
+        "Case Supervision",
+        "CASE_SUPERVISION",
+    )
+
+
+def test_eclipse_forms_are_counted_per_form_and_not_guessed(tmp_path) -> None:
+    """FORMANSWERPERSONVIEW has one row per answer and names no form: each DESIGNGUID is
+    listed with its number of forms (not answer rows), and nothing is proposed."""
+    text, listings = guided_profile("eclipse", REAL / "eclipse", "council")
+    (forms,) = [x for x in listings if x.what == "kind" and x.files]
+    rows = dict(forms.types.select("value", "rows").rows())
+    assert rows["5a1e3c2d-0000-4000-8000-00000000c0de"] == 7
+    assert forms.types["proposed"].is_null().all()
+    assert '# "5a1e3c2d-0000-4000-8000-00000000c0de":' in text
