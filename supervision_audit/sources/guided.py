@@ -173,7 +173,7 @@ def _decide(types: pl.DataFrame, rules: tuple[MatchRule, ...]) -> pl.DataFrame:
     hits = [(texts[r.reads].str.contains(r.pattern), r) for r in rules]
 
     def first(field: str) -> pl.Expr:
-        expr = pl.when(hits[0][0]).then(pl.lit(getattr(hits[0][1], field), pl.String))
+        expr: Any = pl.when(hits[0][0]).then(pl.lit(getattr(hits[0][1], field), pl.String))
         for hit, r in hits[1:]:
             expr = expr.when(hit).then(pl.lit(getattr(r, field), pl.String))
         return expr.otherwise(pl.lit(None, pl.String)).alias(field)

@@ -14,6 +14,7 @@ from functools import reduce
 from typing import Any
 
 import polars as pl
+from polars._typing import PolarsDataType
 
 from ..dates import COLLECT_ENGINE
 from ..findings import ISSUE_SCHEMA, empty_issues
@@ -129,7 +130,7 @@ def _parse_column(
         value = _norm_enum(_apply_map(text, value_maps.get(col.name)))
         ok = value.is_in(list(col.choices))
         reason = f"unknown {col.name.replace('_', ' ')} (expected one of: {', '.join(col.choices)})"
-        parsed = pl.when(present & ok).then(value)
+        parsed: pl.Expr = pl.when(present & ok).then(value)
         if col.default is not None:
             parsed = pl.when(present).then(parsed).otherwise(pl.lit(col.default))
         return parsed, present & ~ok, reason
@@ -179,13 +180,14 @@ def _parse_column(
 
 
 def _empty_typed(col: Column) -> pl.Expr:
-    dtype = {
+    types: dict[str, PolarsDataType] = {
         "date": pl.Date,
         "bool": pl.Boolean,
         "int": pl.Int64,
         "number": pl.Float64,
         "flags": pl.List(pl.String),
-    }.get(col.kind, pl.String)
+    }
+    dtype = types.get(col.kind, pl.String)
     if col.kind == "flags":
         return pl.lit([], dtype=pl.List(pl.String))
     if col.default is not None:

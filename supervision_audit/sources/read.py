@@ -82,7 +82,7 @@ def decode_text(data: bytes, shown: str) -> bytes:
         data = data[3:]
     elif data.startswith((b"\xff\xfe", b"\xfe\xff")) or _utf16_without_bom(data):
         encoding = "utf-16" if data.startswith((b"\xff\xfe", b"\xfe\xff")) else None
-        encoding = encoding or _utf16_without_bom(data)
+        encoding = encoding or _utf16_without_bom(data) or "utf-16"
         try:
             data = data.decode(encoding).removeprefix("\ufeff").encode("utf-8")
         except UnicodeDecodeError as exc:
@@ -126,7 +126,7 @@ def decode_head(data: bytes) -> str:
     even when the chunk cuts a character or a UTF-16 code unit in two."""
     if data.startswith((b"\xff\xfe", b"\xfe\xff")) or _utf16_without_bom(data):
         encoding = "utf-16" if data.startswith((b"\xff\xfe", b"\xfe\xff")) else None
-        encoding = encoding or _utf16_without_bom(data)
+        encoding = encoding or _utf16_without_bom(data) or "utf-16"
         return data[: len(data) // 2 * 2].decode(encoding, errors="replace").lstrip("\ufeff")
     text = data.removeprefix(b"\xef\xbb\xbf").decode("utf-8", errors="replace")
     return text.replace("\r\n", "\n").replace("\r", "\n")

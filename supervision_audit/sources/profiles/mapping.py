@@ -198,7 +198,7 @@ def map_source(
         tally = (
             mapped.filter(pl.col("_dropped").is_null())
             .with_columns(mapped_to=target)
-            .group_by(**group)
+            .group_by(*[e.alias(k) for k, e in group.items()])
             .agg(rows=pl.len(), mapped_to=pl.col("mapped_to").first())
             .sort("rows", "value", descending=[True, False])
         )

@@ -102,7 +102,7 @@ DATE_FORMATS = [
 
 def date_formats(frame: pl.DataFrame, column: str) -> dict[str, int]:
     t = pl.col(column).str.strip_chars()
-    cases = pl.when(t.is_null() | (t == "")).then(pl.lit("blank"))
+    cases: Any = pl.when(t.is_null() | (t == "")).then(pl.lit("blank"))  # a when/then chain
     for label, pattern in DATE_FORMATS:
         cases = cases.when(t.str.contains(pattern)).then(pl.lit(label))
     counts = frame.select(fmt=cases.otherwise(pl.lit("other (rejected unless readable)")))
