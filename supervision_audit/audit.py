@@ -276,6 +276,11 @@ def source_caveats(data: LoadedData, not_evaluated: list[NotEvaluated]) -> list[
         ]
         n = sum(unmapped.values())
         listed = ", ".join(values[:10]) + (", ..." if len(values) > 10 else "")
+        if f.feeds == "case_events":
+            # a rule that found none of its events names the types left unmapped
+            for miss in not_evaluated:
+                if "note types were mapped" in miss.reason:
+                    miss.reason += f"; not mapped in {f.file}: {listed}"
         out.append(
             {
                 "rule": "*",

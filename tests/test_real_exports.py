@@ -260,3 +260,21 @@ def test_one_worker_one_id_case_system_ids_become_hr_staff_numbers(tmp_path: Pat
         ("M0501", "Lewis Jones", "Assessment North"),
         ("M0502", "Kai Thompson", "Safeguarding South"),
     ]
+
+
+def test_a_rule_left_with_no_events_names_the_unmapped_types(tmp_path: Path) -> None:
+    """Every supervision note spelt the council's own way: the children's supervision rule
+    is not evaluated (never a false all-clear), and its reason names what was not mapped."""
+    d = tmp_path / "mosaic"
+    d.mkdir()
+    for p in SAMPLE_MOSAIC.iterdir():
+        data = p.read_bytes()
+        if p.name == "case notes.csv":
+            data = data.replace(b"Record of supervision discussion", b"Supervision Record")
+            data = data.replace(b"Group Supervision", b"Team Reflection")
+        (d / p.name).write_bytes(data)
+    out = audit_json(d, "auto", scope="children")
+    reasons = {n["rule"]: n["reason"] for n in out["not_evaluated"]}
+    assert "LAM-C1" in reasons, reasons
+    assert "'Supervision Record'" in reasons["LAM-C1"]
+    assert "'Team Reflection'" in reasons["LAM-C1"]
