@@ -8,17 +8,15 @@ import shlex
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
 
-from supervision_audit.cli.app import app
+from tests.helpers import run_cli
 
 SAMPLE = Path(__file__).resolve().parent.parent / "sample_data"
 ARGS = ["audit", "--data", str(SAMPLE), "--ruleset", "lambeth", "--as-of", "2026-10-31"]
 
 
 def invoke(*args: str) -> tuple[int, str, str]:
-    result = CliRunner(env={"COLUMNS": "80"}).invoke(app, list(args))
-    return result.exit_code, result.stdout, result.stderr
+    return run_cli(*args, env={"COLUMNS": "80"})
 
 
 def test_audit_threshold_fails_the_step_with_exit_1() -> None:

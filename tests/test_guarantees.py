@@ -30,6 +30,7 @@ import pytest
 from typer.testing import CliRunner
 
 from supervision_audit.cli import app
+from tests.helpers import run_cli as invoke
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLE = ROOT / "sample_data"
@@ -50,11 +51,6 @@ CANONICAL = (
 def reraise_crashes(monkeypatch: pytest.MonkeyPatch) -> None:
     """A real crash must fail the test, never pass as an expected exit code."""
     monkeypatch.setenv("SUPERVISION_AUDIT_RERAISE", "1")
-
-
-def invoke(*args: str) -> tuple[int, str, str]:
-    result = CliRunner().invoke(app, [str(a) for a in args], catch_exceptions=False)
-    return result.exit_code, result.stdout, result.stderr
 
 
 def audit(*args: str) -> tuple[int, str, str]:

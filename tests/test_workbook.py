@@ -17,10 +17,9 @@ from pathlib import Path
 import pytest
 from openpyxl import load_workbook
 from openpyxl.utils import get_column_letter
-from typer.testing import CliRunner
 
-from supervision_audit.cli import app
 from supervision_audit.report import workbook as wbmod
+from tests.helpers import run_cli as run
 
 SMALL = Path(__file__).parent / "fixtures" / "small"
 HOSTILE = Path(__file__).parent / "fixtures" / "hostile"
@@ -29,11 +28,6 @@ ARGS = ["--as-of", "2024-06-30", "--history-from", "2024-01-01", "--scope", "chi
 KEY = "a-test-key-that-is-long-enough-123"
 # A save that fails on purpose leaves openpyxl's write-only sheet generators unclosed.
 pytestmark = pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
-
-
-def run(*args: str, env: dict | None = None) -> tuple[int, str, str]:
-    result = CliRunner(env=env).invoke(app, list(args), catch_exceptions=False)
-    return result.exit_code, result.stdout, result.stderr
 
 
 def make(
