@@ -308,8 +308,13 @@ def _not_evaluated(result: Any, con: Console) -> None:
         tail = f"; {left} open at the audit date under none of them (above)" if left else ""
         con.print(f"Rules: all {n} evaluated{tail}.", markup=False, highlight=False)
         return
+    parts = []
+    if result.not_evaluated:
+        parts.append("Not evaluated (never counted as compliant)")
+    if caveats:
+        parts.append("caveats on rules that ran")
     table = Table(
-        title="Not evaluated (never counted as compliant)",
+        title="; ".join(parts),
         title_justify="left",
         box=box.SIMPLE_HEAD,
     )
