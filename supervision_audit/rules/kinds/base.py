@@ -53,6 +53,16 @@ def not_evaluated(rule: Rule, reason: str) -> RuleOutcome:
     )
 
 
+def missing_table(ctx: EvalContext, rule: Rule, *tables: str) -> RuleOutcome | None:
+    """The guard every kind starts with: not evaluated, naming the first of `tables` the data
+    lacks ("no workers table in the data"; audit.source_caveats matches this wording), or
+    None when all are there."""
+    for table in tables:
+        if not ctx.has(table):
+            return not_evaluated(rule, f"no {table} table in the data")
+    return None
+
+
 def days_text(column: str = "days_overdue") -> pl.Expr:
     """'1 day', '12 days': a count of calendar days as a finding's message writes it."""
     return (

@@ -41,6 +41,7 @@ from .base import (
     StaffFilter,
     covered_workers,
     finalise,
+    missing_table,
     not_evaluated,
     severity,
     staff_filter,
@@ -140,9 +141,8 @@ def evaluate(ctx: EvalContext, rule: Rule) -> RuleOutcome:
 
 
 def _workers(ctx: EvalContext, rule: Rule, spec: CountSpec) -> RuleOutcome:
-    for table in ("workers", "worker_events"):
-        if not ctx.has(table):
-            return not_evaluated(rule, f"no {table} table in the data")
+    if (missing := missing_table(ctx, rule, "workers", "worker_events")) is not None:
+        return missing
     window = spec.window
     assert window is not None
     as_of = ctx.as_of
@@ -216,8 +216,8 @@ def _workers(ctx: EvalContext, rule: Rule, spec: CountSpec) -> RuleOutcome:
 
 
 def _teams(ctx: EvalContext, rule: Rule, spec: CountSpec) -> RuleOutcome:
-    if not ctx.has("team_events"):
-        return not_evaluated(rule, "no team_events table in the data")
+    if (missing := missing_table(ctx, rule, "team_events")) is not None:
+        return missing
     as_of = ctx.as_of
     hist = ctx.history("team_events")
     if hist is None:

@@ -33,6 +33,7 @@ from .base import (
     covered_workers,
     finalise,
     missing_column,
+    missing_table,
     not_evaluated,
     severity,
     staff_filter,
@@ -161,8 +162,8 @@ def _maximum(ctx: EvalContext, rule: Rule, spec: DurationSpec) -> RuleOutcome:
 
 
 def _minimum(ctx: EvalContext, rule: Rule, spec: DurationSpec) -> RuleOutcome:
-    if not ctx.has("workers"):
-        return not_evaluated(rule, "no workers table in the data")
+    if (missing := missing_table(ctx, rule, "workers")) is not None:
+        return missing
     width = spec.window.days if spec.window else None
     assert width is not None and spec.minimum is not None
     as_of = ctx.as_of

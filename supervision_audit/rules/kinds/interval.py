@@ -24,7 +24,7 @@ from ...vocab import (
 )
 from ...yamlio import LineDict
 from ..model import Ctx, Rule, spec_as
-from .base import RuleKind, covered_children, finalise, not_evaluated
+from .base import RuleKind, covered_children, finalise, missing_table, not_evaluated
 from .interval_spec import (
     IntervalSpec,
     Requirement,
@@ -244,9 +244,8 @@ def evaluate(ctx: EvalContext, rule: Rule) -> RuleOutcome:
 
 def evaluate_children(ctx: EvalContext, rule: Rule) -> RuleOutcome:
     spec = spec_as(rule, IntervalSpec)
-    for table in ("episodes", "case_events"):
-        if not ctx.has(table):
-            return not_evaluated(rule, f"no {table} table in the data")
+    if (missing := missing_table(ctx, rule, "episodes", "case_events")) is not None:
+        return missing
     kinds = ", ".join(spec.counts)
     events = ctx.tables["case_events"].filter(pl.col("kind").is_in(list(spec.counts)))
     roles = by_role(ctx, spec)

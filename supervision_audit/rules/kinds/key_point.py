@@ -40,7 +40,7 @@ from ...dates import uk_date_expr as uk
 from ...vocab import CASE_CATEGORIES, CASE_EVENT_KINDS, subject_type_expr
 from ...yamlio import LineDict
 from ..model import Ctx, Rule, spec_as
-from .base import RuleKind, days_text, finalise, not_evaluated, severity
+from .base import RuleKind, days_text, finalise, missing_table, not_evaluated, severity
 
 KEY_POINTS = {
     "new_worker": "the allocated worker (episodes.worker_id) changes while the case stays open",
@@ -241,9 +241,8 @@ def key_points(rows: pl.DataFrame, at: tuple[str, ...], as_of: object) -> pl.Dat
 
 def evaluate(ctx: EvalContext, rule: Rule) -> RuleOutcome:
     spec = spec_as(rule, KeyPointSpec)
-    for table in ("episodes", "case_events"):
-        if not ctx.has(table):
-            return not_evaluated(rule, f"no {table} table in the data")
+    if (missing := missing_table(ctx, rule, "episodes", "case_events")) is not None:
+        return missing
     if "new_worker" in spec.at and "worker_id" not in ctx.columns_present.get("episodes", set()):
         return not_evaluated(
             rule, "episodes has no worker_id column, so a new worker cannot be seen"

@@ -26,6 +26,7 @@ from .base import (
     RuleKind,
     StaffFilter,
     finalise,
+    missing_table,
     not_evaluated,
     severity,
     staff_filter,
@@ -75,8 +76,8 @@ def describe(rule: Rule) -> list[dict[str, str]]:
 
 def evaluate(ctx: EvalContext, rule: Rule) -> RuleOutcome:
     spec = spec_as(rule, RatioSpec)
-    if not ctx.has("workers"):
-        return not_evaluated(rule, "no workers table in the data")
+    if (missing := missing_table(ctx, rule, "workers")) is not None:
+        return missing
     if "supervisor_id" not in ctx.columns_present.get("workers", set()):
         return not_evaluated(rule, "workers has no supervisor_id column")
     workers = ctx.tables["workers"]

@@ -29,6 +29,7 @@ from .base import (
     covered_active_workers,
     days_text,
     finalise,
+    missing_table,
     not_evaluated,
     severity,
     with_waited,
@@ -107,8 +108,8 @@ def describe(rule: Rule) -> list[dict[str, str]]:
 
 def evaluate(ctx: EvalContext, rule: Rule) -> RuleOutcome:
     spec = spec_as(rule, RescheduleSpec)
-    if not ctx.has("worker_sessions"):
-        return not_evaluated(rule, "no worker_sessions table in the data")
+    if (missing := missing_table(ctx, rule, "worker_sessions")) is not None:
+        return missing
     as_of = pl.lit(ctx.as_of)
     sessions = ctx.tables["worker_sessions"].filter(pl.col("date") <= as_of)
     caveats: list[str] = []

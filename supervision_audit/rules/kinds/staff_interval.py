@@ -16,7 +16,7 @@ from ...dates import COLLECT_ENGINE, Interval, add_interval_expr
 from ...engine import run_clock
 from ...findings import empty_findings
 from ..model import Rule, spec_as
-from .base import covered_workers, finalise, not_evaluated
+from .base import covered_workers, finalise, missing_table, not_evaluated
 from .interval_spec import (
     IntervalSpec,
     Requirement,
@@ -166,8 +166,8 @@ def _relationship_starts(
 
 def evaluate_staff(ctx: EvalContext, rule: Rule) -> RuleOutcome:
     spec = spec_as(rule, IntervalSpec)
-    if not ctx.has("workers"):
-        return not_evaluated(rule, "no workers table in the data")
+    if (missing := missing_table(ctx, rule, "workers")) is not None:
+        return missing
     events, reason = _counting_events(ctx, spec)
     if events is None:
         return not_evaluated(rule, reason or "no events")
