@@ -477,14 +477,22 @@ def _pool(workers: int) -> ProcessPoolExecutor:
     )
 
 
-def _stop(pool: ProcessPoolExecutor) -> None:
-    """Stop a pool now: cancel what has not started and end the workers."""
+def _stop(pool: ProcessPoolExecutor, jobs: list[AuditJob]) -> None:
+    """Stop a pool now: cancel what has not started, end the workers, and remove the staged
+    files a worker ended mid-write left in the jobs' output folders (once it is gone)."""
     processes = list((getattr(pool, "_processes", None) or {}).values())
     with contextlib.suppress(Exception):
         pool.shutdown(wait=False, cancel_futures=True)
     for proc in processes:
         with contextlib.suppress(Exception):
             proc.terminate()
+    for proc in processes:
+        with contextlib.suppress(Exception):
+            proc.join(5)
+    from .report.atomic import remove_stale
+
+    for folder in sorted({Path(t).parent for job in jobs for t in job.outputs}):
+        remove_stale(folder)
 
 
 def _died(job: AuditJob) -> dict[str, Any]:
@@ -548,7 +556,7 @@ def run_batch(
                 results.append({})
         pool.shutdown(wait=True)
     except BaseException:
-        _stop(pool)
+        _stop(pool, jobs)
         raise
     if not retry:
         return results
@@ -564,7 +572,7 @@ def run_batch(
             except BrokenProcessPool:
                 results[i] = _died(jobs[i])
             except BaseException:
-                _stop(alone)
+                _stop(alone, [jobs[i]])
                 raise
             alone.shutdown(wait=True)
         if each is not None:
