@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 from functools import reduce
-from typing import Any
+from typing import Any, NamedTuple
 
 import polars as pl
 from polars._typing import PolarsDataType
@@ -224,9 +224,23 @@ def _issue_frame(
     ).cast(ISSUE_SCHEMA)  # type: ignore[arg-type]
 
 
-def _slow_dates(
-    parsed: pl.DataFrame, to_raw: dict[str, str], checks: list[tuple], serials: bool
-) -> pl.DataFrame:
+class Check(NamedTuple):
+    """A row mask the parse select computes, and the data issue each row it marks raises."""
+
+    name: str
+    """The mask's column: _miss_ and _bad_ reject the row, _warn_ keeps it (value ignored)."""
+    mask: pl.Expr
+    col: Column
+    reason: str
+    src: str
+    """The raw column the issue quotes."""
+
+    @property
+    def rejects(self) -> bool:
+        return not self.name.startswith("_warn_")
+
+
+def _slow_dates(parsed: pl.DataFrame, checks: list[Check], serials: bool) -> pl.DataFrame:
     """Re-read, with the full parser, only the date cells the fast path left unread
     (times, one-digit days, Excel serials); clear their failure flags where it succeeds."""
     for name, _m, col, _reason, src in checks:
@@ -301,6 +315,17 @@ distinct texts. Those are parsed once each and looked up per row (a hash lookup 
 string work on every cell)."""
 
 
+class Lookup(NamedTuple):
+    """A column parsed once per distinct text: each row's position in the table of texts
+    (`code`, a column computed before the parse select), and its value, failure and
+    missing-value masks gathered from that table by position."""
+
+    code: pl.Expr
+    value: pl.Expr
+    bad: pl.Expr | None
+    missing: pl.Expr
+
+
 def _by_distinct(
     frame: pl.DataFrame,
     src: str,
@@ -308,35 +333,171 @@ def _by_distinct(
     value: pl.Expr,
     bad: pl.Expr | None,
     serials: bool,
-) -> tuple[pl.Expr, pl.Expr | None]:
-    """(value, bad) computed on the distinct cell texts, then looked up for every row; the
-    full date parser runs here too, since it only sees the distinct texts."""
-    distinct = frame.select(pl.col(src).unique().drop_nulls())
-    if distinct.height > min(DISTINCT_LIMIT, frame.height // 4):
-        return value, bad
+) -> Lookup | None:
+    """(value, bad) computed on the distinct cell texts (plus a last row for an empty cell),
+    then gathered for every row by its text's position, found by one cast to an Enum of
+    those texts; None when the column has too many distinct texts to gain. The full date
+    parser runs here too, since it only sees the distinct texts."""
+    distinct = frame.get_column(src).unique().drop_nulls()
+    if distinct.len() > min(DISTINCT_LIMIT, frame.height // 4):
+        return None
     text = pl.col(src)
     if col.kind == "date":
         value = pl.coalesce(fast_date_expr(text), parse_date_expr(text, serials=serials))
         present = text.is_not_null() & (text.str.strip_chars() != "")
         bad = present & value.is_null()
-    flag = bad if bad is not None else pl.lit(False)
     dtype = DISTINCT_KINDS[col.kind]
-    table = distinct.select(text, _v=value.cast(dtype), _b=flag.fill_null(False))
-    on_null = pl.DataFrame({src: [None]}, schema={src: pl.String}).select(
-        _v=value.cast(dtype), _b=flag.fill_null(False)
+    texts = pl.concat([distinct, pl.Series(src, [None], dtype=pl.String)])
+    table = pl.DataFrame({src: texts}).select(
+        _v=value.cast(dtype),
+        _b=(bad if bad is not None else pl.lit(False)).fill_null(False),
+        _m=text.is_null() | (text.str.strip_chars() == ""),
     )
-    v_null, b_null = on_null.row(0)
-    if col.kind == "flags":  # a list per text: looked up by its position in the table
-        at = pl.Series(range(table.height), dtype=pl.UInt32)
-        position = text.replace_strict(table[src], at, default=None, return_dtype=pl.UInt32)
-        looked = pl.lit(table["_v"]).gather(position)
+    name = f"_code_{col.name}"
+    if distinct.len():
+        position = text.cast(pl.Enum(distinct)).to_physical().cast(pl.UInt32)
     else:
-        looked = text.replace_strict(table[src], table["_v"], default=None, return_dtype=dtype)
-    new_value = pl.when(text.is_null()).then(pl.lit(v_null, dtype)).otherwise(looked)
-    if bad is None:
-        return new_value, None
-    flagged = text.replace_strict(table[src], table["_b"], default=False, return_dtype=pl.Boolean)
-    return new_value, pl.when(text.is_null()).then(pl.lit(b_null)).otherwise(flagged)
+        position = pl.lit(None, pl.UInt32)
+    code = position.fill_null(distinct.len()).alias(name)  # an empty cell: the last row
+    at = pl.col(name)
+    return Lookup(
+        code,
+        _gathered_value(text, table["_v"], texts, at),
+        pl.lit(table["_b"]).gather(at) if bad is not None else None,
+        pl.lit(table["_m"]).gather(at),
+    )
+
+
+def _gathered_value(text: pl.Expr, values: pl.Series, texts: pl.Series, at: pl.Expr) -> pl.Expr:
+    """Each row's value from the table of distinct texts. A text column whose parse keeps
+    each text as it is or drops it (categories already written as the vocabulary has them)
+    keeps its own cells where kept: no strings copied."""
+    last = values.len() - 1  # the row for an empty cell
+    if values.dtype != pl.String:
+        return pl.lit(values).gather(at)
+    same = values.head(last).eq_missing(texts.head(last)) | values.head(last).is_null()
+    if not same.all():
+        return pl.lit(values).gather(at)
+    kept = pl.lit(pl.concat([values.head(last).is_not_null(), pl.Series([False])])).gather(at)
+    empty = values[last]  # an empty cell's value: null, or the column's default
+    if empty is None:
+        return pl.when(kept).then(text)
+    return pl.when(kept).then(text).otherwise(pl.when(text.is_null()).then(pl.lit(empty)))
+
+
+def _column_facts(frame: pl.DataFrame, srcs: list[str]) -> dict[str, tuple[bool, bool]]:
+    """Per raw ID or text column, from one pass over the whole column: (untrimmed: some cell
+    is empty or has whitespace at either end; dot0: some cell may be a number stored as text,
+    '123.0'). A trimmed column's test is exact (a cell ends '.0'); an untrimmed one (rare)
+    is tested as before (a '.0' anywhere)."""
+    if not srcs:
+        return {}
+
+    def untrimmed(c: pl.Expr) -> pl.Expr:
+        return ((c.str.len_bytes() == 0) | (c.str.strip_chars() != c)).any()
+
+    row = frame.select(
+        *[untrimmed(pl.col(s)).alias(f"u{i}") for i, s in enumerate(srcs)],
+        *[pl.col(s).str.ends_with(".0").any().alias(f"d{i}") for i, s in enumerate(srcs)],
+    ).row(0)
+    facts = {s: (bool(row[i]), bool(row[len(srcs) + i])) for i, s in enumerate(srcs)}
+    for s, (trim, _dot0) in facts.items():
+        if trim:
+            facts[s] = (True, bool(frame.get_column(s).str.contains(".0", literal=True).any()))
+    return facts
+
+
+def _as_read(
+    col: Column, text: pl.Expr, value: pl.Expr, untrimmed: bool, dot0: bool
+) -> tuple[pl.Expr, pl.Expr | None]:
+    """(value, missing mask or None) of an ID or text column. In the usual export no cell
+    is empty or untrimmed: the column is then used as read, with no string work per cell,
+    and missing means null. An ID's '123.0' repair (its regular expressions would cost
+    time on every cell) runs only where some trimmed cell ends '.0'."""
+    if col.kind == "id" and dot0:
+        return value, None
+    if not untrimmed:
+        return text, text.is_null()
+    present = text.is_not_null() & (text.str.strip_chars() != "")
+    return pl.when(present).then(text.str.strip_chars()), None
+
+
+def _parse_columns(
+    frame: pl.DataFrame,
+    spec: TableSpec,
+    to_raw: dict[str, str],
+    value_maps: dict[str, dict[str, str]],
+    serials: bool,
+) -> tuple[pl.DataFrame, list[Check]]:
+    """The one parse select: provenance, the raw columns (issues quote them), a mask per
+    check and each typed column. Each column's expression is the cheapest that gives its
+    exact value: looked up per distinct text, used as read, or parsed per cell."""
+    plain = [to_raw[c.name] for c in spec.columns if c.kind in ("id", "text") and c.name in to_raw]
+    facts = _column_facts(frame, plain)
+    exprs, codes, fails, warns = [], [], [], []
+    for col in spec.columns:
+        src = to_raw.get(col.name)
+        if src is None:
+            exprs.append(_empty_typed(col).alias(col.name))
+            continue
+        value, bad, reason = _parse_column(col, pl.col(src), value_maps, serials)
+        missing: pl.Expr | None = None
+        if src in facts:
+            value, missing = _as_read(col, pl.col(src), value, *facts[src])
+        if col.kind in DISTINCT_KINDS:
+            lookup = _by_distinct(frame, src, col, value, bad, serials)
+            if lookup is not None:
+                codes.append(lookup.code)
+                value, bad, missing = lookup.value, lookup.bad, lookup.missing
+        if col.bounds is not None:  # negative or absurd numbers: an issue, never used
+            lo, hi = col.bounds
+            outside = value.is_not_null() & ((value < lo) | (value > hi))
+            reason_out = f"outside {lo} to {hi}; value ignored"
+            warns.append(Check(f"_warn_range_{col.name}", outside, col, reason_out, src))
+            value = pl.when(outside).then(None).otherwise(value)
+        exprs.append(value.alias(col.name))
+        if col.required:
+            if missing is None:
+                missing = pl.col(src).is_null() | (pl.col(src).str.strip_chars() == "")
+            fails.append(Check(f"_miss_{col.name}", missing, col, "required value missing", src))
+        if bad is not None:
+            if col.evaluated:
+                fails.append(Check(f"_bad_{col.name}", bad, col, reason, src))
+            else:
+                warns.append(Check(f"_warn_{col.name}", bad, col, f"{reason}; value ignored", src))
+    checks = fails + warns
+    # Lazy, so Polars computes each shared sub-expression (a stripped column, say) once.
+    parsed = (
+        frame.lazy()
+        .with_columns(codes)
+        .select(
+            *[pl.col(c) for c in PROVENANCE if c in frame.columns],
+            *[pl.col(c) for c in to_raw.values()],
+            *[c.mask.alias(c.name) for c in checks],
+            *exprs,
+        )
+        .collect(engine=COLLECT_ENGINE)
+    )
+    return _slow_dates(parsed, checks, serials), checks
+
+
+def _column_issues(
+    parsed: pl.DataFrame, checks: list[Check], table: str, file: str
+) -> list[pl.DataFrame]:
+    """The data issues of the rows each check marked (a personal column's value withheld)."""
+    return [
+        _issue_frame(
+            parsed,
+            c.name,
+            table,
+            file,
+            c.col.name,
+            pl.lit(WITHHELD) if c.col.personal else pl.col(c.src),
+            c.reason,
+            action="rejected" if c.rejects else "warning",
+        )
+        for c in checks
+    ]
 
 
 def _drop_blank_rows(frame: pl.DataFrame) -> pl.DataFrame:
@@ -429,6 +590,111 @@ def _implausible_dates(
     return parsed, issues
 
 
+def _date_order(
+    parsed: pl.DataFrame, spec: TableSpec, to_raw: dict[str, str], file: str
+) -> tuple[pl.DataFrame, list[pl.DataFrame]]:
+    """end_not_before_start: a row that parsed but ends before it starts is rejected."""
+    if "end_not_before_start" not in spec.checks:
+        return parsed, []
+    ok = ~pl.col("_rejected")
+    cond = ok & pl.col("end_date").is_not_null() & (pl.col("end_date") < pl.col("start_date"))
+    parsed = parsed.with_columns(_chk_end=cond)
+    value = pl.col(to_raw["end_date"]) if "end_date" in to_raw else pl.lit(None, pl.String)
+    issue = _issue_frame(
+        parsed, "_chk_end", spec.name, file, "end_date", value, "end date is before the start date"
+    )
+    return parsed.with_columns(_rejected=pl.col("_rejected") | pl.col("_chk_end")), [issue]
+
+
+def _parent_keys(
+    parsed: pl.DataFrame, spec: TableSpec, file: str, known: dict[str, Any]
+) -> tuple[pl.DataFrame, list[pl.DataFrame]]:
+    """person_has_episode, worker_exists: a row whose person (worker) has no used row in
+    the parent table is rejected, saying whether the parent's rows were rejected or absent."""
+    issues = []
+    for check, key, parent in (
+        ("person_has_episode", "person_id", "episodes"),
+        ("worker_exists", "worker_id", "workers"),
+    ):
+        if check not in spec.checks or parent not in known:
+            continue
+        used_ids, all_ids = known[parent]
+        cond = (
+            ~pl.col("_rejected")
+            & pl.col(key).is_not_null()
+            & ~pl.col(key).is_in(used_ids.implode())
+        )
+        parsed = parsed.with_columns(_chk_parent=cond)
+        if parent == "episodes":
+            what = (
+                pl.when(pl.col(key).is_in(all_ids.implode()))
+                .then(pl.lit("every episode row of this person was rejected (see episodes)"))
+                .otherwise(pl.lit("no episode for this person"))
+            )
+        else:
+            what = (
+                pl.when(pl.col(key).is_in(all_ids.implode()))
+                .then(pl.lit("this worker's row was rejected (see workers)"))
+                .otherwise(pl.lit("no such worker in workers"))
+            )
+        issues.append(_issue_frame(parsed, "_chk_parent", spec.name, file, key, pl.col(key), what))
+        parsed = parsed.with_columns(_rejected=pl.col("_rejected") | pl.col("_chk_parent"))
+    return parsed, issues
+
+
+def _unique_workers(
+    parsed: pl.DataFrame, spec: TableSpec, file: str
+) -> tuple[pl.DataFrame, list[pl.DataFrame]]:
+    """unique_worker_id: a worker_id's later rows are rejected, naming its first row."""
+    if "unique_worker_id" not in spec.checks:
+        return parsed, []
+    first = pl.col(ROW).min().over(pl.col("worker_id"), ~pl.col("_rejected"))
+    cond = ~pl.col("_rejected") & pl.col("worker_id").is_not_null() & (pl.col(ROW) != first)
+    parsed = parsed.with_columns(_first=first).with_columns(_chk_dup=cond)
+    issue = _issue_frame(
+        parsed,
+        "_chk_dup",
+        spec.name,
+        file,
+        "worker_id",
+        pl.col("worker_id"),
+        pl.format("worker_id repeated (first on row {})", "_first"),
+    )
+    return parsed.with_columns(_rejected=pl.col("_rejected") | pl.col("_chk_dup")), [issue]
+
+
+def _exact_duplicates(
+    parsed: pl.DataFrame, spec: TableSpec, to_raw: dict[str, str], file: str
+) -> tuple[pl.DataFrame, list[pl.DataFrame]]:
+    """A table of events counts an exact duplicate row once: the later copies are
+    'counted once' issues naming the first copy's row."""
+    if not spec.dedupe:
+        return parsed, []
+    raw_cols = list(to_raw.values())
+    # One 64-bit hash per row instead of a window over every text column; a duplicate
+    # is then confirmed cell by cell, so a hash collision can never drop a row.
+    hashed = parsed.select(ROW, _hash=row_hash(raw_cols)).filter(~parsed["_rejected"])
+    # Only rows whose hash repeats among the kept rows can be duplicates: usually few.
+    # Sorted, a repeated hash sits next to its twin; sorting the hashes alone (not the
+    # rows) is the cheap part, and the few repeated values then pick their rows.
+    hashes = hashed.get_column("_hash").sort()
+    repeated = hashes.filter(hashes == hashes.shift(1))
+    repeats = hashed.filter(pl.col("_hash").is_in(repeated.implode()))
+    dups = _confirm_duplicates(parsed, raw_cols, repeats)
+    parsed = parsed.with_columns(_chk_same=pl.col(ROW).is_in(dups[ROW].implode()))
+    issue = _issue_frame(
+        dups.with_columns(_chk_same=pl.lit(True)),
+        "_chk_same",
+        spec.name,
+        file,
+        "",
+        pl.lit(None, pl.String),
+        pl.format("exact duplicate of row {}", "_first_shown"),
+        action="counted once",
+    )
+    return parsed.with_columns(_rejected=pl.col("_rejected") | pl.col("_chk_same")), [issue]
+
+
 def parse_table(
     raw: RawTable,
     spec: TableSpec,
@@ -438,178 +704,58 @@ def parse_table(
     known: dict[str, Any],
     dates_until: dt.date | None = None,
 ) -> tuple[LoadedTable, pl.DataFrame]:
+    """One table's raw text to its typed rows and data issues: parse every column, then
+    reject rows by the table's checks in turn (each check sees only the rows still kept);
+    rows read = rows used + rows rejected."""
     to_raw, header_map, extra = match_headers(raw.headers, raw.file, spec)
-    frame = raw.frame
     # Rows whose every cell is empty are not data (blank lines); they are not counted.
-    frame = _drop_blank_rows(frame)
-    rows_read = frame.height
-    exprs, fails, warns, issues = [], [], [], []
-    for col in spec.columns:
-        src = to_raw.get(col.name)
-        if src is None:
-            exprs.append(_empty_typed(col).alias(col.name))
-            continue
-        value, bad, reason = _parse_column(col, pl.col(src), value_maps, serials)
-        if col.kind == "id" and not frame[src].str.contains(".0", literal=True).any():
-            # No cell holds ".0", so none is a number stored as text ('123.0'): the
-            # repair's regular expressions would only cost time on every cell.
-            text = pl.col(src)
-            present = text.is_not_null() & (text.str.strip_chars() != "")
-            value = pl.when(present).then(text.str.strip_chars())
-        if col.kind in DISTINCT_KINDS:
-            value, bad = _by_distinct(frame, src, col, value, bad, serials)
-        if col.bounds is not None:  # negative or absurd numbers: an issue, never used
-            lo, hi = col.bounds
-            outside = value.is_not_null() & ((value < lo) | (value > hi))
-            reason_out = f"outside {lo} to {hi}; value ignored"
-            warns.append((f"_warn_range_{col.name}", outside, col, reason_out, src))
-            value = pl.when(outside).then(None).otherwise(value)
-        exprs.append(value.alias(col.name))
-        if col.required:
-            missing = pl.col(src).is_null() | (pl.col(src).str.strip_chars() == "")
-            fails.append((f"_miss_{col.name}", missing, col, "required value missing", src))
-        if bad is not None:
-            if col.evaluated:
-                fails.append((f"_bad_{col.name}", bad, col, reason, src))
-            else:
-                warns.append((f"_warn_{col.name}", bad, col, f"{reason}; value ignored", src))
-    # Lazy, so Polars computes each shared sub-expression (a stripped column, say) once.
-    parsed = (
-        frame.lazy()
-        .select(
-            *[pl.col(c) for c in PROVENANCE if c in frame.columns],
-            *[pl.col(c) for c in to_raw.values()],
-            *[m.alias(name) for name, m, *_ in fails + warns],
-            *exprs,
-        )
-        .collect(engine=COLLECT_ENGINE)
-    )
-    parsed = _slow_dates(parsed, to_raw, fails + warns, serials)
-    for name, _m, col, reason, src in fails + warns:
-        value = pl.lit(WITHHELD) if col.personal else pl.col(src)
-        action = "warning" if name.startswith("_warn_") else "rejected"
-        issues.append(
-            _issue_frame(parsed, name, spec.name, raw.file, col.name, value, reason, action=action)
-        )
-    bad_cols = [name for name, *_ in fails]
+    frame = _drop_blank_rows(raw.frame)
+    parsed, checks = _parse_columns(frame, spec, to_raw, value_maps, serials)
+    issues = _column_issues(parsed, checks, spec.name, raw.file)
+    bad_cols = [c.name for c in checks if c.rejects]
     rejected = (
         pl.any_horizontal([pl.col(n).fill_null(False) for n in bad_cols])
         if bad_cols
         else pl.lit(False)
     )
     parsed = parsed.with_columns(_rejected=rejected)
-    parsed, implausible = _implausible_dates(parsed, spec, to_raw, raw.file, dates_until)
-    issues += implausible
+    parsed, found = _implausible_dates(parsed, spec, to_raw, raw.file, dates_until)
+    issues += found
+    parsed, found = _date_order(parsed, spec, to_raw, raw.file)
+    issues += found
+    parsed, found = _parent_keys(parsed, spec, raw.file, known)
+    issues += found
+    parsed, found = _unique_workers(parsed, spec, raw.file)
+    issues += found
+    parsed, found = _exact_duplicates(parsed, spec, to_raw, raw.file)
+    issues += found
+    table = _loaded_table(raw, spec, parsed, to_raw, header_map, extra, rows_read=frame.height)
+    if spec.name in PARENT_KEY and PARENT_KEY[spec.name] in to_raw:
+        seen = parsed.select(pl.col(to_raw[PARENT_KEY[spec.name]]).str.strip_chars().alias("id"))
+        known[f"_all_{spec.name}"] = seen["id"].drop_nulls().unique()
+    all_issues = pl.concat(issues, how="vertical") if issues else empty_issues()
+    return table, all_issues
 
-    # Table checks on rows that parsed.
-    ok = ~pl.col("_rejected")
-    if "end_not_before_start" in spec.checks:
-        cond = ok & pl.col("end_date").is_not_null() & (pl.col("end_date") < pl.col("start_date"))
-        parsed = parsed.with_columns(_chk_end=cond)
-        value = pl.col(to_raw["end_date"]) if "end_date" in to_raw else pl.lit(None, pl.String)
-        issues.append(
-            _issue_frame(
-                parsed,
-                "_chk_end",
-                spec.name,
-                raw.file,
-                "end_date",
-                value,
-                "end date is before the start date",
-            )
-        )
-        parsed = parsed.with_columns(_rejected=pl.col("_rejected") | pl.col("_chk_end"))
-    for check, key, parent in (
-        ("person_has_episode", "person_id", "episodes"),
-        ("worker_exists", "worker_id", "workers"),
-    ):
-        if check in spec.checks and parent in known:
-            used_ids, all_ids = known[parent]
-            cond = (
-                ~pl.col("_rejected")
-                & pl.col(key).is_not_null()
-                & ~pl.col(key).is_in(used_ids.implode())
-            )
-            parsed = parsed.with_columns(_chk_parent=cond)
-            if parent == "episodes":
-                what = (
-                    pl.when(pl.col(key).is_in(all_ids.implode()))
-                    .then(pl.lit("every episode row of this person was rejected (see episodes)"))
-                    .otherwise(pl.lit("no episode for this person"))
-                )
-            else:
-                what = (
-                    pl.when(pl.col(key).is_in(all_ids.implode()))
-                    .then(pl.lit("this worker's row was rejected (see workers)"))
-                    .otherwise(pl.lit("no such worker in workers"))
-                )
-            issues.append(
-                _issue_frame(parsed, "_chk_parent", spec.name, raw.file, key, pl.col(key), what)
-            )
-            parsed = parsed.with_columns(_rejected=pl.col("_rejected") | pl.col("_chk_parent"))
-    if "unique_worker_id" in spec.checks:
-        first = pl.col(ROW).min().over(pl.col("worker_id"), ~pl.col("_rejected"))
-        cond = ~pl.col("_rejected") & pl.col("worker_id").is_not_null() & (pl.col(ROW) != first)
-        parsed = parsed.with_columns(_first=first).with_columns(_chk_dup=cond)
-        issues.append(
-            _issue_frame(
-                parsed,
-                "_chk_dup",
-                spec.name,
-                raw.file,
-                "worker_id",
-                pl.col("worker_id"),
-                pl.format("worker_id repeated (first on row {})", "_first"),
-            )
-        )
-        parsed = parsed.with_columns(_rejected=pl.col("_rejected") | pl.col("_chk_dup"))
-    if spec.dedupe:
-        raw_cols = list(to_raw.values())
-        # One 64-bit hash per row instead of a window over every text column; a duplicate
-        # is then confirmed cell by cell, so a hash collision can never drop a row.
-        hashed = parsed.select(ROW, _hash=row_hash(raw_cols), _ok=~pl.col("_rejected"))
-        # Only rows whose hash repeats among the kept rows can be duplicates: usually few.
-        # Sorted, a repeated hash sits next to its twin: cheaper than a hash table of them.
-        same_as = pl.col("_hash") == pl.col("_hash").shift(1)
-        repeats = (
-            hashed.with_row_index("_pos")
-            .filter(pl.col("_ok"))
-            .sort("_hash")
-            .filter(same_as.fill_null(False) | same_as.shift(-1).fill_null(False))
-            .sort("_pos")
-            .drop("_pos")
-        )
-        dups = _confirm_duplicates(parsed, raw_cols, repeats)
-        parsed = parsed.with_columns(_chk_same=pl.col(ROW).is_in(dups[ROW].implode()))
-        issues.append(
-            _issue_frame(
-                dups.with_columns(_chk_same=pl.lit(True)),
-                "_chk_same",
-                spec.name,
-                raw.file,
-                "",
-                pl.lit(None, pl.String),
-                pl.format("exact duplicate of row {}", "_first_shown"),
-                action="counted once",
-            )
-        )
-        parsed = parsed.with_columns(_rejected=pl.col("_rejected") | pl.col("_chk_same"))
 
-    used = parsed.filter(~pl.col("_rejected")).select(
-        [pl.col(c.name) for c in spec.columns] + [pl.col(ROW)]
-    )
+def _loaded_table(
+    raw: RawTable,
+    spec: TableSpec,
+    parsed: pl.DataFrame,
+    to_raw: dict[str, str],
+    header_map: dict[str, str],
+    extra: list[str],
+    rows_read: int,
+) -> LoadedTable:
+    """The rows no check rejected, typed, with what the reconciliation needs."""
+    kept = parsed.lazy().filter(~pl.col("_rejected"))
+    used = kept.select(*[c.name for c in spec.columns], ROW).collect(engine=COLLECT_ENGINE)
     too_late = parsed["_too_late"][0] if "_too_late" in parsed.columns and parsed.height else None
     provenance = (
-        parsed.filter(~pl.col("_rejected")).select(ROW, FILE_COL, SRC_ROW)
+        kept.select(ROW, FILE_COL, SRC_ROW).collect(engine=COLLECT_ENGINE)
         if FILE_COL in parsed.columns
         else None
     )
-    seen_ids = (
-        parsed.select(pl.col(to_raw[PARENT_KEY[spec.name]]).str.strip_chars().alias("id"))["id"]
-        if spec.name in PARENT_KEY and PARENT_KEY[spec.name] in to_raw
-        else None
-    )
-    table = LoadedTable(
+    return LoadedTable(
         name=spec.name,
         file=raw.file,
         frame=used,
@@ -623,10 +769,6 @@ def parse_table(
         provenance=provenance,
         earliest_too_late=too_late,
     )
-    all_issues = pl.concat(issues, how="vertical") if issues else empty_issues()
-    if seen_ids is not None:
-        known[f"_all_{spec.name}"] = seen_ids.drop_nulls().unique()
-    return table, all_issues
 
 
 ORDER = (

@@ -11,12 +11,15 @@ import csv
 import hashlib
 import io
 import re
+import threading
 import warnings
 from collections.abc import Callable
+from concurrent.futures import Future
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import polars as pl
 
 from ..errors import InputError
@@ -49,9 +52,14 @@ class RawTable:
     headers: list[str]
     frame: pl.DataFrame  # one String column per header position (c0, c1, ...) + _row
     size_bytes: int
-    sha256: str
+    digest: str | Future[str]
+    """The file's sha256, or the hashing still under way (read through `sha256`)."""
     header_line: int = 1
     """1-based line (or sheet row) the header was read from."""
+
+    @property
+    def sha256(self) -> str:
+        return self.digest if isinstance(self.digest, str) else self.digest.result()
 
 
 def _utf16_without_bom(head: bytes) -> str | None:
@@ -133,8 +141,28 @@ def decode_head(data: bytes) -> str:
 
 
 def _sha256(path: Path) -> str:
-    with open(path, "rb") as fh:
-        return hashlib.file_digest(fh, "sha256").hexdigest()
+    try:
+        with open(path, "rb") as fh:
+            return hashlib.file_digest(fh, "sha256").hexdigest()
+    except OSError as exc:
+        raise InputError(f"cannot read ({exc.strerror})", file=str(path)) from None
+
+
+def _sha256_in_background(path: Path) -> Future[str]:
+    """The file's sha256, computed on a thread of its own while Polars parses the file
+    (hashlib and Polars both release the GIL): no wall time on a machine with a core free.
+    A thread per file, not a pool, so a process forked later never waits on a pool thread
+    it does not have."""
+    digest: Future[str] = Future()
+
+    def run() -> None:
+        try:
+            digest.set_result(_sha256(path))
+        except BaseException as exc:  # handed to whoever reads the digest
+            digest.set_exception(exc)
+
+    threading.Thread(target=run, name="sha256", daemon=True).start()
+    return digest
 
 
 def _polars_csv(source: Any, names: list[str], skip: int = 1) -> pl.DataFrame:
@@ -198,6 +226,7 @@ def read_csv_raw(
         raise InputError(f"cannot read ({exc.strerror})", file=shown) from None
     if not head.strip(b"\xef\xbb\xbf \r\n\t"):
         raise InputError("the file is empty (no header row)", file=shown)
+    digest = _sha256_in_background(path)
     frame = None
     text: bytes | None = None
     plain_path = _plain_path(path)
@@ -230,8 +259,8 @@ def read_csv_raw(
                 f"not a readable CSV file ({type(exc).__name__})", file=shown
             ) from None
     frame = frame.with_row_index(ROW, offset=idx + 2).with_columns(pl.col(ROW).cast(pl.Int64))
-    frame = frame.with_columns(_misfits(path, text if text is not None else None, len(headers)))
-    return RawTable(shown, headers, frame, size, _sha256(path), header_line=idx + 1)
+    frame = frame.with_columns(_misfits(path, text, len(headers)))
+    return RawTable(shown, headers, frame, size, digest, header_line=idx + 1)
 
 
 MISFIT_SCAN_BYTES = 64 * 1024**2
@@ -240,32 +269,35 @@ MISFIT_SCAN_BYTES = 64 * 1024**2
 
 def _misfits(path: Path, text: bytes | None, fields: int) -> pl.Expr:
     """MISFIT for each row (by its spreadsheet row number): its line's field count, quoted
-    commas aside, differs from the header's. Counted over physical lines with Polars string
-    expressions; a file with a quoted field spanning lines (lines no longer match rows),
-    or larger than MISFIT_SCAN_BYTES, is not checked (every row counts as fitting)."""
+    commas aside, differs from the header's. Counted over the file's bytes with numpy (a
+    comma is quoted when an odd number of quotes come before it); a file with a quoted
+    field spanning lines (lines no longer match rows), or larger than MISFIT_SCAN_BYTES, is
+    not checked (every row counts as fitting). A blank line is flagged too, harmlessly: it
+    is a blank row, dropped before parsing."""
     none = pl.lit(False).alias(MISFIT)
     try:
         if text is None:
             if path.stat().st_size > MISFIT_SCAN_BYTES:
                 return none
-            text = decode_text(path.read_bytes(), str(path))
+            text = path.read_bytes()  # UTF-8, as Polars just read it: no need to decode
         elif len(text) > MISFIT_SCAN_BYTES:
             return none
-        lines = pl.Series("l", text.decode("utf-8").split("\n"))
-    except (OSError, InputError, UnicodeDecodeError):
+    except OSError:
         return none
-    quotes = lines.str.count_matches('"', literal=True)
-    if (quotes % 2 == 1).any():
-        return none
-    counts = (
-        lines.str.strip_suffix("\r")
-        .str.replace_all(r'"(?:[^"]|"")*"', "")
-        .str.count_matches(",", literal=True)
-        + 1
-    )
-    rows = pl.int_range(1, len(lines) + 1, eager=True)  # line k (1-based) is row k
-    bad = rows.filter((counts != fields) & (lines.str.strip_chars() != ""))
-    return pl.col(ROW).is_in(bad.implode()).alias(MISFIT)
+    data = np.frombuffer(text, dtype=np.uint8)
+    newlines = np.flatnonzero(data == ord("\n"))
+    commas = np.flatnonzero(data == ord(","))
+    if b'"' in text:
+        quotes = np.flatnonzero(data == ord('"'))
+        if (np.searchsorted(quotes, newlines) % 2 == 1).any():
+            return none  # a line break inside quotes: lines are not rows
+        commas = commas[np.searchsorted(quotes, commas) % 2 == 0]
+    # line k (0-based) runs from just after newline k-1 to newline k: its commas counted
+    # by where the line's ends fall among the commas' positions
+    bounds = np.concatenate(([0], newlines + 1, [len(data) + 1]))
+    counts = np.diff(np.searchsorted(commas, bounds)) + 1
+    bad = np.flatnonzero(counts != fields) + 1  # line k (1-based) is row k
+    return pl.col(ROW).is_in(pl.Series(bad, dtype=pl.Int64).implode()).alias(MISFIT)
 
 
 def shown_name(path: Path) -> str:
