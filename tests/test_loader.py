@@ -305,3 +305,103 @@ def test_rows_reconcile_on_messy_input(tmp_path_factory, rows) -> None:
             (pl.col("table") == t.name) & (pl.col("action") != "warning")
         )
         assert rejected_rows["row"].n_unique() == t.rows_rejected
+
+
+@pytest.mark.parametrize("ending", ["\n", "\r\n"])
+def test_rows_that_do_not_fit_the_header_are_found_by_their_field_count(
+    tmp_path: Path, ending: str
+) -> None:
+    from supervision_audit.sources.read import MISFIT, read_csv_raw
+
+    lines = [
+        "a,b,c",
+        '1,"x, with a comma",3',  # quoted comma: fits (row 2)
+        "4,5",  # a field missing (row 3)
+        "6,7,8,9",  # one too many (row 4)
+        '"q ""quoted"", still",,',  # doubled quotes and empty fields: fits (row 5)
+        "10,11,12",
+    ]
+    path = tmp_path / "t.csv"
+    path.write_bytes(ending.join(lines).encode() + ending.encode())
+    raw = read_csv_raw(path)
+    flagged = raw.frame.filter(pl.col(MISFIT))["_row"].to_list()
+    assert flagged == [3, 4]
+
+
+def test_a_quoted_line_break_leaves_rows_unchecked_rather_than_misnumbered(
+    tmp_path: Path,
+) -> None:
+    from supervision_audit.sources.read import MISFIT, read_csv_raw
+
+    path = tmp_path / "t.csv"
+    path.write_text('a,b,c\n1,"two\nlines",3\n4,5\n', encoding="utf-8")
+    raw = read_csv_raw(path)
+    assert raw.frame.height == 2 and not raw.frame[MISFIT].any()
+    assert len(raw.sha256) == 64
+
+
+SESSIONS = (
+    "worker_id,date,status,supervisor_id,duration_minutes,recorded_date\n"
+    "W1,2024-01-10,held,S1,60,2024-01-11\n"
+    "W1,2024-01-11,,S1,60,\n"
+    "W1,2024-01-12,Cancelled,S1,0,12/01/2024\n"
+    "W1,2024-01-13,postponed,S1,60,2024-01-13 09:30\n"
+    "W1,2024-1-14,HELD,S1,60,45302\n"
+    "W1,,HELD,S1,60,not a date\n"
+)
+MIXED = (
+    HEADER + " C1 ,cp,2024-01-01,,North,W1,HIGH_RISK; proceedings,Zoe,\n"
+    "123.0,Child in need,01/02/2024,,North,007.0,,,\n"
+    "C3,CIN,2024-02-01,2024-01-01,North,W1,,,1/2/2016\n"
+    "C4,,2024-02-01,,North,W1,bogus,,\n"
+    "C5,CP,2024-02-01 10:00,,North, W2,,,\n"
+)
+
+
+@pytest.mark.parametrize("scale", [1, 40])
+def test_parsing_per_distinct_text_gives_what_parsing_every_cell_gives(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, scale: int
+) -> None:
+    """The loader parses dates, categories and flags once per distinct text and uses clean
+    ID columns as read; parsing every cell (the path small or very varied tables take)
+    must give the same rows and the same issues, on untrimmed IDs, '123.0', mapped and
+    unknown categories, defaults for empty cells, times, serials and bad dates."""
+    import supervision_audit.sources.parse as parse
+
+    def run(per_cell: bool, sub: str) -> tuple[list, list, list]:
+        if per_cell:
+            monkeypatch.setattr(parse, "DISTINCT_LIMIT", -1)
+        else:
+            monkeypatch.undo()
+        root = tmp_path / sub
+        root.mkdir()
+        body = MIXED.split("\n", 1)[1] * scale
+        (root / "episodes.csv").write_text(HEADER + body, encoding="utf-8")
+        (root / "case_events.csv").write_text(EVENTS, encoding="utf-8")
+        (root / "workers.csv").write_text(
+            "worker_id,start_date\nW1,2020-01-01\nW2,2020-01-01\n", encoding="utf-8"
+        )
+        (root / "worker_sessions.csv").write_text(
+            SESSIONS.split("\n", 1)[0] + "\n" + SESSIONS.split("\n", 1)[1] * scale,
+            encoding="utf-8",
+        )
+        data = load_canonical(
+            root,
+            tables=["episodes", "case_events", "workers", "worker_sessions"],
+            value_maps={"category": {"Child in need": "CIN"}},
+        )
+        return (
+            data.tables["episodes"].frame.rows(),
+            data.tables["worker_sessions"].frame.rows(),
+            data.issues.drop("file").rows(),
+        )
+
+    per_cell, by_text = run(True, "cells"), run(False, "texts")
+    assert per_cell == by_text
+    episodes, sessions, issues = by_text
+    assert [r[0] for r in episodes[:3]] == ["C1", "123", "C5"]
+    assert episodes[0][6] == ["HIGH_RISK", "PROCEEDINGS"] and episodes[1][5] == "007"
+    assert [r[2] for r in sessions[:3]] == ["HELD", "HELD", "CANCELLED"]  # empty: held
+    # per copy: 3 episode rows and 5 session cells rejected or warned; the 3 good sessions
+    # of each later copy are exact duplicates
+    assert len(issues) == 8 * scale + 3 * (scale - 1)
