@@ -59,8 +59,8 @@ def test_an_unknown_command_is_one_line_with_the_closest(name: str, cmd: Any) ->
 
 @pytest.mark.parametrize(("name", "cmd"), LEAVES, ids=[n for n, _ in LEAVES])
 def test_an_option_given_no_value_is_one_line(name: str, cmd: Any) -> None:
-    valued = sorted(o for p in cmd.params if not getattr(p, "is_flag", True) for o in p.opts if o.startswith("--"))
-    valued = [o for o in valued if o != "--help"]
+    options = [p for p in cmd.params if not getattr(p, "is_flag", True)]
+    valued = sorted(o for p in options for o in p.opts if o.startswith("--") and o != "--help")
     if not valued:
         pytest.skip(f"{name} takes no option with a value")
     assert_one_line(
