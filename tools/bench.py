@@ -4,16 +4,20 @@ one run on the same data. Prints figures; asserts nothing (a benchmark, not a te
 Per size (100k and 1M children by default; `make bench SIZE=5m` runs 1M and 5M): the bare
 Polars read of the CSVs (the floor), load with validation, audit (every rule), JSON and CSV
 output, the workbook (up to 1.1M findings), each with wall time, CPU time (user + system,
-both cores) and peak resident memory; the load average, since wall time on a shared machine
-is only as good as the machine's quiet. Then the ratios the issues set targets for: audit
-over the bare read, the end-to-end run (load + audit + JSON), growth from the smallest to
-the largest size, the engine against the plain-Python reference (tests/reference.py) and a
-pandas version of the same clock (tools/pandas_clock.py) on the main case rule, and the
-peak memory at 5M over 1M.
+both cores), peak resident memory, its ratio to the bare read (wall and CPU) and the load
+average as it ended, since wall time on a shared machine is only as good as the machine's
+quiet (CPU time is the steadier figure); load is split into reading the files as text and
+parsing. Then the ratios the issues set targets for: audit over the bare read, the
+end-to-end run (load + audit + JSON), growth from the smallest to the largest size (wall and
+CPU), the engine against the plain-Python reference (tests/reference.py) and a pandas
+version of the same clock (tools/pandas_clock.py) on the main case rule, and the peak memory
+at 5M over 1M.
 
 The sha256 of each size's JSON and CSV is compared with the hashes recorded by the first run
 on that data (bench_data/children_N/hashes.json; `--record` rewrites them after a deliberate
-change of findings), so a performance change proves it left the outputs byte-identical.
+change of findings), so a performance change proves it left the outputs byte-identical. The
+data is given by its path relative to the checkout (the outputs quote it), so the hashes
+hold in any checkout with the same bench_data.
 `--readme` rewrites the table in README.md's Performance section from this run.
 """
 
@@ -79,13 +83,22 @@ def cpu_seconds() -> float:
 
 
 @contextmanager
-def stage(name: str, rows: int, results: list[dict[str, Any]], mem: PeakRSS) -> Iterator[None]:
+def stage(
+    name: str,
+    rows: int,
+    results: list[dict[str, Any]],
+    mem: PeakRSS,
+    read: dict[str, Any] | None = None,
+) -> Iterator[None]:
+    """Time one stage: wall, CPU (user + system, all threads) and peak memory, with the
+    1-minute load average at its end; `read` (the bare read's figures) adds the ratios."""
     gc.collect()
     mem.reset()
     start, cpu = time.perf_counter(), cpu_seconds()
     yield
     seconds, cpu = time.perf_counter() - start, cpu_seconds() - cpu
     mem.peak = max(mem.peak, mem._rss())
+    load = os.getloadavg()[0]
     results.append(
         {
             "stage": name,
@@ -94,13 +107,42 @@ def stage(name: str, rows: int, results: list[dict[str, Any]], mem: PeakRSS) -> 
             "rows": rows,
             "rows_per_s": rows / seconds if seconds else float("inf"),
             "peak_gib": mem.peak / 2**30,
+            "load": load,
         }
     )
+    ratio = ""
+    if read is not None and read["seconds"] and read["cpu_s"]:
+        ratio = f"  {seconds / read['seconds']:5.1f}x the read (CPU {cpu / read['cpu_s']:5.1f}x)"
     print(
         f"  {name:<30} {seconds:8.2f} s  cpu {cpu:7.2f} s  {rows:>12,} rows  "
-        f"{rows / seconds if seconds else 0:>12,.0f} rows/s  peak {mem.peak / 2**30:6.2f} GiB",
+        f"{rows / seconds if seconds else 0:>12,.0f} rows/s  peak {mem.peak / 2**30:6.2f} GiB  "
+        f"load {load:4.1f}{ratio}",
         flush=True,
     )
+
+
+@contextmanager
+def _reading_timed() -> Iterator[list[float]]:
+    """Wall and CPU time spent in the canonical loader's file reading (read_csv_raw: Polars'
+    read, the field-count scan, the hash thread's start), the rest of load being parsing."""
+    from supervision_audit.sources import canonical
+
+    spent = [0.0, 0.0]
+    original = canonical.read_csv_raw
+
+    def timed(*args: Any, **kwargs: Any) -> Any:
+        start, cpu = time.perf_counter(), cpu_seconds()
+        try:
+            return original(*args, **kwargs)
+        finally:
+            spent[0] += time.perf_counter() - start
+            spent[1] += cpu_seconds() - cpu
+
+    canonical.read_csv_raw = timed  # type: ignore[assignment]
+    try:
+        yield spent
+    finally:
+        canonical.read_csv_raw = original  # type: ignore[assignment]
 
 
 def load_average() -> str:
@@ -147,11 +189,20 @@ def run_size(
     with stage("bare Polars read_csv", total_rows, results, mem):
         frames = [pl.read_csv(f, infer_schema=False) for f in files]
     del frames
-    opts = AuditOptions(data=folder, ruleset=ruleset, as_of=AS_OF)
-    with stage("load + validate", total_rows, results, mem):
+    read = results[0]
+    # The data's path relative to the checkout (the outputs quote it), so the recorded
+    # hashes hold in any checkout that has the same bench_data.
+    opts = AuditOptions(data=Path(os.path.relpath(folder)), ruleset=ruleset, as_of=AS_OF)
+    with stage("load + validate", total_rows, results, mem, read), _reading_timed() as reading:
         rs, data, ctx, scopes = prepare(opts)
+    results[-1]["reading_s"], results[-1]["reading_cpu_s"] = reading
+    print(
+        f"    of which reading the files as text {reading[0]:.2f} s (CPU {reading[1]:.2f} s), "
+        f"parsing and checking the rest",
+        flush=True,
+    )
     outcomes = []
-    with stage("audit (all rules)", total_rows, results, mem):
+    with stage("audit (all rules)", total_rows, results, mem, read):
         not_eval = []
         for scope in scopes:
             for rule in rs.rules_for(scope):
@@ -162,9 +213,9 @@ def run_size(
     n_findings = result.findings.height
     out_dir = folder / "out"
     out_dir.mkdir(exist_ok=True)
-    with stage("output JSON", n_findings, results, mem):
+    with stage("output JSON", n_findings, results, mem, read):
         write_json(result, out_dir / "audit.json")
-    with stage("output CSV", n_findings, results, mem):
+    with stage("output CSV", n_findings, results, mem, read):
         write_csv(result, out_dir / "audit.csv")
     identical = check_hashes(folder, out_dir, record)
     workbook = _workbook_writer()
@@ -361,6 +412,9 @@ def summary(sizes: list[dict[str, Any]]) -> dict[str, Any]:
             "end_to_end_peak_gib": max(load["peak_gib"], audit["peak_gib"], js["peak_gib"]),
             "audit_over_read": audit["seconds"] / read["seconds"],
             "load_over_read": load["seconds"] / read["seconds"],
+            "audit_over_read_cpu": audit["cpu_s"] / read["cpu_s"],
+            "load_over_read_cpu": load["cpu_s"] / read["cpu_s"],
+            "load_average": max(r.get("load", 0.0) for r in size["stages"]),
         }
         book = _stage(size, "output xlsx workbook")
         if book:
@@ -369,16 +423,25 @@ def summary(sizes: list[dict[str, Any]]) -> dict[str, Any]:
     if len(sizes) > 1:
         small, big = sizes[0], sizes[-1]
         factor = big["children"] / small["children"]
-        growth = {}
-        for name in ("load + validate", "audit (all rules)", "output JSON"):
+        growth, growth_cpu = {}, {}
+        for name in ("bare Polars read_csv", "load + validate", "audit (all rules)", "output JSON"):
             a, b = _stage(small, name), _stage(big, name)
             if a and b:
                 growth[name] = b["seconds"] / a["seconds"]
+                growth_cpu[name] = b["cpu_s"] / a["cpu_s"]
         fs, fb = out["sizes"][small["children"]], out["sizes"][big["children"]]
         growth["end to end"] = fb["end_to_end_s"] / fs["end_to_end_s"]
-        out["growth"] = {"factor": factor, "stages": growth}
+        growth_cpu["end to end"] = fb["end_to_end_cpu_s"] / fs["end_to_end_cpu_s"]
+        out["growth"] = {"factor": factor, "stages": growth, "stages_cpu": growth_cpu}
         out["peak_ratio"] = fb["end_to_end_peak_gib"] / fs["end_to_end_peak_gib"]
     return out
+
+
+def _growth(figures: dict[str, Any]) -> str:
+    g = figures["growth"]
+    return ", ".join(
+        f"{k} {v:.1f}x (CPU {g['stages_cpu'][k]:.1f}x)" for k, v in g["stages"].items()
+    )
 
 
 def print_summary(sizes: list[dict[str, Any]], figures: dict[str, Any]) -> None:
@@ -387,15 +450,15 @@ def print_summary(sizes: list[dict[str, Any]], figures: dict[str, Any]) -> None:
         line = (
             f"  {n:>9,} children: end to end (load + audit + JSON) {f['end_to_end_s']:.1f} s "
             f"(CPU {f['end_to_end_cpu_s']:.1f} s), peak {f['end_to_end_peak_gib']:.2f} GiB; "
-            f"audit {f['audit_over_read']:.1f}x the bare read, load {f['load_over_read']:.1f}x"
+            f"audit {f['audit_over_read']:.1f}x the bare read (CPU "
+            f"{f['audit_over_read_cpu']:.1f}x), load {f['load_over_read']:.1f}x (CPU "
+            f"{f['load_over_read_cpu']:.1f}x); load average up to {f['load_average']:.1f}"
         )
         if "workbook_s_per_100k" in f:
             line += f"; workbook {f['workbook_s_per_100k']:.1f} s per 100k findings"
         print(line)
     if "growth" in figures:
-        g = figures["growth"]
-        parts = ", ".join(f"{k} {v:.1f}x" for k, v in g["stages"].items())
-        print(f"  growth over {g['factor']:.0f}x the children: {parts}")
+        print(f"  growth over {figures['growth']['factor']:.0f}x the children: {_growth(figures)}")
         print(f"  peak memory, largest over smallest size: {figures['peak_ratio']:.2f}x")
     for size in sizes:
         if size["baselines"]:
@@ -450,18 +513,21 @@ def readme_table(sizes: list[dict[str, Any]], figures: dict[str, Any], load: str
             f"peak {f['end_to_end_peak_gib']:.2f} GiB"
         )
     lines.append("| **end to end** (load + audit + JSON) | " + " | ".join(row) + " |")
-    lines.append(
-        "| audit over the bare read | "
-        + " | ".join(f"{figures['sizes'][s['children']]['audit_over_read']:.1f}x" for s in sizes)
-        + " |"
-    )
+    for label, key in (("audit", "audit_over_read"), ("load", "load_over_read")):
+        lines.append(
+            f"| {label} over the bare read | "
+            + " | ".join(
+                f"{figures['sizes'][s['children']][key]:.1f}x "
+                f"(CPU {figures['sizes'][s['children']][key + '_cpu']:.1f}x)"
+                for s in sizes
+            )
+            + " |"
+        )
     lines.append("")
     if "growth" in figures:
-        g = figures["growth"]
-        parts = ", ".join(f"{k} {v:.1f}x" for k, v in g["stages"].items())
         lines.append(
-            f"Growth over {g['factor']:.0f}x the children: {parts}. Peak memory of the largest "
-            f"size over the smallest: {figures['peak_ratio']:.2f}x."
+            f"Growth over {figures['growth']['factor']:.0f}x the children: {_growth(figures)}. "
+            f"Peak memory of the largest size over the smallest: {figures['peak_ratio']:.2f}x."
         )
     for s in sizes:
         b = s["baselines"]
@@ -507,6 +573,7 @@ def main(argv: list[str] | None = None) -> int:
         "--readme", action="store_true", help="rewrite README.md's Performance table"
     )
     args = parser.parse_args(argv)
+    os.chdir(ROOT)
     sizes = [parse_size(s) for s in args.sizes.split(",") if s.strip()]
     start_load = load_average()
     print(

@@ -795,13 +795,15 @@ def load_tables(
     dates_until: dt.date | None = None,
 ) -> LoadedData:
     """Parse each table's raw text (in ORDER, so a child table can check its parent's keys)
-    into a LoadedData: the one per-table loop both the canonical and the profile loaders use."""
+    into a LoadedData: the one per-table loop both the canonical and the profile loaders use.
+    Each raw table is taken out of `raws` as it is parsed, so its text is freed once its
+    typed rows exist (only one table's text is held beside the parsed tables)."""
     data = LoadedData(path=path)
     known: dict[str, Any] = {}
     issue_frames = []
     for name in [t for t in ORDER if t in raws]:
         table, issues = parse_table(
-            raws[name], TABLES[name], value_maps, serials=serials, known=known,
+            raws.pop(name), TABLES[name], value_maps, serials=serials, known=known,
             dates_until=dates_until,
         )  # fmt: skip
         data.tables[name] = table
