@@ -12,6 +12,8 @@
         outputs: [out/{name}-{as_of}.xlsx, out/{name}-{as_of}.json]
         thresholds: ["children_compliance >= 0.6", "red_findings <= 2000"]
         pseudonymise_key_file: secrets/audit.key   # optional: IDs as keyed tokens
+        rag: "85,70"                    # optional: RAG cut-offs (as audit --rag); a
+                                        # top-level `rag:` applies to every audit
 
 Exit codes: 0 every audit ran and passed; 1 a threshold failed; 2 an audit could not run
 (2 outranks 1). One failing audit never stops the others. Audits run in parallel processes
