@@ -213,6 +213,21 @@ def test_profile_csv_misfit_rows(tmp_path: Path) -> None:
     reconciled(doc)
 
 
+def test_profiles_new_never_lists_a_misfit_rows_value(tmp_path: Path) -> None:
+    """`profiles new --data` lists every note type with its count: a case note short of a
+    field (a name where the type code was) is not among them, on screen or in the file."""
+    data = tmp_path / "ssd"
+    shutil.copytree(REAL / "ssd", data, ignore=shutil.ignore_patterns("canonical"))
+    append_line(
+        data / "FACT_CASENOTES.csv",
+        "40999,1001,Misfit Quillon,Zz-Extra,2026-09-01 00:00:00.000,NULL,NULL",
+    )
+    out = tmp_path / "council.yaml"
+    code, stdout, err = invoke("profiles", "new", str(out), "--from", "ssd", "--data", str(data))
+    assert code == 0, err
+    no_marks(stdout + err + out.read_text(encoding="utf-8"), "profiles new")
+
+
 # --------------------------------------------------------------------------------------
 # Batch: the log, the summary and every output
 
