@@ -355,18 +355,17 @@ def _check_audit(
             name = None  # its outputs would clash with the first's: one problem, not two
         else:
             seen.add(name)
-    as_of = None
-    if text("as_of") is not None:
+
+    def date(key: str) -> dt.date | None:
+        if text(key) is None:
+            return None
         try:
-            as_of = parse_as_of(item["as_of"], today)
+            return parse_as_of(item[key], today)
         except ValueError as exc:
-            bad(str(exc), "as_of")
-    history = None
-    if text("history_from") is not None:
-        try:
-            history = parse_as_of(item["history_from"], today)
-        except ValueError as exc:
-            bad(str(exc), "history_from")
+            bad(str(exc), key)
+            return None
+
+    as_of, history = date("as_of"), date("history_from")
     thresholds: list[Threshold] = []
     thresholds_raw = _strings(item.get("thresholds") or [])
     if thresholds_raw is None:

@@ -114,37 +114,6 @@ def check_target(path: Path, option: str = "--output") -> None:
         raise UsageError(f"{option} folder does not exist: {path.parent}")
 
 
-@contextlib.contextmanager
-def staged(path: Path) -> Iterator[Path]:
-    """Yields a temporary path beside `path`; renames it over `path` if the block succeeds."""
-    path = Path(path)
-    m = _STAGED.match(path.name)
-    if m and int(m.group("pid")) == os.getpid():  # already staged by staged_together
-        yield path
-        return
-    check_target(path)
-    remove_stale(path.parent)
-    try:
-        fd, tmp = tempfile.mkstemp(
-            prefix=f".{path.name}.{os.getpid()}.", suffix=".tmp", dir=path.parent
-        )
-    except OSError as exc:
-        raise cannot_write(path, exc) from None
-    os.close(fd)
-    try:
-        yield Path(tmp)
-        with open(tmp, "rb") as fh:
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException as exc:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        os_exc = as_os_error(exc) if isinstance(exc, Exception) else None
-        if os_exc is not None and not isinstance(exc, UsageError):
-            raise cannot_write(path, os_exc) from None
-        raise
-
-
 def _staged_name(path: Path) -> Path:
     """A new empty staged file beside `path` (named so a later run can tell it is stale)."""
     try:
@@ -155,6 +124,31 @@ def _staged_name(path: Path) -> Path:
         raise cannot_write(path, exc) from None
     os.close(fd)
     return Path(name)
+
+
+@contextlib.contextmanager
+def staged(path: Path) -> Iterator[Path]:
+    """Yields a temporary path beside `path`; renames it over `path` if the block succeeds."""
+    path = Path(path)
+    m = _STAGED.match(path.name)
+    if m and int(m.group("pid")) == os.getpid():  # already staged by staged_together
+        yield path
+        return
+    check_target(path)
+    remove_stale(path.parent)
+    tmp = _staged_name(path)
+    try:
+        yield tmp
+        with open(tmp, "rb") as fh:
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException as exc:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        os_exc = as_os_error(exc) if isinstance(exc, Exception) else None
+        if os_exc is not None and not isinstance(exc, UsageError):
+            raise cannot_write(path, os_exc) from None
+        raise
 
 
 def _keep_copy(target: Path) -> Path | None:
