@@ -121,6 +121,19 @@ def test_canonical_csv_misfit_rows(
     reconciled(doc)
 
 
+def test_a_short_first_row_does_not_refuse_the_file(tmp_path: Path) -> None:
+    """Polars takes the column count from the first row it reads: a first data row short of
+    a field must not make the file unreadable; that row alone is rejected."""
+    data = small(tmp_path)
+    episodes = data / "episodes.csv"
+    header, *rows = episodes.read_text().splitlines()
+    episodes.write_text("\n".join([header, SHORT, *rows]) + "\n")
+    doc = every_output(tmp_path, data, CHILDREN)
+    assert [i["row"] for i in misfit_issues(doc, "episodes")] == [2]
+    assert doc["summary"]["tables"]["episodes"]["read"] == 7
+    reconciled(doc)
+
+
 def test_trailing_empty_fields_fit(tmp_path: Path) -> None:
     """A trailing comma (an extra empty field) on every line shifts nothing: the rows used,
     the issues and the findings are those of the file without it."""

@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import csv
 import hashlib
+import inspect
 import io
 import re
 import warnings
@@ -138,6 +139,15 @@ def _sha256(path: Path) -> str:
         return hashlib.file_digest(fh, "sha256").hexdigest()
 
 
+_SHORT_FIRST_ROW = (
+    {"missing_columns": "insert"}
+    if "missing_columns" in inspect.signature(pl.read_csv).parameters
+    else {}
+)
+"""Polars takes the column count from the first row read: a first data row short of a field
+would refuse the whole file, so missing columns are inserted (the row is a misfit)."""
+
+
 def _polars_csv(source: Any, names: list[str], skip: int = 1) -> pl.DataFrame:
     return pl.read_csv(
         source,
@@ -147,6 +157,7 @@ def _polars_csv(source: Any, names: list[str], skip: int = 1) -> pl.DataFrame:
         schema={n: pl.String for n in names},
         truncate_ragged_lines=True,
         infer_schema=False,
+        **_SHORT_FIRST_ROW,  # type: ignore[arg-type]
     )
 
 
