@@ -27,7 +27,10 @@ import polars as pl
 BLOCK_BYTES = 16 * 1024**2
 """CSV text is checked this many bytes at a time (cut at a line break)."""
 
-QUOTED = r'"(?:[^"]|"")*"'
+QUOTED = r'"[^"]*"'
+"""A quoted piece. An escaped quote ("a""b") splits a field into two pieces with no comma
+between them, so replacing each piece by one letter keeps the field count exact (and a
+regular expression without alternation is about half as slow)."""
 
 
 def named_width(headers: list[str]) -> int:
