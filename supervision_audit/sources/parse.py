@@ -26,6 +26,12 @@ from .schema import TABLES, Column, TableSpec
 WITHHELD = "[withheld: personal data]"
 
 
+MISFIT_REASON = (
+    "the row does not fit the header (a field missing, or a value past the last column): "
+    "its values may be in the wrong columns, so the row is left out and none is shown"
+)
+
+
 TRUE_WORDS = ("y", "yes", "true", "t", "1")
 
 
@@ -525,6 +531,8 @@ def _drop_blank_rows(frame: pl.DataFrame) -> pl.DataFrame:
     blank = maybe.filter(
         pl.all_horizontal([(c.is_null() | (c.str.strip_chars() == "")) for c in cells])
     )
+    if MISFIT in blank.columns:  # a misfit row, emptied by a profile, is still a row
+        blank = blank.filter(~pl.col(MISFIT))
     if blank.height == 0:
         return frame
     return frame.filter(~pl.col(ROW).is_in(blank[ROW].implode()))
@@ -695,6 +703,17 @@ def _exact_duplicates(
     return parsed.with_columns(_rejected=pl.col("_rejected") | pl.col("_chk_same")), [issue]
 
 
+def _misfit_rows(
+    frame: pl.DataFrame, spec: TableSpec, file: str
+) -> tuple[pl.DataFrame, list[pl.DataFrame]]:
+    """A row that does not fit the header (sources.fit): its values may sit in any column,
+    so it is rejected whole, with one issue and nothing of it shown."""
+    if MISFIT not in frame.columns or not frame[MISFIT].any():
+        return frame, []
+    issue = _issue_frame(frame, MISFIT, spec.name, file, "", pl.lit(WITHHELD), MISFIT_REASON)
+    return frame.filter(~pl.col(MISFIT)), [issue]
+
+
 def parse_table(
     raw: RawTable,
     spec: TableSpec,
@@ -710,8 +729,10 @@ def parse_table(
     to_raw, header_map, extra = match_headers(raw.headers, raw.file, spec)
     # Rows whose every cell is empty are not data (blank lines); they are not counted.
     frame = _drop_blank_rows(raw.frame)
+    rows_read = frame.height
+    frame, issues = _misfit_rows(frame, spec, raw.file)
     parsed, checks = _parse_columns(frame, spec, to_raw, value_maps, serials)
-    issues = _column_issues(parsed, checks, spec.name, raw.file)
+    issues += _column_issues(parsed, checks, spec.name, raw.file)
     bad_cols = [c.name for c in checks if c.rejects]
     rejected = (
         pl.any_horizontal([pl.col(n).fill_null(False) for n in bad_cols])
@@ -729,7 +750,7 @@ def parse_table(
     issues += found
     parsed, found = _exact_duplicates(parsed, spec, to_raw, raw.file)
     issues += found
-    table = _loaded_table(raw, spec, parsed, to_raw, header_map, extra, rows_read=frame.height)
+    table = _loaded_table(raw, spec, parsed, to_raw, header_map, extra, rows_read=rows_read)
     if spec.name in PARENT_KEY and PARENT_KEY[spec.name] in to_raw:
         seen = parsed.select(pl.col(to_raw[PARENT_KEY[spec.name]]).str.strip_chars().alias("id"))
         known[f"_all_{spec.name}"] = seen["id"].drop_nulls().unique()

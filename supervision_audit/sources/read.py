@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import csv
 import hashlib
+import inspect
 import io
 import re
 import threading
@@ -19,11 +20,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import polars as pl
 
 from ..errors import InputError
 from .contained import check_workbook, read_sheets
+from .fit import csv_misfits, sheet_misfits
 from .headers import norm_header
 
 ROW = "_row"
@@ -36,9 +37,9 @@ SRC_ROW = "_src_row"
 
 
 MISFIT = "_misfit"
-"""True for a CSV row whose field count differs from the header's (a missing or extra
-field shifts every later value into the wrong column: a name into flags). Issue values
-from such a row are withheld, whatever the column."""
+"""True for a row that does not fit its header (sources.fit: a CSV field missing or a value
+past the last named column shifts values into the wrong columns, a name into flags). Such
+a row is rejected with its values withheld, whatever the column."""
 
 
 PROVENANCE = (ROW, FILE_COL, SRC_ROW, MISFIT)
@@ -165,6 +166,15 @@ def _sha256_in_background(path: Path) -> Future[str]:
     return digest
 
 
+_SHORT_FIRST_ROW = (
+    {"missing_columns": "insert"}
+    if "missing_columns" in inspect.signature(pl.read_csv).parameters
+    else {}
+)
+"""Polars takes the column count from the first row read: a first data row short of a field
+would refuse the whole file, so missing columns are inserted (the row is a misfit)."""
+
+
 def _polars_csv(source: Any, names: list[str], skip: int = 1) -> pl.DataFrame:
     return pl.read_csv(
         source,
@@ -174,6 +184,7 @@ def _polars_csv(source: Any, names: list[str], skip: int = 1) -> pl.DataFrame:
         schema={n: pl.String for n in names},
         truncate_ragged_lines=True,
         infer_schema=False,
+        **_SHORT_FIRST_ROW,  # type: ignore[arg-type]
     )
 
 
@@ -259,45 +270,9 @@ def read_csv_raw(
                 f"not a readable CSV file ({type(exc).__name__})", file=shown
             ) from None
     frame = frame.with_row_index(ROW, offset=idx + 2).with_columns(pl.col(ROW).cast(pl.Int64))
-    frame = frame.with_columns(_misfits(path, text, len(headers)))
+    misfit = csv_misfits(frame, ROW, text if text is not None else path, headers, idx + 1)
+    frame = frame.with_columns(misfit.alias(MISFIT))
     return RawTable(shown, headers, frame, size, digest, header_line=idx + 1)
-
-
-MISFIT_SCAN_BYTES = 64 * 1024**2
-"""Rows are checked against the header's field count in files up to this size."""
-
-
-def _misfits(path: Path, text: bytes | None, fields: int) -> pl.Expr:
-    """MISFIT for each row (by its spreadsheet row number): its line's field count, quoted
-    commas aside, differs from the header's. Counted over the file's bytes with numpy (a
-    comma is quoted when an odd number of quotes come before it); a file with a quoted
-    field spanning lines (lines no longer match rows), or larger than MISFIT_SCAN_BYTES, is
-    not checked (every row counts as fitting). A blank line is flagged too, harmlessly: it
-    is a blank row, dropped before parsing."""
-    none = pl.lit(False).alias(MISFIT)
-    try:
-        if text is None:
-            if path.stat().st_size > MISFIT_SCAN_BYTES:
-                return none
-            text = path.read_bytes()  # UTF-8, as Polars just read it: no need to decode
-        elif len(text) > MISFIT_SCAN_BYTES:
-            return none
-    except OSError:
-        return none
-    data = np.frombuffer(text, dtype=np.uint8)
-    newlines = np.flatnonzero(data == ord("\n"))
-    commas = np.flatnonzero(data == ord(","))
-    if b'"' in text:
-        quotes = np.flatnonzero(data == ord('"'))
-        if (np.searchsorted(quotes, newlines) % 2 == 1).any():
-            return none  # a line break inside quotes: lines are not rows
-        commas = commas[np.searchsorted(quotes, commas) % 2 == 0]
-    # line k (0-based) runs from just after newline k-1 to newline k: its commas counted
-    # by where the line's ends fall among the commas' positions
-    bounds = np.concatenate(([0], newlines + 1, [len(data) + 1]))
-    counts = np.diff(np.searchsorted(commas, bounds)) + 1
-    bad = np.flatnonzero(counts != fields) + 1  # line k (1-based) is row k
-    return pl.col(ROW).is_in(pl.Series(bad, dtype=pl.Int64).implode()).alias(MISFIT)
 
 
 def shown_name(path: Path) -> str:
@@ -376,6 +351,7 @@ def read_xlsx_raw(path: Path, sheet: str, header_at: HeaderAt | None = None) -> 
         .with_columns(pl.col(ROW).cast(pl.Int64))
         .with_columns(pl.col(n).cast(pl.String) for n in names)
     )
+    frame = frame.with_columns(sheet_misfits(frame, rows[idx]).alias(MISFIT))
     return RawTable(
         shown, rows[idx], frame, len(data), hashlib.sha256(data).hexdigest(), header_line=idx + 1
     )
