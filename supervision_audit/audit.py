@@ -19,7 +19,7 @@ from .findings import (
     AuditResult,
     NotEvaluated,
     empty_findings,
-    sort_findings,
+    merge_sorted,
 )
 from .guards import (
     as_of_caveats,
@@ -170,11 +170,17 @@ def assemble(
     not_evaluated: list[NotEvaluated],
 ) -> AuditResult:
     schema = {**FINDING_SCHEMA, **FINDING_EXTRA_SCHEMA}
-    frames = [o.findings.select(list(schema)) for o in outcomes if o.findings.height]
-    findings = pl.concat(frames, how="vertical") if frames else empty_findings()
-    if opts.from_date:
-        findings = findings.filter(pl.col("span_end") >= pl.lit(opts.from_date))
-    findings = sort_findings(apply_filters(findings, opts.team, opts.worker))
+    frames = []
+    for o in outcomes:
+        if o.findings.height:
+            frame = apply_filters(o.findings.select(list(schema)), opts.team, opts.worker)
+            if opts.from_date:
+                frame = frame.filter(pl.col("span_end") >= pl.lit(opts.from_date))
+            frames.append(frame)
+        # The result holds the findings once, in order: each rule's frame is dropped here
+        # (its findings are result.findings' rows with that rule).
+        o.findings = empty_findings()
+    findings = merge_sorted(frames)
     covered_frames = [o.covered for o in outcomes if o.covered.height]
     covered = pl.concat(covered_frames, how="vertical") if covered_frames else empty_covered()
     uncovered = apply_filters(

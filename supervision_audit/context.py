@@ -84,7 +84,8 @@ class RuleOutcome:
     rule_id: str
     scope: str
     findings: pl.DataFrame
-    """FINDING_SCHEMA + FINDING_EXTRA_SCHEMA."""
+    """FINDING_SCHEMA + FINDING_EXTRA_SCHEMA. audit.assemble moves them into the result's
+    one sorted frame (result.findings, filtered on `rule`) and leaves this empty."""
     covered: pl.DataFrame
     """COVERED_SCHEMA: subjects this rule applies to at as_of, and whether one is in breach."""
     not_evaluated: list[NotEvaluated] = field(default_factory=list)

@@ -37,7 +37,7 @@ import polars as pl
 import xlsxwriter
 
 from .._version import __version__
-from ..findings import worst_first
+from ..findings import as_text, worst_first
 from .atomic import staged
 from .safe_text import (
     ERROR_CODES,
@@ -447,7 +447,7 @@ def findings_frame(frame: pl.DataFrame, supervisors: pl.DataFrame | None) -> pl.
             .with_columns(supervisor_id=pl.coalesce("supervisor_id", "_sup"))
             .drop("_sup")
         )
-    return worst_first(frame).with_columns(
+    return as_text(worst_first(frame)).with_columns(
         quote=_short_quote(pl.col("citation")),
         severity=pl.col("severity").str.to_titlecase(),
         met_text=pl.when(pl.col("met_date").is_null()).then(

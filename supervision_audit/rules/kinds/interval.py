@@ -29,8 +29,8 @@ from .interval_spec import (
     IntervalSpec,
     Requirement,
     drop_unseen,
+    finding_labels,
     finding_message,
-    labels_frame,
     rank_expr,
     requirements_frame,
     unseen_periods,
@@ -381,7 +381,7 @@ def _children_findings(
     f = clock.findings
     if f.height == 0:
         return empty_findings()
-    labels = labels_frame(spec, rule)  # one row per rank, in rank order
+    labels = finding_labels(spec, rule)  # one row per rank, in rank order
     out = (
         pl.concat([f, _row_at(ordered, f, "due_date")], how="horizontal")
         .with_columns(pl.lit(labels[c]).gather(pl.col("due_rank")) for c in labels.columns[1:])
