@@ -57,6 +57,8 @@ class AuditOptions:
     """Run a ruleset that fails verification (starter text, quotes not in its policy file)."""
     rag: tuple[float, float] = (90.0, 75.0)
     """RAG cut-offs: green at or above the first % with no breach, amber at or above the second."""
+    partition_subjects: int = 250_000
+    """Subject-by-subject rules run over ranges of at most this many subjects (context.py)."""
 
 
 @dataclass
@@ -122,6 +124,7 @@ def prepare(opts: AuditOptions) -> tuple[Ruleset, LoadedData, EvalContext, tuple
         history_from={},
         history_option=opts.history_from,
         params=dict(ruleset.param_values),
+        partition_subjects=opts.partition_subjects,
     )
     ctx.cache["ruleset_problems"] = problems
     too_late = {n: t.earliest_too_late for n, t in data.tables.items() if t.earliest_too_late}

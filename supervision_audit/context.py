@@ -47,6 +47,10 @@ class EvalContext:
     """Per event table: the date from which its events are complete (see `history`)."""
     params: dict[str, Any] = field(default_factory=dict)
     cache: dict[str, Any] = field(default_factory=dict)
+    partition_subjects: int = 250_000
+    """Rules that work subject by subject (the children's interval clock) run over ranges of
+    at most this many subjects, one range after another, and merge: the same findings as
+    one run over all, with the working memory of one range rather than of every subject."""
 
     def has(self, table: str) -> bool:
         return table in self.tables
