@@ -9,9 +9,10 @@ falls due in the next days, per supervisor), By worker, By supervisor, Data issu
 reconciliation), Rules (each rule's full policy quote and citation, what was not evaluated,
 what cannot be checked), About (versions, command line, input file hashes).
 
-Written with XlsxWriter in constant-memory mode (rows streamed to disk, about twice as fast
-as openpyxl's write-only mode), with its formula, URL and number conversions off: every
-value is written by an explicit typed call, so text is always a string cell.
+Written with XlsxWriter in constant-memory mode (rows streamed to disk), with its formula,
+URL and number conversions off: single cells by its explicit typed calls, the long tables'
+rows as the same cell XML built by Polars per distinct text (`_write_rows`), so text is
+always an escaped string cell.
 
 Safety: every text value goes through the same cleaning (report/safe_text.py): formula-like
 text stays the exact string with Excel's quote prefix; illegal control characters are
