@@ -1,5 +1,5 @@
-"""Every command's --help explains itself: an example that parses (each leaf command),
-readable placeholders (no Python types, arguments included), and
+"""Every command's --help explains itself: an example that parses (each command, the root
+and group pages too), readable placeholders (no Python types, arguments included), and
 whole descriptions in the command lists (issue 16)."""
 
 from __future__ import annotations
@@ -61,7 +61,7 @@ def test_the_walk_sees_every_command() -> None:
 LEAVES = [(n, c) for n, c in COMMANDS if not hasattr(c, "commands")]
 
 
-@pytest.mark.parametrize(("name", "cmd"), LEAVES, ids=[n for n, _ in LEAVES])
+@pytest.mark.parametrize(("name", "cmd"), COMMANDS, ids=NAMES)
 def test_help_has_an_example_of_this_command_on_one_line(name: str, cmd: Any) -> None:
     text = help_at(name, cmd, 80)
     assert "Example" in text
@@ -74,7 +74,7 @@ def test_help_has_an_example_of_this_command_on_one_line(name: str, cmd: Any) ->
             assert "--as-of 2026-10-31" in line, line
 
 
-@pytest.mark.parametrize(("name", "cmd"), LEAVES, ids=[n for n, _ in LEAVES])
+@pytest.mark.parametrize(("name", "cmd"), COMMANDS, ids=NAMES)
 def test_examples_use_real_options(name: str, cmd: Any) -> None:
     """Each example parses: its subcommand exists, its options exist and its values convert
     (parsing only; nothing runs)."""

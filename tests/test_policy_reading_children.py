@@ -7,15 +7,15 @@ Calendar facts used: January and March have 31 days, February 2026 has 28, April
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 from pathlib import Path
 from typing import Any
 
-from supervision_audit.audit import AuditOptions, AuditRun, run_audit
+from supervision_audit.audit import AuditRun
+from tests.scenarios import assert_evaluated, findings_of, write_children, write_tables
+from tests.scenarios import run as run_audit
 
 D = dt.date.fromisoformat
-EPISODE_COLUMNS = ("person_id", "category", "start_date", "end_date", "team", "worker_id", "flags")
 CASE = ["CASE_SUPERVISION"]
 
 
@@ -29,46 +29,20 @@ def audit(
     ruleset: str = "lambeth",
 ) -> AuditRun:
     """episodes: (person_id, category, start, end or None, flags); events: (person, date, kind)."""
-    data = tmp_path / ruleset
-    data.mkdir(exist_ok=True)
-    with (data / "episodes.csv").open("w", newline="") as f:
-        w = csv.writer(f)
-        w.writerow(EPISODE_COLUMNS)
-        for pid, cat, start, end, flags in episodes:
-            w.writerow([pid, cat, start, end or "", "Team A", "W1", flags])
-    with (data / "case_events.csv").open("w", newline="") as f:
-        w = csv.writer(f)
-        w.writerow(("person_id", "date", "kind"))
-        w.writerows(events)
-    run = run_audit(
-        AuditOptions(
-            data=data,
-            ruleset=ruleset,
-            as_of=D(as_of),
-            history_from=D(history_from),
-            scope="children",
-        )
-    )
-    assert run.result.data_issues.height == 0, run.result.data_issues.to_dicts()
-    return run
+    data = write_children(tmp_path / ruleset, episodes, events)
+    return run_audit(data, ruleset, D(as_of), history_from=D(history_from), scope="children")
 
 
 def found(run: AuditRun, subject: str | None = None) -> list[tuple[Any, ...]]:
     """(rule, subject, due, limit, met, days, severity) of every children's finding."""
-    f = run.result.findings.sort("subject_id", "due_date", "rule")
-    rows = [
-        (
-            r["rule"],
-            r["subject_id"],
-            r["due_date"],
-            r["limit_date"],
-            r["met_date"],
-            r["days_overdue"],
-            r["severity"],
-        )
-        for r in f.to_dicts()
-    ]
-    return [r for r in rows if subject is None or r[1] == subject]
+    columns = ("rule", "subject_id", "due_date", "limit_date", "met_date", "days_overdue")
+    return findings_of(
+        run.result.findings,
+        None,
+        (*columns, "severity"),
+        subject=subject,
+        order=("subject_id", "due_date", "rule"),
+    )
 
 
 # --------------------------------------------------------------------------------------
@@ -186,33 +160,16 @@ def test_lambeth_10_day_review_owed_before_the_history_date_is_not_invented(
 # Given up too easily, now encoded.
 
 
-def write_tables(data: Path, files: dict[str, str]) -> None:
-    data.mkdir(exist_ok=True)
-    for name, text in files.items():
-        (data / f"{name}.csv").write_text(text.strip() + "\n")
-
-
 def run_children(
     tmp_path: Path, ruleset: str, files: dict[str, str], as_of: str, history_from: str
 ) -> AuditRun:
-    data = tmp_path / ruleset
-    write_tables(data, files)
-    run = run_audit(
-        AuditOptions(
-            data=data,
-            ruleset=ruleset,
-            as_of=D(as_of),
-            history_from=D(history_from),
-            scope="children",
-        )
-    )
-    assert run.result.data_issues.height == 0, run.result.data_issues.to_dicts()
-    return run
+    data = write_tables(tmp_path / ruleset, files)
+    return run_audit(data, ruleset, D(as_of), history_from=D(history_from), scope="children")
 
 
 def rule_rows(run: AuditRun, rule: str) -> list[tuple[Any, ...]]:
     """(subject, due, met, days) of one rule's findings; the rule must have been evaluated."""
-    assert rule in run.result.rules_evaluated, [n.to_dict() for n in run.result.not_evaluated]
+    assert_evaluated(run, rule)
     return [(r[1], r[2], r[4], r[5]) for r in found(run) if r[0] == rule]
 
 

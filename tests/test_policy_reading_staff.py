@@ -13,7 +13,9 @@ from pathlib import Path
 
 import polars as pl
 
-from supervision_audit.audit import AuditOptions, AuditRun, run_audit
+from supervision_audit.audit import AuditRun
+from tests.scenarios import STAFF_COLUMNS, assert_evaluated, findings_of, write_tables
+from tests.scenarios import run as run_audit
 
 D = dt.date
 
@@ -27,28 +29,16 @@ def audit(
     history_from: dt.date | None = None,
     params: dict[str, str] | None = None,
 ) -> AuditRun:
-    data = tmp_path / ruleset
-    data.mkdir(exist_ok=True)
-    for name, text in files.items():
-        (data / f"{name}.csv").write_text(text.strip() + "\n")
-    opts = AuditOptions(
-        data=data,
-        ruleset=ruleset,
-        as_of=as_of,
-        scope="staff",
-        history_from=history_from,
-        params=params or {},
+    data = write_tables(tmp_path / ruleset, files)
+    return run_audit(
+        data, ruleset, as_of, scope="staff", history_from=history_from, params=params or {}
     )
-    run = run_audit(opts)
-    assert run.result.data_issues.height == 0, run.result.data_issues.to_dicts()
-    return run
 
 
 def rows(run: AuditRun, rule_id: str) -> list[tuple]:
     """(subject, due, met, days overdue) of one rule's findings; the rule must have run."""
-    assert rule_id in run.result.rules_evaluated, [n.to_dict() for n in run.result.not_evaluated]
-    f = run.result.findings.filter(pl.col("rule") == rule_id).sort("subject_id", "due_date")
-    return list(zip(f["subject_id"], f["due_date"], f["met_date"], f["days_overdue"], strict=True))
+    assert_evaluated(run, rule_id)
+    return findings_of(run.result.findings, rule_id, STAFF_COLUMNS)
 
 
 def caveats(run: AuditRun, rule_id: str) -> str:

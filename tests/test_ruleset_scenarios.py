@@ -14,18 +14,17 @@ red when past the limit (with no limit, the limit is the due date, so any latene
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 from pathlib import Path
 from typing import Any
 
 import polars as pl
 
-from supervision_audit.audit import AuditOptions, AuditRun, run_audit
+from supervision_audit.audit import AuditRun
+from tests.scenarios import assert_evaluated, findings_of, write_children
+from tests.scenarios import run as run_audit
 
 D = dt.date.fromisoformat
-EPISODE_COLUMNS = ("person_id", "category", "start_date", "end_date", "team", "worker_id", "flags")
-EVENT_COLUMNS = ("person_id", "date", "kind")
 
 
 def audit(
@@ -43,53 +42,24 @@ def audit(
     episodes: (person_id, category, start, end or None, flags ';'-separated or "")
     events:   (person_id, date, kind)
     """
-    data = tmp_path / ruleset
-    data.mkdir(exist_ok=True)
-    with (data / "episodes.csv").open("w", newline="") as f:
-        w = csv.writer(f)
-        w.writerow(EPISODE_COLUMNS)
-        for pid, cat, start, end, flags in episodes:
-            w.writerow([pid, cat, start, end or "", "Team A", "W1", flags])
-    with (data / "case_events.csv").open("w", newline="") as f:
-        w = csv.writer(f)
-        w.writerow(EVENT_COLUMNS)
-        w.writerows(events)
-    run = run_audit(
-        AuditOptions(
-            data=data,
-            ruleset=ruleset,
-            as_of=D(as_of),
-            history_from=D(history_from),
-            scope="children",
-            params=params or {},
-        )
+    data = write_children(tmp_path / ruleset, episodes, events)
+    return run_audit(
+        data,
+        ruleset,
+        D(as_of),
+        history_from=D(history_from),
+        scope="children",
+        params=params or {},
     )
-    assert run.result.data_issues.height == 0, run.result.data_issues.to_dicts()
-    return run
 
 
 def found(run: AuditRun, rule: str, subject: str | None = None) -> list[tuple[Any, ...]]:
     """(subject, due, limit, met, days, severity, requirement) of one rule's findings.
 
     The rule must have been evaluated: an empty list then really means "no breach"."""
-    assert rule in run.result.rules_evaluated, (
-        rule,
-        [n.to_dict() for n in run.result.not_evaluated],
-    )
-    f = run.result.findings
-    rows = [
-        (
-            r["subject_id"],
-            r["due_date"],
-            r["limit_date"],
-            r["met_date"],
-            r["days_overdue"],
-            r["severity"],
-            r["requirement"],
-        )
-        for r in f.filter(f["rule"] == rule).sort("subject_id", "due_date").to_dicts()
-    ]
-    return [r for r in rows if subject is None or r[0] == subject]
+    assert_evaluated(run, rule)
+    columns = ("subject_id", "due_date", "limit_date", "met_date", "days_overdue", "severity")
+    return findings_of(run.result.findings, rule, (*columns, "requirement"), subject=subject)
 
 
 # --------------------------------------------------------------------------------------

@@ -14,8 +14,9 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from supervision_audit.audit import AuditOptions, run_audit
 from supervision_audit.dates import add_working_days, bank_holidays
+from tests.scenarios import STAFF_COLUMNS, findings_of, write_tables
+from tests.scenarios import run as run_audit
 
 D = dt.date
 POLICY = "000_0e0841cec2a69b30.txt"
@@ -38,32 +39,18 @@ def rule(rid: str, kind: str, body: str, scope: str = "staff") -> str:
 
 
 def audit(tmp_path: Path, rules: str, files: dict[str, str], as_of: dt.date, **opts):
-    data = tmp_path / "data"
-    data.mkdir(exist_ok=True)
-    for name, text in files.items():
-        (data / f"{name}.csv").write_text(text.strip() + "\n")
+    data = write_tables(tmp_path / "data", files)
     ruleset = tmp_path / "kinds.yaml"
     ruleset.write_text(HEAD + rules)
     opts.setdefault("scope", "staff")
     # These rulesets quote a stand-in sentence, not the policy: run them as unverified.
     opts.setdefault("allow_unverified", True)
-    run = run_audit(AuditOptions(data=data, ruleset=str(ruleset), as_of=as_of, **opts))
-    return run.result
+    return run_audit(data, str(ruleset), as_of, strict=False, **opts).result
 
 
 def found(result, rule_id: str) -> list[tuple]:
     """(subject, due, met, days_overdue, outstanding) of a rule's findings, in order."""
-    f = result.findings.filter(pl.col("rule") == rule_id).sort("subject_id", "due_date")
-    return list(
-        zip(
-            f["subject_id"],
-            f["due_date"],
-            f["met_date"],
-            f["days_overdue"],
-            f["outstanding"],
-            strict=True,
-        )
-    )
+    return findings_of(result.findings, rule_id, (*STAFF_COLUMNS, "outstanding"))
 
 
 def not_evaluated(result) -> dict[str, str]:

@@ -21,6 +21,11 @@ from rich.console import Console
 from ..dates import AS_OF_TOKENS, parse_as_of
 from ..errors import AuditError, UsageError
 
+try:  # Typer 0.22+ carries its own copy of Click; older ones use the click package.
+    from typer._click import exceptions as click_errors
+except ImportError:  # pragma: no cover
+    import click.exceptions as click_errors  # type: ignore[no-redef]
+
 EXIT_OK, EXIT_THRESHOLD, EXIT_INPUT, EXIT_INTERNAL = 0, 1, 2, 3
 Exit = typer.Exit
 
@@ -148,8 +153,66 @@ class _NamedArgument(typer.core.TyperArgument):
         return None
 
 
+class OneLineUsageError(click_errors.UsageError):
+    """A Click usage error shown as one line on standard error (what is wrong, the closest
+    option or command name where there is one, and where --help is), exit 2."""
+
+    def __init__(self, line: str, exit_code: int = EXIT_INPUT) -> None:
+        super().__init__(line)
+        self.exit_code = exit_code
+
+    def show(self, file: Any = None) -> None:
+        import sys
+
+        print(f"error: {self.message}", file=file or sys.stderr)
+
+
+def _closest(word: str, names: list[str]) -> list[str]:
+    """The one name nearest to `word` (ignoring leading dashes), if any is close."""
+    import difflib
+
+    bare = {n.lstrip("-"): n for n in sorted(set(names))}
+    near = difflib.get_close_matches(word.lstrip("-"), list(bare), n=1, cutoff=0.6)
+    return [bare[n] for n in near]
+
+
+def usage_line(exc: Any, path: str = "supervision-audit") -> str:
+    """Click's three-line usage error (usage, hint, 'Error: ...') as one line: what is
+    wrong, the closest option or command name where one is close, and where --help is."""
+    ctx = getattr(exc, "ctx", None)
+    if ctx is not None:
+        path = ctx.command_path
+    hint = f"see '{path} --help'"
+    if isinstance(exc, click_errors.NoSuchOption):
+        options = [o for p in ctx.command.params for o in p.opts + p.secondary_opts] if ctx else []
+        near = _closest(exc.option_name, options + ["--help"])
+        did = f" (did you mean {near[0]}?)" if near else ""
+        return f"no such option {exc.option_name}{did}; {hint}"
+    text = " ".join(exc.format_message().split()).rstrip(".")
+    if (
+        ctx is not None
+        and hasattr(ctx.command, "list_commands")
+        and text.startswith("No such command")
+    ):
+        word = text.split("'", 2)[1] if text.count("'") >= 2 else ""
+        near = _closest(word, ctx.command.list_commands(ctx))
+        did = f" (did you mean {near[0]}?)" if near else ""
+        return f"no such command '{word}'{did}; {hint}"
+    if text:
+        text = text[0].lower() + text[1:]
+    return f"{text}; {hint}"
+
+
+def _one_line(exc: Any, path: str = "supervision-audit") -> Any:
+    if isinstance(exc, OneLineUsageError | click_errors.NoArgsIsHelpError):
+        return exc
+    return OneLineUsageError(usage_line(exc, path), exit_code=exc.exit_code)
+
+
 class ReadableGroup(typer.core.TyperGroup):
-    """A command group whose commands list their arguments by name, without Python types."""
+    """A command group whose commands list their arguments by name, without Python types,
+    and whose usage errors (an unknown option or command, a bad choice, a missing value)
+    are one line on standard error, exit 2 (Click's own take three)."""
 
     def __init__(self, **attrs: Any) -> None:
         super().__init__(**attrs)
@@ -157,6 +220,27 @@ class ReadableGroup(typer.core.TyperGroup):
             for param in cmd.params:
                 if type(param) is typer.core.TyperArgument:
                     param.__class__ = _NamedArgument
+
+    def make_context(self, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return super().make_context(*args, **kwargs)
+        except click_errors.ClickException as exc:
+            raise _one_line(exc) from None
+
+    def invoke(self, ctx: Any) -> Any:
+        # The command about to run, for errors Click raises before its context exists
+        # ('--data' given no value).
+        protected = getattr(ctx, "_protected_args", None)
+        if protected is None:  # older Click
+            protected = ctx.protected_args
+        pending = [*protected, *ctx.args][:1]
+        path = ctx.command_path
+        if pending and pending[0] in self.commands:
+            path = f"{path} {pending[0]}"
+        try:
+            return super().invoke(ctx)
+        except click_errors.ClickException as exc:
+            raise _one_line(exc, path) from None
 
 
 # Shared option declarations -------------------------------------------------------------

@@ -9,6 +9,13 @@ from typing import Any
 _S = "--data sample_data --ruleset lambeth --as-of 2026-10-31"
 
 EXAMPLES: dict[str, list[str]] = {
+    "": [
+        f"supervision-audit audit {_S}",
+        f"supervision-audit due {_S} --within 14d",
+        "supervision-audit rulesets explain LAM-C1",
+    ],
+    "rulesets": ["supervision-audit rulesets list", "supervision-audit rulesets explain LAM-C1"],
+    "profiles": ["supervision-audit profiles list"],
     "audit": [
         f"supervision-audit audit {_S}",
         f"supervision-audit audit {_S} --output october.xlsx",
@@ -46,8 +53,11 @@ def _first_sentence(doc: str | None) -> str | None:
 
 
 def annotate(app: Any, prefix: str = "") -> None:
-    """Give every registered command its examples and its full description (Click cuts a
-    command's description in a group's list at the terminal width otherwise)."""
+    """Give every registered command and group (the root too) its examples and its full
+    description (Click cuts a command's description in a group's list at the terminal
+    width otherwise)."""
+    if not prefix:
+        app.info.epilog = app.info.epilog or epilog("")
     for info in app.registered_commands:
         name = f"{prefix}{info.name}"
         info.epilog = info.epilog or epilog(name)
@@ -57,4 +67,5 @@ def annotate(app: Any, prefix: str = "") -> None:
         sub = group.typer_instance
         doc = group.help or sub.info.help or getattr(sub.info.callback, "__doc__", None)
         group.short_help = group.short_help or _first_sentence(doc)
+        group.epilog = group.epilog or epilog(group.name)
         annotate(sub, f"{prefix}{group.name} ")
