@@ -247,12 +247,14 @@ def evaluate_children(ctx: EvalContext, rule: Rule) -> RuleOutcome:
     if (missing := missing_table(ctx, rule, "episodes", "case_events")) is not None:
         return missing
     kinds = ", ".join(spec.counts)
-    events = ctx.tables["case_events"].filter(pl.col("kind").is_in(list(spec.counts)))
     roles = by_role(ctx, spec)
     if isinstance(roles, str):
         return not_evaluated(rule, roles)
+    counted = ctx.tables["case_events"].lazy().filter(pl.col("kind").is_in(list(spec.counts)))
     if spec.counts_by_roles:
-        events = events.join(roles_of(roles, spec.counts_by_roles), on="supervisor_id")
+        counted = counted.join(roles_of(roles, spec.counts_by_roles).lazy(), on="supervisor_id")
+    # only the two columns the clock needs are gathered from the (large) events table
+    events = counted.select("person_id", "date").collect(engine=COLLECT_ENGINE)
     if events.height == 0:
         return not_evaluated(
             rule,
