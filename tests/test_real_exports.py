@@ -35,8 +35,7 @@ def folder(system: str) -> Path:
 
 
 def source_for(system: str) -> str:
-    # Eclipse publishes no supervision form: the council names its own form's GUID.
-    return str(REAL / "eclipse-council.yaml") if system == "eclipse" else "auto"
+    return "auto"
 
 
 def audit_json(data: Path, source: str, scope: str = "children") -> dict:
@@ -132,6 +131,27 @@ def test_eclipse_forms_are_one_event_per_form_not_per_answer() -> None:
     rep = next(f for f in loaded.mapping.files if f.file == "FORMANSWERPERSONVIEW.csv")
     assert rep.rows == 16
     assert rep.rows == rep.passed + sum(rep.excluded.values())
+
+
+def test_eclipse_forms_are_named_by_their_page_title_or_by_a_council_s_guid() -> None:
+    """The shipped profile counts a form titled "Case Supervision" (PAGETITLE, with its
+    DESIGNSUBNAME); a council's own profile can name its form by DESIGNGUID instead, and
+    the two read the same forms. The "Child: Visit" form (DESIGNSUBNAME 'Child Protection ')
+    is excluded as unmapped, counted."""
+    by_title = load_data(folder("eclipse"), "auto", tables=TABLES)
+    by_guid = load_data(folder("eclipse"), str(REAL / "eclipse-council.yaml"), tables=TABLES)
+    for loaded in (by_title, by_guid):
+        events = loaded.tables["case_events"].frame
+        assert events.height == 6
+        assert set(events["kind"].to_list()) == {"CASE_SUPERVISION"}
+        rep = next(f for f in loaded.mapping.files if f.file == "FORMANSWERPERSONVIEW.csv")
+        assert rep.excluded["kind not mapped (see the value list)"] == 1
+    visit = next(v for v in by_title.mapping.files if v.file == "FORMANSWERPERSONVIEW.csv")
+    described = {(v["value"], v["description"], v["mapped_to"]) for v in visit.values}
+    assert described == {
+        ("5a1e3c2d-0000-4000-8000-00000000c0de", "Case Supervision", "CASE_SUPERVISION"),
+        ("7b04f2b4-1170-44a2-8f2f-111d51d8a90f", "Child: Visit Child Protection", None),
+    }
 
 
 def test_ssda903_episodes_csv_is_not_taken_for_the_canonical_file() -> None:
@@ -278,3 +298,210 @@ def test_a_rule_left_with_no_events_names_the_unmapped_types(tmp_path: Path) -> 
     assert "LAM-C1" in reasons, reasons
     assert "'Supervision Record'" in reasons["LAM-C1"]
     assert "'Team Reflection'" in reasons["LAM-C1"]
+
+
+def annex_a_with_hr(tmp_path: Path, crosswalk: bool) -> Path:
+    """The Annex A workbook and case notes, beside an HR staff list (staff numbers M0501,
+    M0502, their manager M0900), HR's supervision log and, optionally, the crosswalk from
+    Annex A's worker names to staff numbers (tests/fixtures/real/annex_a_hr/)."""
+    d = tmp_path / ("with" if crosswalk else "without")
+    d.mkdir()
+    for p in [*folder("annex_a").glob("*.*"), *(REAL / "annex_a_hr").glob("*.csv")]:
+        if crosswalk or p.name != "worker id crosswalk.csv":
+            (d / p.name).write_bytes(p.read_bytes())
+    return d
+
+
+def by_worker_sheets(data: Path, tmp_path: Path) -> tuple[dict, dict[str, list[tuple]]]:
+    from openpyxl import load_workbook
+
+    from tests.helpers import run_cli
+
+    xlsx = tmp_path / f"{data.name}.xlsx"
+    audit = ["audit", "--data", data, "--ruleset", "lambeth", "--as-of", "2026-10-31"]
+    code, _, err = run_cli(*audit, "--scope", "all", "--output", xlsx)
+    assert code in (0, 1), err
+    wb = load_workbook(xlsx, read_only=True)
+    sheets = {n: list(wb[n].iter_rows(values_only=True)) for n in ("By worker", "By supervisor")}
+    return audit_json(data, "auto", scope="all"), sheets
+
+
+def test_annex_a_worker_names_and_hr_staff_numbers_are_one_person_through_the_crosswalk(
+    tmp_path: Path,
+) -> None:
+    """Annex A names the allocated worker ("Lewis\u00a0Jones"); HR keys staff by number
+    (M0501) and holds their own supervision. The crosswalk (Case System Worker ID = the
+    name, Staff Number) makes them one person in By worker and By supervisor.
+
+    Worked by hand (audit date 31/10/2026, Lambeth LAM-S1 "4-weekly", limit one month):
+    - caseloads: M0501 Lewis Jones holds 1001 (CIN, open) and 1003 (CLA, open) = 2;
+      M0502 Kai Thompson holds 1002 (CP, open) and 1005 (care leaver, open) = 2; 1004's
+      CIN closed 31/05/2026 and 1005's CLA closed 31/12/2025.
+    - own supervision: the staff history starts at the first session, 01/08/2026. M0501
+      met every 28 days at most (01/08, 27/08 +26, 24/09 +28, 22/10 +28; next due
+      19/11/2026): no finding. M0502's only session is 01/08/2026: due 29/08/2026, none by
+      31/10/2026, 63 days overdue. M0900 (no session): due 29/08/2026, 63 days overdue.
+    - M0900 supervises M0501 and M0502: 2 supervisees, 1 (M0501) with no breach, 4 cases.
+    """
+    out, sheets = by_worker_sheets(annex_a_with_hr(tmp_path, crosswalk=True), tmp_path)
+    staff = {f["subject_id"]: f for f in out["findings"] if f["rule"] == "LAM-S1"}
+    assert sorted(staff) == ["M0502", "M0900"]
+    assert [staff[w]["days_overdue"] for w in ("M0502", "M0900")] == [63, 63]
+    assert {staff[w]["due_date"] for w in staff} == {"2026-08-29"}
+    children = [f for f in out["findings"] if f["rule"].startswith("LAM-C")]
+    assert children and {f["worker_id"] for f in children} == {"M0501", "M0502"}
+    assert {f["worker_id"] for f in children if f["subject_id"] in ("1001", "1003")} == {"M0501"}
+    (card,) = out["summary"]["supervisor_scorecard"]
+    assert (card["supervisor_id"], card["supervisees"], card["supervisees_compliant"]) == (
+        "M0900",
+        2,
+        1,
+    )
+    assert card["cases"] == 4
+    head, *rows = sheets["By worker"]
+    col = {h: i for i, h in enumerate(head)}
+    got = {
+        r[col["Worker"]]: (
+            r[col["Name"]],
+            r[col["Team"]],
+            r[col["Supervisor"]],
+            r[col["Caseload"]],
+            r[col["Own supervision findings"]],
+        )
+        for r in rows
+    }
+    assert got == {
+        "M0501": ("Lewis Jones", "Assessment North", "M0900", 2, 0),
+        "M0502": ("Kai Thompson", "Safeguarding South", "M0900", 2, 1),
+        "M0900": ("Sam Lead", "Assessment North", None, 0, 1),
+    }
+    head, *rows = sheets["By supervisor"]
+    col = {h: i for i, h in enumerate(head)}
+    assert [
+        (
+            r[col["Supervisor"]],
+            r[col["Supervisees"]],
+            r[col["Supervisees with no breach"]],
+            r[col["Cases"]],
+        )
+        for r in rows
+    ] == [("M0900", 2, 1, 4)]
+
+
+def test_annex_a_without_the_crosswalk_a_worker_is_two_people(tmp_path: Path) -> None:
+    """The control: without the crosswalk the caseload sits on the name and the own
+    supervision on the staff number, so By worker shows Lewis Jones twice and the
+    supervisor has no cases."""
+    out, sheets = by_worker_sheets(annex_a_with_hr(tmp_path, crosswalk=False), tmp_path)
+    children = [f for f in out["findings"] if f["rule"].startswith("LAM-C")]
+    assert {f["worker_id"] for f in children} == {"Lewis Jones", "Kai Thompson"}
+    head, *rows = sheets["By worker"]
+    col = {h: i for i, h in enumerate(head)}
+    caseload = {r[col["Worker"]]: r[col["Caseload"]] for r in rows}
+    assert caseload["Lewis Jones"] == 2 and caseload["M0501"] == 0
+    assert out["summary"]["supervisor_scorecard"][0]["cases"] == 0
+
+
+def mosaic_plain_steps(tmp_path: Path) -> Path:
+    """The Mosaic data-mart folder with the plain DM_WORKFLOW_STEPS table (no person column)
+    and DM_SUBGROUP_SUBJECTS instead of DM_WORKFLOW_STEPS_PEOPLE_VW
+    (tests/fixtures/real/mosaic_dm_steps/: the same steps, plus step 80010 for a subgroup
+    that links to no person)."""
+    d = tmp_path / "mosaic_steps"
+    d.mkdir()
+    for p in [*folder("mosaic_dm").glob("*.csv"), *(REAL / "mosaic_dm_steps").glob("*.csv")]:
+        if p.name != "DM_WORKFLOW_STEPS_PEOPLE_VW.csv":
+            (d / p.name).write_bytes(p.read_bytes())
+    return d
+
+
+def test_mosaic_plain_workflow_steps_take_their_person_through_the_subgroup(
+    tmp_path: Path,
+) -> None:
+    """10 steps: 6 completed case-supervision steps used, 1 a CP visit (type 1187, not
+    mapped), 1 started and 1 cancelled (not completed), 1 (80010, subgroup 9) linked to no
+    person; the audit equals the canonical twin's."""
+    d = mosaic_plain_steps(tmp_path)
+    profile, why = choose_profile(d, "auto")
+    assert profile is not None and profile.name == "mosaic_dm", why
+    loaded = load_data(d, "auto", tables=TABLES)
+    rep = next(f for f in loaded.mapping.files if f.file == "DM_WORKFLOW_STEPS.csv")
+    assert rep.source == "DM_WORKFLOW_STEPS"
+    assert rep.columns["person_id"] == "SUBGROUP_ID through DM_SUBGROUP_SUBJECTS"
+    assert (rep.rows, rep.passed) == (10, 6)
+    assert rep.excluded == {
+        "kind not mapped (see the value list)": 1,
+        "no person linked through DM_SUBGROUP_SUBJECTS (its code is not listed there as a "
+        "person)": 1,
+        "step not completed (draft, cancelled or proposed)": 2,
+    }
+    events = loaded.tables["case_events"].frame.sort("person_id", "date")
+    assert events["person_id"].to_list() == ["1001", "1001", "1002", "1003", "1004", "1005"]
+    got = audit_json(d, "auto")
+    want = audit_json(folder("mosaic_dm") / "canonical", "canonical")
+    assert want["findings"]
+    assert json.dumps(got["findings"], sort_keys=True) == json.dumps(
+        want["findings"], sort_keys=True
+    )
+
+
+def test_mosaic_a_step_for_a_subgroup_of_two_children_is_an_event_for_each(
+    tmp_path: Path,
+) -> None:
+    """Subgroup 1 lists 1001 and 1004 as persons, and a third subject whose type is not PER
+    (left out of the link): steps 80001 and 80002 are events for both children, so the file's
+    10 rows are read as 12, said in a note, and 12 = used + excluded."""
+    d = mosaic_plain_steps(tmp_path)
+    (d / "DM_SUBGROUP_SUBJECTS.csv").write_text(
+        "SUBGROUP_ID,SUBJECT_TYPE_CODE,SUBJECT_COMPOUND_ID\n1,PER,1001\n1,PER,1004\n1,,7001\n"
+        "2,PER,1002\n3,PER,1003\n4,PER,1004\n5,PER,1005\n",
+        encoding="utf-8",
+    )
+    loaded = load_data(d, "auto", tables=TABLES)
+    links = next(f for f in loaded.mapping.files if f.file == "DM_SUBGROUP_SUBJECTS.csv")
+    assert (links.rows, links.passed) == (7, 6)
+    assert links.excluded == {"not a person (SUBJECT_TYPE_CODE is not PER)": 1}
+    rep = next(f for f in loaded.mapping.files if f.file == "DM_WORKFLOW_STEPS.csv")
+    assert (rep.rows, rep.passed) == (12, 8)
+    assert rep.rows == rep.passed + sum(rep.excluded.values())
+    assert "DM_WORKFLOW_STEPS.csv: 10 rows read as 12" in " ".join(loaded.mapping.notes)
+    events = loaded.tables["case_events"].frame
+    dates = events.filter(pl.col("person_id") == "1004")["date"].cast(pl.String).sort()
+    assert dates.to_list() == ["2026-02-20", "2026-07-15", "2026-09-20"]
+    table = loaded.reconciliation()["case_events"]
+    assert table["read"] == 12 == table["used"] + sum(table["excluded"].values())
+
+
+def test_mosaic_plain_steps_without_the_subgroup_table_are_excluded_not_lost(
+    tmp_path: Path,
+) -> None:
+    """Without DM_SUBGROUP_SUBJECTS no step has a person: every step is excluded under a
+    reason naming the missing table, and the children's supervision rule is not evaluated
+    (never a false all-clear)."""
+    d = mosaic_plain_steps(tmp_path)
+    (d / "DM_SUBGROUP_SUBJECTS.csv").unlink()
+    loaded = load_data(d, "auto", tables=TABLES)
+    rep = next(f for f in loaded.mapping.files if f.file == "DM_WORKFLOW_STEPS.csv")
+    assert rep.passed == 0
+    assert rep.excluded == {"no person linked: no DM_SUBGROUP_SUBJECTS file in the export": 10}
+    out = audit_json(d, "auto")
+    assert "LAM-C1" in {n["rule"] for n in out["not_evaluated"]}
+    assert not [f for f in out["findings"] if f["rule"] == "LAM-C1"]
+
+
+def test_a_filter_reason_with_an_unquoted_comma_is_refused(tmp_path: Path) -> None:
+    """In a YAML flow mapping `{reason: a, b}` makes "b" a key of its own and cuts the
+    reason short (the shipped step-status filter read "step not completed (draft"): a
+    filter key the model does not know is an error naming it."""
+    from supervision_audit.errors import InputError
+    from supervision_audit.sources.profiles import load_profile
+
+    path = tmp_path / "p.yaml"
+    path.write_text(
+        "schema_version: 1\nname: p\nsources:\n  - name: s\n    feeds: case_events\n"
+        "    recognise: [A]\n    columns: {person_id: [A]}\n"
+        "    filters:\n      - {column: [S], keep: [X], reason: not done (draft, cancelled)}\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(InputError, match=r"unknown key\(s\) cancelled\)"):
+        load_profile(str(path))
