@@ -82,9 +82,14 @@ def _check_one(
 
 
 def write_output(
-    run: Any, path: Path, argv: list[str] | None = None, fmt: str | None = None
+    run: Any,
+    path: Path,
+    argv: list[str] | None = None,
+    fmt: str | None = None,
+    trend: list[dict[str, Any]] | None = None,
 ) -> Path:
-    """Write `run` (an AuditRun) to `path` (.json, .csv or .xlsx, or `fmt`), atomically."""
+    """Write `run` (an AuditRun) to `path` (.json, .csv or .xlsx, or `fmt`), atomically;
+    `trend`: a batch's change since its previous run, as a workbook's Trend sheet."""
     suffix = (fmt or path.suffix).lower()
     if suffix not in EXTENSIONS:
         raise UsageError(f"--output must end in {', '.join(EXTENSIONS)} (got '{path.name}')")
@@ -100,5 +105,5 @@ def write_output(
         else:
             from .workbook import write_workbook
 
-            write_workbook(run, path, argv=argv)
+            write_workbook(run, path, argv=argv, trend=trend)
     return path
