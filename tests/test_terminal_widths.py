@@ -1,0 +1,75 @@
+"""At 80 and 120 columns every command's table output wraps long text at spaces and never
+splits a word: no date ("03/11/202" / "5"), id, rule id or name you must type
+("worcesters" / "hire", "authorit" / "y") is cut, and no line is wider than the terminal
+(issue 16).
+
+The check is general: the words of the output at 80 or 120 columns must all be words of the
+same output at 1,000 columns, where nothing needs wrapping. A split leaves a fragment
+("authorit") that is not a word of the wide output; a cell cut with an ellipsis does too.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from tests.helpers import run_cli
+
+S = ["--data", "sample_data", "--ruleset", "lambeth", "--as-of", "2026-10-31"]
+COMMANDS = {
+    "audit": ["audit", *S, "--limit", "40"],
+    "audit staff": ["audit", *S, "--scope", "staff", "--limit", "40"],
+    "due": ["due", *S, "--within", "14d"],
+    "sample": ["sample", *S, "--per-supervisor", "1", "--seed", "7"],
+    "explain": ["explain", "C0000126", *S],
+    "explain worker": ["explain", "W00017", *S],
+    "inspect": ["inspect", "--data", "sample_data/mosaic"],
+    "rulesets list": ["rulesets", "list"],
+    "rulesets show": ["rulesets", "show", "worcestershire"],
+    "rulesets show lambeth": ["rulesets", "show", "lambeth"],
+    "rulesets explain": ["rulesets", "explain", "LAM-C1"],
+    "rulesets compare": ["rulesets", "compare"],
+    "profiles list": ["profiles", "list"],
+}
+BOX = re.compile(r"[\s\u2500-\u257f]+")
+
+
+def words(text: str) -> set[str]:
+    return {w for line in text.splitlines() for w in BOX.split(line) if w}
+
+
+def output(args: list[str], width: int) -> str:
+    code, out, err = run_cli(*args, env={"COLUMNS": str(width)})
+    assert code == 0, err
+    return out
+
+
+@pytest.mark.parametrize("name", sorted(COMMANDS))
+def test_no_word_is_split_at_80_or_120_columns(name: str) -> None:
+    wide = words(output(COMMANDS[name], 1000))
+    for width in (80, 120):
+        text = output(COMMANDS[name], width)
+        too_long = [line for line in text.splitlines() if len(line) > width]
+        assert not too_long, f"{name} at {width}: {too_long[:3]}"
+        # A table too wide for the terminal comes in parts ("(continued)"), or as one
+        # "column: value" record per row.
+        extra = {w for w in words(text) if w == "(continued)" or w[:-1] in wide}
+        fragments = sorted(words(text) - wide - extra)
+        assert not fragments, f"{name} at {width} columns splits: {fragments[:20]}"
+        assert "…" not in text, f"{name} at {width}: a cell is cut short"
+
+
+def test_the_check_sees_a_split() -> None:
+    """The check itself: Rich squeezed to 20 columns folds 'worcestershire'."""
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table("name", "authority")
+    table.add_row("worcestershire", "Worcestershire Safeguarding Children Board")
+    console = Console(width=20, record=True, file=open("/dev/null", "w"))  # noqa: SIM115
+    console.print(table)
+    narrow = console.export_text()
+    assert words(narrow) - {"name", "authority", "Worcestershire"} - words(
+        "worcestershire Safeguarding Children Board"
+    )
