@@ -384,3 +384,35 @@ def test_workbook_renders_to_pdf_pages(tmp_path: Path) -> None:
     assert pdf.startswith(b"%PDF")
     pages = re.findall(rb"/Type\s*/Page(?!s)", pdf)
     assert len(pages) >= 7  # at least one page per sheet
+
+
+def test_due_sheet_window_is_the_due_within_option(tmp_path: Path) -> None:
+    """The Due sheet lists what `due --within` lists for the same window: 14 days unless
+    --due-within says otherwise (3 items in 14 days on the small fixture, 5 in 3 months)."""
+    seen = {}
+    for within, words in ((None, "14 days"), ("14d", "14 days"), ("3m", "3 months")):
+        code, out, err = run(
+            "due", "--data", SMALL, "--ruleset", "devon", *ARGS, "--within", within or "14d",
+            "--format", "json",
+        )  # fmt: skip
+        assert code == 0, err
+        expected = sorted(r["subject_id"] for r in json.loads(out)["rows"])
+        path, _ = make(tmp_path, SMALL, "devon", *(["--due-within", within] if within else []))
+        ws = load_workbook(path)["Due"]
+        assert str(ws.cell(1, 1).value).startswith(f"Due within {words} of 30/06/2024")
+        header = [c.value for c in ws[2]]
+        col = header.index("Child, carer or worker") + 1
+        listed = sorted(ws.cell(r, col).value for r in range(3, ws.max_row + 1))
+        assert listed == expected
+        seen[within] = len(listed)
+    assert seen == {None: 3, "14d": 3, "3m": 5}
+    code, _, err = run(
+        "audit", "--data", SMALL, "--ruleset", "devon", *ARGS, "--due-within", "2w",
+    )  # fmt: skip
+    assert code == 2 and "--due-within" in err and ".xlsx" in err
+    code, _, err = run(
+        "audit", "--data", SMALL, "--ruleset", "devon", *ARGS, "--due-within", "soon",
+        "--output", tmp_path / "x.xlsx",
+    )  # fmt: skip
+    assert code == 2 and err.startswith("error: --due-within")
+    assert not (tmp_path / "x.xlsx").exists()

@@ -13,6 +13,7 @@ from .common import (
     AsOfOpt,
     DataOpt,
     DebugOpt,
+    DueWithinOpt,
     Exit,
     FormatOpt,
     FromOpt,
@@ -37,6 +38,7 @@ from .common import (
     parse_date,
     parse_params,
     parse_rag,
+    parse_window,
 )
 
 
@@ -61,6 +63,7 @@ def audit_cmd(
     rag: RagOpt = None,
     trend: TrendOpt = 0,
     threshold: ThresholdOpt = None,
+    due_within: DueWithinOpt = None,
     debug: DebugOpt = False,
 ) -> None:
     """Find every child, carer and worker outside their required supervision interval."""
@@ -86,6 +89,13 @@ def audit_cmd(
     if limit < 0:
         raise UsageError(f"--limit must be 0 (all) or more (got {limit})")
     check_output_option(output, data, ruleset, source, key_file)
+    window = None
+    if due_within is not None:
+        window = parse_window(due_within, "--due-within")
+        if output is None or output.suffix.lower() != ".xlsx":
+            raise UsageError(
+                "--due-within sets the Due sheet of the workbook: add --output FILE.xlsx"
+            )
     key = None
     if pseudonymise:
         from ..report.privacy import read_key
@@ -112,7 +122,7 @@ def audit_cmd(
 
     run = apply_privacy(run, key, no_names)
     if output is not None:
-        written = write_output(run, output, argv=sys.argv)
+        written = write_output(run, output, argv=sys.argv, due_within=window)
         err_console().print(f"wrote {written}", markup=False)
     render(run.result, output_format, limit)
     failed = [t for t in check_thresholds(tests, audit_figures(run.result)) if not t["passed"]]

@@ -115,6 +115,16 @@ def parse_date(text: str | None, option: str) -> dt.date | None:
         ) from None
 
 
+def parse_window(text: str, option: str) -> Any:
+    """A window after the audit date (`due --within`, `audit --due-within`): 14d, 2w, 1m."""
+    from ..dates import Interval
+
+    try:
+        return Interval.parse(text)
+    except ValueError as exc:
+        raise UsageError(f"{option}: {exc}") from None
+
+
 def parse_params(items: list[str] | None) -> dict[str, str]:
     out: dict[str, str] = {}
     for item in items or []:
@@ -320,6 +330,15 @@ TrendOpt = Annotated[
         metavar="MONTHS",
         help="Also report the last MONTHS month ends (at most 24): the share with no "
         "outstanding breach at each, as an audit as of that day would say.",
+    ),
+]
+DueWithinOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--due-within",
+        metavar="PERIOD",
+        help="The workbook's Due sheet: who falls due within PERIOD after --as-of, or is "
+        "overdue now (as `due --within`: 14d, 2w, 1m; default 14d). Needs an .xlsx --output.",
     ),
 ]
 DebugOpt = Annotated[bool, typer.Option("--debug", help="Show tracebacks (may include data).")]

@@ -33,6 +33,7 @@ from .common import (
     check_output_option,
     json_rows,
     out_console,
+    parse_window,
     run_from_options,
     write_frame_file,
 )
@@ -80,16 +81,12 @@ def due_cmd(
 
     The table is one line per item, grouped by supervisor (or --by worker), the most urgent
     first; --full shows each item's requirement, last event and status."""
-    from ..dates import Interval
     from ..views.due import due_list, left_out
 
     check_format(output_format)
     if by not in ("supervisor", "worker"):
         raise UsageError(f"--by must be supervisor or worker (got '{by}')")
-    try:
-        window = Interval.parse(within)
-    except ValueError as exc:
-        raise UsageError(f"--within: {exc}") from None
+    window = parse_window(within, "--within")
     check_output_option(output, data, ruleset, source)
     run = run_from_options(
         data, ruleset, as_of, history_from, scope, param, team, worker, source, allow_unverified

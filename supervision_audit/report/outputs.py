@@ -82,9 +82,14 @@ def _check_one(
 
 
 def write_output(
-    run: Any, path: Path, argv: list[str] | None = None, fmt: str | None = None
+    run: Any,
+    path: Path,
+    argv: list[str] | None = None,
+    fmt: str | None = None,
+    due_within: Any = None,
 ) -> Path:
-    """Write `run` (an AuditRun) to `path` (.json, .csv or .xlsx, or `fmt`), atomically."""
+    """Write `run` (an AuditRun) to `path` (.json, .csv or .xlsx, or `fmt`), atomically;
+    `due_within` (a dates.Interval) is the workbook's Due sheet window (default 14 days)."""
     suffix = (fmt or path.suffix).lower()
     if suffix not in EXTENSIONS:
         raise UsageError(f"--output must end in {', '.join(EXTENSIONS)} (got '{path.name}')")
@@ -100,5 +105,5 @@ def write_output(
         else:
             from .workbook import write_workbook
 
-            write_workbook(run, path, argv=argv)
+            write_workbook(run, path, argv=argv, due_within=due_within)
     return path

@@ -1154,13 +1154,13 @@ DUE_LAYOUT: tuple[tuple[str, str, float, bool], ...] = (
 )
 
 
-def _due(book: Book, run: Any, result: Any, within: str = DUE_WITHIN) -> None:
-    """Who falls due within the window after the audit date, or is overdue now, grouped by
-    supervisor (the `due` command's list)."""
+def _due(book: Book, run: Any, result: Any, within: Any = None) -> None:
+    """Who falls due within the window (a dates.Interval, DUE_WITHIN unless given) after the
+    audit date, or is overdue now, grouped by supervisor (the `due` command's list)."""
     from ..dates import Interval
     from ..views.due import due_list
 
-    window = Interval.parse(within)
+    window = within if within is not None else Interval.parse(DUE_WITHIN)
     frame = due_list(run, window)
     if result.summary.get("pseudonymised") or result.summary.get("no_names"):
         from .privacy import pseudonymise_frame
@@ -1205,8 +1205,10 @@ def write_workbook(
     path: Path,
     argv: Sequence[str] | None = None,
     trend: list[dict[str, Any]] | None = None,
+    due_within: Any = None,
 ) -> Path:
-    """Write the audit workbook for an AuditRun, atomically."""
+    """Write the audit workbook for an AuditRun, atomically; the Due sheet lists who falls
+    due within `due_within` (a dates.Interval; DUE_WITHIN unless given) of the audit date."""
     result = run.result
     scopes = ("children", "staff") if result.scope == "all" else (result.scope,)
     frames = {
@@ -1226,7 +1228,7 @@ def write_workbook(
             )
         if "staff" in scopes:
             write_findings(book, "Staff findings", frames["Staff findings"], result.as_of)
-        _due(book, run, result)
+        _due(book, run, result, due_within)
         with_names = not (result.summary.get("pseudonymised") or result.summary.get("no_names"))
         _by_worker(book, run, result, with_names)
         _by_supervisor(book, run, result)
