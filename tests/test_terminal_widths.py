@@ -60,16 +60,29 @@ def test_no_word_is_split_at_80_or_120_columns(name: str) -> None:
         assert "…" not in text, f"{name} at {width}: a cell is cut short"
 
 
-def test_the_check_sees_a_split() -> None:
-    """The check itself: Rich squeezed to 20 columns folds 'worcestershire'."""
-    from rich.console import Console
+def test_the_check_sees_a_split_and_print_table_avoids_it() -> None:
+    """Rich alone, squeezed to 24 columns, folds 'worcestershire' (the check sees the
+    fragments); print_table shows the same table in parts or as records, whole words only."""
+    import io
+
     from rich.table import Table
 
-    table = Table("name", "authority")
-    table.add_row("worcestershire", "Worcestershire Safeguarding Children Board")
-    console = Console(width=20, record=True, file=open("/dev/null", "w"))  # noqa: SIM115
-    console.print(table)
-    narrow = console.export_text()
-    assert words(narrow) - {"name", "authority", "Worcestershire"} - words(
-        "worcestershire Safeguarding Children Board"
-    )
+    from supervision_audit.report.terminal import SafeConsole, print_table
+
+    table = Table("name", "authority", "rules")
+    table.add_row("worcestershire", "Worcestershire Safeguarding Children Board", "3 (0 case)")
+
+    def render(width: int, draw: bool) -> str:
+        console = SafeConsole(width=width, record=True, file=io.StringIO())
+        if draw:
+            print_table(console, table)
+        else:
+            console.print(table)
+        return console.export_text()
+
+    wide = words(render(1000, False))
+    assert words(render(24, False)) - wide  # Rich's own fold leaves fragments
+    for width in (24, 40, 60):
+        text = render(width, True)
+        assert {w for w in words(text) - wide if w != "(continued)" and w[:-1] not in wide} == set()
+        assert max(len(line) for line in text.splitlines()) <= width
