@@ -113,16 +113,21 @@ def audit_cmd(
             tests.append(parse_threshold(text))
         except ValueError as exc:
             raise UsageError(f"--threshold: {exc}") from None
-    run = run_audit(opts)
-    if trend:
-        from ..views.trend import monthly_trend
+    from .progress import progress
 
-        run.result.summary["trend"] = monthly_trend(run, trend)
+    with progress("Reading the exports") as shown:
+        run = run_audit(opts, step=shown.update)
+        if trend:
+            from ..views.trend import monthly_trend
+
+            shown.update(f"Computing the {trend}-month trend")
+            run.result.summary["trend"] = monthly_trend(run, trend)
     from ..report.privacy import apply_privacy
 
     run = apply_privacy(run, key, no_names)
     if output is not None:
-        written = write_output(run, output, argv=sys.argv, due_within=window)
+        with progress(f"Writing {output.name}"):
+            written = write_output(run, output, argv=sys.argv, due_within=window)
         err_console().print(f"wrote {written}", markup=False)
     render(run.result, output_format, limit)
     failed = [t for t in check_thresholds(tests, audit_figures(run.result)) if not t["passed"]]

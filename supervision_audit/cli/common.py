@@ -403,7 +403,10 @@ def run_from_options(
         source=source,
         allow_unverified=allow_unverified,
     )
-    return run_audit(opts)
+    from .progress import progress
+
+    with progress("Reading the exports") as shown:
+        return run_audit(opts, step=shown.update)
 
 
 def check_output_option(output: Path | None, data: Path, *others: str | Path | None) -> None:
@@ -430,6 +433,8 @@ def check_format(output_format: str) -> None:
 
 def write_frame_file(frame: pl.DataFrame, path: Path, sheet: str, about: dict[str, str]) -> None:
     from ..report.tables import write_frame
+    from .progress import progress
 
-    write_frame(frame, path, sheet=sheet, about=about)
+    with progress(f"Writing {path.name}"):
+        write_frame(frame, path, sheet=sheet, about=about)
     err_console().print(f"wrote {path}", markup=False)

@@ -148,10 +148,9 @@ def print_table(con: Console, table: Table, keys: int = 1) -> None:
     for row in range(table.row_count):
         for i, column in enumerate(table.columns):
             cells = list(column.cells)
+            cell = cells[row] if row < len(cells) else ""
             line = Text(f"{'' if i == 0 else '  '}{_cell_text(column.header) or '-'}: ")
-            line.append(cells[row] if row < len(cells) and isinstance(cells[row], Text) else "")
-            if row < len(cells) and not isinstance(cells[row], Text):
-                line.append(str(cells[row]))
+            line.append(cell if isinstance(cell, Text) else str(cell))
             con.print(line)
     con.print()
 
