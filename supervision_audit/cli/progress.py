@@ -81,9 +81,9 @@ class Progress:
 @contextlib.contextmanager
 def progress(text: str) -> Iterator[Progress]:
     """A Progress on standard error, enabled only when it is a terminal."""
-    from .common import err_console
+    from ..report.terminal import SafeConsole
 
     enabled = stderr_is_terminal()
-    console = err_console() if enabled else None
+    console = SafeConsole(stderr=True, soft_wrap=True) if enabled else None
     with Progress(console, text, enabled=enabled) as shown:
         yield shown
