@@ -423,6 +423,7 @@ def test_workbook_renders_to_pdf_pages(tmp_path: Path) -> None:
     if not (shutil.which("pdftotext") and shutil.which("pdfinfo")):
         pytest.skip("poppler-utils (pdftotext, pdfinfo) is not installed: page checks skipped")
     printed = _pdf_pages(path.with_suffix(".pdf"))
+    assert "Findings by rule" in printed[0][0] and " Requirement " in printed[0][0]  # not cut
     findings = [p for p in printed if "Children findings Page" in p[0]]
     assert findings, "no page carries the Children findings footer"
     for text, width, height, median in findings:

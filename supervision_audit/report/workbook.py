@@ -680,6 +680,11 @@ def _by_rule_block(sheet: Sheet, s: dict[str, Any]) -> None:
         ["Rule", "Findings", "Red", "Amber", "Overdue now", "Requirement", "", "", ""],
         SUMMARY_WIDTHS,
     )
+    # "Requirement" heads the merged cells its text spans (one cell cut it to "Requiremen")
+    sheet.ws.merge_range(
+        sheet.rows - 1, 5, sheet.rows - 1, last, "Requirement",
+        sheet.book.fmt({**HEADER_FONT, **HEADER_FILL}),
+    )  # fmt: skip
     if not rows:
         sheet.append(["(no findings)"])
     for r in rows:
