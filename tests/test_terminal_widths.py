@@ -86,3 +86,18 @@ def test_the_check_sees_a_split_and_print_table_avoids_it() -> None:
         text = render(width, True)
         assert {w for w in words(text) - wide if w != "(continued)" and w[:-1] not in wide} == set()
         assert max(len(line) for line in text.splitlines()) <= width
+
+
+def test_every_table_comes_out_in_the_same_order_each_run() -> None:
+    """Deterministic order: the inspect report's data issues are sorted on every key (table,
+    most rows first, then column, reason and action), and two runs of each table print the
+    same lines."""
+    import json
+
+    code, out, err = run_cli("inspect", "--data", "sample_data/mosaic", "--format", "json")
+    assert code == 0, err
+    issues = json.loads(out)["data_issues"]
+    keys = [(i["table"], -i["rows"], i["column"] or "", i["reason"], i["action"]) for i in issues]
+    assert issues and keys == sorted(keys)
+    for name in ("inspect", "due", "sample", "rulesets list", "rulesets compare"):
+        assert output(COMMANDS[name], 120) == output(COMMANDS[name], 120), name

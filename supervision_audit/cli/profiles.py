@@ -40,7 +40,15 @@ def inspect_report(data: Path, source: str, ruleset: str | None) -> dict[str, An
     issues = (
         loaded.issues.group_by("table", "column", "reason", "action")
         .len()
-        .sort("table", "len", descending=[False, True])
+        .sort(
+            "table",
+            "len",
+            "column",
+            "reason",
+            "action",
+            descending=[False, True, False, False, False],
+            nulls_last=True,
+        )  # fmt: skip  (ties broken by name: the same order on every run)
     )
     return {
         "source": loaded.source,
