@@ -46,7 +46,7 @@ def copy(folder: str, tmp_path: Path) -> Path:
     return d
 
 
-@pytest.mark.parametrize("system", ["ssd", "liquidlogic", "mosaic_dm"])
+@pytest.mark.parametrize("system", ["ssd", "liquidlogic", "mosaic_dm", "eclipse"])
 def test_written_profile_audits_the_real_layout_as_canonical(tmp_path, system) -> None:
     path = written(tmp_path, system, REAL / system)
     got = findings(REAL / system, str(path))
@@ -61,6 +61,12 @@ RENAMES = {
         "DM_WORKFLOW_STEP_TYPES.csv",
         "2101,Case Supervision",
         "2101,Supervision Workflow",
+    ),
+    # Devon's form (policy 5.3), as its page title
+    "eclipse": (
+        "FORMANSWERPERSONVIEW.csv",
+        ",,Case Supervision,",
+        ",,Child: Supervision Consultation,",
     ),
 }
 
@@ -103,12 +109,39 @@ def test_mosaic_relationship_types_are_described_by_their_lookup(tmp_path) -> No
     )
 
 
-def test_eclipse_forms_are_counted_per_form_and_not_guessed(tmp_path) -> None:
-    """FORMANSWERPERSONVIEW has one row per answer and names no form: each DESIGNGUID is
-    listed with its number of forms (not answer rows), and nothing is proposed."""
+def test_eclipse_forms_are_counted_per_form_and_proposed_by_their_title(tmp_path) -> None:
+    """FORMANSWERPERSONVIEW has one row per answer: each DESIGNGUID is listed with its
+    number of forms (not answer rows), described by the PAGETITLE and DESIGNSUBNAME its
+    rows carry, and proposed from them; the "Child: Visit" form is listed, not counted."""
     text, listings = guided_profile("eclipse", REAL / "eclipse", "council")
     (forms,) = [x for x in listings if x.what == "kind" and x.files]
-    rows = dict(forms.types.select("value", "rows").rows())
-    assert rows["5a1e3c2d-0000-4000-8000-00000000c0de"] == 7
-    assert forms.types["proposed"].is_null().all()
-    assert '# "5a1e3c2d-0000-4000-8000-00000000c0de":' in text
+    got = {r["value"]: (r["rows"], r["description"], r["proposed"]) for r in forms.types.to_dicts()}
+    assert got == {
+        # 8 forms, one of them in progress (listed: the officer sees every form of the type)
+        "5a1e3c2d-0000-4000-8000-00000000c0de": (7, "Case Supervision", "CASE_SUPERVISION"),
+        "7b04f2b4-1170-44a2-8f2f-111d51d8a90f": (1, "Child: Visit Child Protection", None),
+    }
+    assert '"5a1e3c2d-0000-4000-8000-00000000c0de": CASE_SUPERVISION  # proposed' in text
+    assert '# "7b04f2b4-1170-44a2-8f2f-111d51d8a90f":' in text
+
+
+def test_eclipse_a_form_design_with_titles_proposing_different_kinds_is_not_proposed(
+    tmp_path,
+) -> None:
+    """One DESIGNGUID whose forms carry a supervision title and a visit title: proposing it
+    would count the visits as supervision, so nothing is proposed and the reason says so."""
+    d = copy("eclipse", tmp_path)
+    path = d / "FORMANSWERPERSONVIEW.csv"
+    text = path.read_text(encoding="utf-8")
+    text = text.replace(
+        "60005,5a1e3c2d-0000-4000-8000-00000000c0de,,Case Supervision,",
+        "60005,5a1e3c2d-0000-4000-8000-00000000c0de,,Home Visit,",
+    )
+    path.write_text(text, encoding="utf-8")
+    written_text, listings = guided_profile("eclipse", d, "council")
+    (forms,) = [x for x in listings if x.what == "kind" and x.files]
+    row = forms.types.filter(forms.types["value"] == "5a1e3c2d-0000-4000-8000-00000000c0de")
+    assert row["rows"].item() == 7
+    assert row["proposed"].item() is None
+    assert "not all proposed the same way" in row["why"].item()
+    assert '# "5a1e3c2d-0000-4000-8000-00000000c0de":' in written_text

@@ -35,8 +35,7 @@ def folder(system: str) -> Path:
 
 
 def source_for(system: str) -> str:
-    # Eclipse publishes no supervision form: the council names its own form's GUID.
-    return str(REAL / "eclipse-council.yaml") if system == "eclipse" else "auto"
+    return "auto"
 
 
 def audit_json(data: Path, source: str, scope: str = "children") -> dict:
@@ -132,6 +131,27 @@ def test_eclipse_forms_are_one_event_per_form_not_per_answer() -> None:
     rep = next(f for f in loaded.mapping.files if f.file == "FORMANSWERPERSONVIEW.csv")
     assert rep.rows == 16
     assert rep.rows == rep.passed + sum(rep.excluded.values())
+
+
+def test_eclipse_forms_are_named_by_their_page_title_or_by_a_council_s_guid() -> None:
+    """The shipped profile counts a form titled "Case Supervision" (PAGETITLE, with its
+    DESIGNSUBNAME); a council's own profile can name its form by DESIGNGUID instead, and
+    the two read the same forms. The "Child: Visit" form (DESIGNSUBNAME 'Child Protection ')
+    is excluded as unmapped, counted."""
+    by_title = load_data(folder("eclipse"), "auto", tables=TABLES)
+    by_guid = load_data(folder("eclipse"), str(REAL / "eclipse-council.yaml"), tables=TABLES)
+    for loaded in (by_title, by_guid):
+        events = loaded.tables["case_events"].frame
+        assert events.height == 6
+        assert set(events["kind"].to_list()) == {"CASE_SUPERVISION"}
+        rep = next(f for f in loaded.mapping.files if f.file == "FORMANSWERPERSONVIEW.csv")
+        assert rep.excluded["kind not mapped (see the value list)"] == 1
+    visit = next(v for v in by_title.mapping.files if v.file == "FORMANSWERPERSONVIEW.csv")
+    described = {(v["value"], v["description"], v["mapped_to"]) for v in visit.values}
+    assert described == {
+        ("5a1e3c2d-0000-4000-8000-00000000c0de", "Case Supervision", "CASE_SUPERVISION"),
+        ("7b04f2b4-1170-44a2-8f2f-111d51d8a90f", "Child: Visit Child Protection", None),
+    }
 
 
 def test_ssda903_episodes_csv_is_not_taken_for_the_canonical_file() -> None:
@@ -278,3 +298,105 @@ def test_a_rule_left_with_no_events_names_the_unmapped_types(tmp_path: Path) -> 
     assert "LAM-C1" in reasons, reasons
     assert "'Supervision Record'" in reasons["LAM-C1"]
     assert "'Team Reflection'" in reasons["LAM-C1"]
+
+
+def annex_a_with_hr(tmp_path: Path, crosswalk: bool) -> Path:
+    """The Annex A workbook and case notes, beside an HR staff list (staff numbers M0501,
+    M0502, their manager M0900), HR's supervision log and, optionally, the crosswalk from
+    Annex A's worker names to staff numbers (tests/fixtures/real/annex_a_hr/)."""
+    d = tmp_path / ("with" if crosswalk else "without")
+    d.mkdir()
+    for p in [*folder("annex_a").glob("*.*"), *(REAL / "annex_a_hr").glob("*.csv")]:
+        if crosswalk or p.name != "worker id crosswalk.csv":
+            (d / p.name).write_bytes(p.read_bytes())
+    return d
+
+
+def by_worker_sheets(data: Path, tmp_path: Path) -> tuple[dict, dict[str, list[tuple]]]:
+    from openpyxl import load_workbook
+
+    from tests.helpers import run_cli
+
+    xlsx = tmp_path / f"{data.name}.xlsx"
+    audit = ["audit", "--data", data, "--ruleset", "lambeth", "--as-of", "2026-10-31"]
+    code, _, err = run_cli(*audit, "--scope", "all", "--output", xlsx)
+    assert code in (0, 1), err
+    wb = load_workbook(xlsx, read_only=True)
+    sheets = {n: list(wb[n].iter_rows(values_only=True)) for n in ("By worker", "By supervisor")}
+    return audit_json(data, "auto", scope="all"), sheets
+
+
+def test_annex_a_worker_names_and_hr_staff_numbers_are_one_person_through_the_crosswalk(
+    tmp_path: Path,
+) -> None:
+    """Annex A names the allocated worker ("Lewis\u00a0Jones"); HR keys staff by number
+    (M0501) and holds their own supervision. The crosswalk (Case System Worker ID = the
+    name, Staff Number) makes them one person in By worker and By supervisor.
+
+    Worked by hand (audit date 31/10/2026, Lambeth LAM-S1 "4-weekly", limit one month):
+    - caseloads: M0501 Lewis Jones holds 1001 (CIN, open) and 1003 (CLA, open) = 2;
+      M0502 Kai Thompson holds 1002 (CP, open) and 1005 (care leaver, open) = 2; 1004's
+      CIN closed 31/05/2026 and 1005's CLA closed 31/12/2025.
+    - own supervision: the staff history starts at the first session, 01/08/2026. M0501
+      met every 28 days at most (01/08, 27/08 +26, 24/09 +28, 22/10 +28; next due
+      19/11/2026): no finding. M0502's only session is 01/08/2026: due 29/08/2026, none by
+      31/10/2026, 63 days overdue. M0900 (no session): due 29/08/2026, 63 days overdue.
+    - M0900 supervises M0501 and M0502: 2 supervisees, 1 (M0501) with no breach, 4 cases.
+    """
+    out, sheets = by_worker_sheets(annex_a_with_hr(tmp_path, crosswalk=True), tmp_path)
+    staff = {f["subject_id"]: f for f in out["findings"] if f["rule"] == "LAM-S1"}
+    assert sorted(staff) == ["M0502", "M0900"]
+    assert [staff[w]["days_overdue"] for w in ("M0502", "M0900")] == [63, 63]
+    assert {staff[w]["due_date"] for w in staff} == {"2026-08-29"}
+    children = [f for f in out["findings"] if f["rule"].startswith("LAM-C")]
+    assert children and {f["worker_id"] for f in children} == {"M0501", "M0502"}
+    assert {f["worker_id"] for f in children if f["subject_id"] in ("1001", "1003")} == {"M0501"}
+    (card,) = out["summary"]["supervisor_scorecard"]
+    assert (card["supervisor_id"], card["supervisees"], card["supervisees_compliant"]) == (
+        "M0900",
+        2,
+        1,
+    )
+    assert card["cases"] == 4
+    head, *rows = sheets["By worker"]
+    col = {h: i for i, h in enumerate(head)}
+    got = {
+        r[col["Worker"]]: (
+            r[col["Name"]],
+            r[col["Team"]],
+            r[col["Supervisor"]],
+            r[col["Caseload"]],
+            r[col["Own supervision findings"]],
+        )
+        for r in rows
+    }
+    assert got == {
+        "M0501": ("Lewis Jones", "Assessment North", "M0900", 2, 0),
+        "M0502": ("Kai Thompson", "Safeguarding South", "M0900", 2, 1),
+        "M0900": ("Sam Lead", "Assessment North", None, 0, 1),
+    }
+    head, *rows = sheets["By supervisor"]
+    col = {h: i for i, h in enumerate(head)}
+    assert [
+        (
+            r[col["Supervisor"]],
+            r[col["Supervisees"]],
+            r[col["Supervisees with no breach"]],
+            r[col["Cases"]],
+        )
+        for r in rows
+    ] == [("M0900", 2, 1, 4)]
+
+
+def test_annex_a_without_the_crosswalk_a_worker_is_two_people(tmp_path: Path) -> None:
+    """The control: without the crosswalk the caseload sits on the name and the own
+    supervision on the staff number, so By worker shows Lewis Jones twice and the
+    supervisor has no cases."""
+    out, sheets = by_worker_sheets(annex_a_with_hr(tmp_path, crosswalk=False), tmp_path)
+    children = [f for f in out["findings"] if f["rule"].startswith("LAM-C")]
+    assert {f["worker_id"] for f in children} == {"Lewis Jones", "Kai Thompson"}
+    head, *rows = sheets["By worker"]
+    col = {h: i for i, h in enumerate(head)}
+    caseload = {r[col["Worker"]]: r[col["Caseload"]] for r in rows}
+    assert caseload["Lewis Jones"] == 2 and caseload["M0501"] == 0
+    assert out["summary"]["supervisor_scorecard"][0]["cases"] == 0

@@ -239,7 +239,7 @@ def _tally(
 ) -> pl.DataFrame:
     """value, description, rows for one file (blank values left out). With `record` (the
     columns that identify one record, such as an Eclipse form's INSTANCEID) a record of many
-    rows counts once."""
+    rows counts once, described by every name its rows carry (joined with " / ")."""
     cells = frame.select(
         value.alias("value"),
         description.alias("description"),
@@ -250,7 +250,15 @@ def _tally(
         ),
     ).drop_nulls("value")
     if record:
-        cells = cells.unique(["_rec", "value"], keep="first").drop("_rec")
+        names = pl.col("description").drop_nulls().unique().sort().str.join(" / ")
+        cells = (
+            cells.group_by("_rec", "value", maintain_order=True)
+            .agg(names.alias("description"))
+            .with_columns(
+                description=pl.when(pl.col("description") != "").then(pl.col("description"))
+            )
+            .drop("_rec")
+        )
     return (
         cells.group_by("value", "description")
         .len("rows")
@@ -259,15 +267,43 @@ def _tally(
 
 
 def _combine(tallies: list[pl.DataFrame]) -> pl.DataFrame:
+    """One row per distinct (type, description) over every file: key, value, description,
+    rows; most rows first."""
     both = pl.concat(tallies, how="vertical").sort(
         ["rows", "value"], descending=[True, False], nulls_last=True
     )
     return (
-        both.group_by("key", maintain_order=True)
+        both.group_by("key", "description", maintain_order=True)
+        .agg(pl.col("value").first(), pl.col("rows").sum())
+        .sort(["rows", "key"], descending=[True, False])
+    )
+
+
+def propose_per_type(pairs: pl.DataFrame, what: str) -> pl.DataFrame:
+    """One row per type from its (type, description) pairs: the proposal of every pair when
+    they all agree, else nothing, said why (an Eclipse form design whose forms carry a
+    supervision title and a visit title is not proposed from one of them)."""
+    decided = (propose_kinds if what == "kind" else propose_roles)(pairs)
+    agreed = pl.col("proposed").fill_null("").n_unique() == 1
+    names = pl.col("description").drop_nulls().str.join(" / ")
+    return (
+        decided.sort(["rows", "key"], descending=[True, False])
+        .group_by("key", maintain_order=True)
         .agg(
             pl.col("value").first(),
-            pl.col("description").drop_nulls().first(),
+            pl.when(names != "").then(names).alias("description"),
             pl.col("rows").sum(),
+            pl.when(agreed).then(pl.col("proposed").first()).alias("proposed"),
+            pl.when(agreed).then(pl.col("rule").first()).alias("rule"),
+            pl.when(agreed)
+            .then(pl.col("why").first())
+            .otherwise(
+                pl.format(
+                    "its records carry names not all proposed the same way ({})",
+                    pl.col("description").fill_null("(none)").str.join("; "),
+                )
+            )
+            .alias("why"),
         )
         .sort(["rows", "key"], descending=[True, False])
     )
@@ -318,7 +354,9 @@ def _label(row: dict[str, Any]) -> str:
 
 
 def _reason(row: dict[str, Any]) -> str:
-    return "no rule matched" if row["rule"] is None else f"{row['rule']}: {row['why']}"
+    if row["rule"] is None:
+        return comment(row["why"] or "no rule matched", 200)
+    return f"{row['rule']}: {row['why']}"
 
 
 def _kind_block(listing: Listing, indent: str) -> list[str]:
@@ -583,7 +621,8 @@ def survey(profile: Profile, own: set[str], root: Path) -> list[Listing]:
         if kind_source and src.name in own and (src.name, "kind") not in parts:
             listings.append(Listing(src.name, "kind", "", [], propose_kinds(EMPTY_TYPES)))
     for (name, what), got in parts.items():
-        types = _combine([t for _, _, t, _ in got])
+        pairs = _combine([t for _, _, t, _ in got])
+        types = propose_per_type(pairs, what)
         if types.height > MAX_TYPES:
             raise InputError(
                 f"{types.height:,} distinct values in {got[0][1]}: a {what} column holds a few "
@@ -591,14 +630,13 @@ def survey(profile: Profile, own: set[str], root: Path) -> list[Listing]:
                 "was written",
                 file=", ".join(f for f, _, _, _ in got),
             )
-        propose = propose_kinds if what == "kind" else propose_roles
         listings.append(
             Listing(
                 source=name,
                 what=what,
                 header=got[0][1],
                 files=[f for f, _, _, _ in got],
-                types=propose(types),
+                types=types,
                 blank_rows=sum(b for _, _, _, b in got),
                 filter_index=filter_at.get(name) if what == "role" else None,
             )

@@ -61,8 +61,9 @@ class Source:
     """column -> 'exclude' (rows whose value is not in the map are left out, and counted) or
     'keep' (passed on as they are, so the loader reports an unknown value)."""
     filters: tuple[Filter, ...] = ()
-    describe: dict[str, str | tuple[str, ...]] = field(default_factory=dict)
-    """column -> a lookup source's name, or headers of the same file holding the description."""
+    describe: dict[str, str | tuple[Spelling, ...]] = field(default_factory=dict)
+    """column -> a lookup source's name, or headers of the same file holding the description
+    (the first present; a nested list is several headers joined, as in `columns`)."""
     one_row_per: tuple[str, ...] = ()
     dates_from: DatesFrom | None = None
 
@@ -159,10 +160,10 @@ def _source(raw: dict[str, Any], where: str, path: Path) -> Source:
         raise InputError(
             f"{where}: 'recognise' lists the headers that identify the file", file=str(path)
         )
-    describe: dict[str, str | tuple[str, ...]] = {}
+    describe: dict[str, str | tuple[Spelling, ...]] = {}
     for col, what in (raw.get("describe") or {}).items():
         describe[str(col)] = (
-            str(what) if isinstance(what, str) else _strings(what, f"{where}.describe", path)
+            str(what) if isinstance(what, str) else _spellings(what, f"{where}.describe", path)
         )
     dates_from = None
     if raw.get("dates_from"):
