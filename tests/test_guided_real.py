@@ -46,7 +46,9 @@ def copy(folder: str, tmp_path: Path) -> Path:
     return d
 
 
-@pytest.mark.parametrize("system", ["ssd", "liquidlogic", "mosaic_dm", "eclipse"])
+@pytest.mark.parametrize(
+    "system", ["ssd", "liquidlogic", "mosaic_dm", "eclipse", "ssda903", "annex_a"]
+)
 def test_written_profile_audits_the_real_layout_as_canonical(tmp_path, system) -> None:
     path = written(tmp_path, system, REAL / system)
     got = findings(REAL / system, str(path))
@@ -145,3 +147,34 @@ def test_eclipse_a_form_design_with_titles_proposing_different_kinds_is_not_prop
     assert row["proposed"].item() is None
     assert "not all proposed the same way" in row["why"].item()
     assert '# "5a1e3c2d-0000-4000-8000-00000000c0de":' in written_text
+
+
+def test_mosaic_plain_workflow_steps_are_listed_and_proposed(tmp_path) -> None:
+    """From DM_WORKFLOW_STEPS (persons through DM_SUBGROUP_SUBJECTS) the step types are
+    listed per step, described through DM_WORKFLOW_STEP_TYPES and proposed, with the
+    council's own words; the written profile audits to the canonical findings."""
+    d = tmp_path / "mosaic_steps"
+    d.mkdir()
+    for p in [*(REAL / "mosaic_dm").glob("*.csv"), *(REAL / "mosaic_dm_steps").glob("*.csv")]:
+        if p.name != "DM_WORKFLOW_STEPS_PEOPLE_VW.csv":
+            (d / p.name).write_bytes(p.read_bytes())
+    types = d / "DM_WORKFLOW_STEP_TYPES.csv"
+    types.write_text(
+        types.read_text(encoding="utf-8").replace(
+            "2101,Case Supervision", "2101,Supervision Workflow"
+        ),
+        encoding="utf-8",
+    )
+    want = findings(REAL / "mosaic_dm" / "canonical", "canonical")
+    assert not same(findings(d, "mosaic_dm"), want)
+    text, listings = guided_profile("mosaic_dm", d, "council")
+    (steps,) = [x for x in listings if x.what == "kind" and x.files]
+    assert steps.source == "DM_WORKFLOW_STEPS" and steps.files == ["DM_WORKFLOW_STEPS.csv"]
+    got = {r["value"]: (r["rows"], r["description"], r["proposed"]) for r in steps.types.to_dicts()}
+    assert got == {
+        "2101": (9, "Supervision Workflow", "CASE_SUPERVISION"),
+        "1187": (1, "Child protection visit (CSSW)", None),
+    }
+    path = tmp_path / "council.yaml"
+    path.write_text(text, encoding="utf-8")
+    assert same(findings(d, str(path)), want)

@@ -400,3 +400,108 @@ def test_annex_a_without_the_crosswalk_a_worker_is_two_people(tmp_path: Path) ->
     caseload = {r[col["Worker"]]: r[col["Caseload"]] for r in rows}
     assert caseload["Lewis Jones"] == 2 and caseload["M0501"] == 0
     assert out["summary"]["supervisor_scorecard"][0]["cases"] == 0
+
+
+def mosaic_plain_steps(tmp_path: Path) -> Path:
+    """The Mosaic data-mart folder with the plain DM_WORKFLOW_STEPS table (no person column)
+    and DM_SUBGROUP_SUBJECTS instead of DM_WORKFLOW_STEPS_PEOPLE_VW
+    (tests/fixtures/real/mosaic_dm_steps/: the same steps, plus step 80010 for a subgroup
+    that links to no person)."""
+    d = tmp_path / "mosaic_steps"
+    d.mkdir()
+    for p in [*folder("mosaic_dm").glob("*.csv"), *(REAL / "mosaic_dm_steps").glob("*.csv")]:
+        if p.name != "DM_WORKFLOW_STEPS_PEOPLE_VW.csv":
+            (d / p.name).write_bytes(p.read_bytes())
+    return d
+
+
+def test_mosaic_plain_workflow_steps_take_their_person_through_the_subgroup(
+    tmp_path: Path,
+) -> None:
+    """10 steps: 6 completed case-supervision steps used, 1 a CP visit (type 1187, not
+    mapped), 1 started and 1 cancelled (not completed), 1 (80010, subgroup 9) linked to no
+    person; the audit equals the canonical twin's."""
+    d = mosaic_plain_steps(tmp_path)
+    profile, why = choose_profile(d, "auto")
+    assert profile is not None and profile.name == "mosaic_dm", why
+    loaded = load_data(d, "auto", tables=TABLES)
+    rep = next(f for f in loaded.mapping.files if f.file == "DM_WORKFLOW_STEPS.csv")
+    assert rep.source == "DM_WORKFLOW_STEPS"
+    assert rep.columns["person_id"] == "SUBGROUP_ID through DM_SUBGROUP_SUBJECTS"
+    assert (rep.rows, rep.passed) == (10, 6)
+    assert rep.excluded == {
+        "kind not mapped (see the value list)": 1,
+        "no person linked through DM_SUBGROUP_SUBJECTS (its code is not listed there as a "
+        "person)": 1,
+        "step not completed (draft, cancelled or proposed)": 2,
+    }
+    events = loaded.tables["case_events"].frame.sort("person_id", "date")
+    assert events["person_id"].to_list() == ["1001", "1001", "1002", "1003", "1004", "1005"]
+    got = audit_json(d, "auto")
+    want = audit_json(folder("mosaic_dm") / "canonical", "canonical")
+    assert want["findings"]
+    assert json.dumps(got["findings"], sort_keys=True) == json.dumps(
+        want["findings"], sort_keys=True
+    )
+
+
+def test_mosaic_a_step_for_a_subgroup_of_two_children_is_an_event_for_each(
+    tmp_path: Path,
+) -> None:
+    """Subgroup 1 lists 1001 and 1004 as persons, and a third subject whose type is not PER
+    (left out of the link): steps 80001 and 80002 are events for both children, so the file's
+    10 rows are read as 12, said in a note, and 12 = used + excluded."""
+    d = mosaic_plain_steps(tmp_path)
+    (d / "DM_SUBGROUP_SUBJECTS.csv").write_text(
+        "SUBGROUP_ID,SUBJECT_TYPE_CODE,SUBJECT_COMPOUND_ID\n1,PER,1001\n1,PER,1004\n1,,7001\n"
+        "2,PER,1002\n3,PER,1003\n4,PER,1004\n5,PER,1005\n",
+        encoding="utf-8",
+    )
+    loaded = load_data(d, "auto", tables=TABLES)
+    links = next(f for f in loaded.mapping.files if f.file == "DM_SUBGROUP_SUBJECTS.csv")
+    assert (links.rows, links.passed) == (7, 6)
+    assert links.excluded == {"not a person (SUBJECT_TYPE_CODE is not PER)": 1}
+    rep = next(f for f in loaded.mapping.files if f.file == "DM_WORKFLOW_STEPS.csv")
+    assert (rep.rows, rep.passed) == (12, 8)
+    assert rep.rows == rep.passed + sum(rep.excluded.values())
+    assert "DM_WORKFLOW_STEPS.csv: 10 rows read as 12" in " ".join(loaded.mapping.notes)
+    events = loaded.tables["case_events"].frame
+    dates = events.filter(pl.col("person_id") == "1004")["date"].cast(pl.String).sort()
+    assert dates.to_list() == ["2026-02-20", "2026-07-15", "2026-09-20"]
+    table = loaded.reconciliation()["case_events"]
+    assert table["read"] == 12 == table["used"] + sum(table["excluded"].values())
+
+
+def test_mosaic_plain_steps_without_the_subgroup_table_are_excluded_not_lost(
+    tmp_path: Path,
+) -> None:
+    """Without DM_SUBGROUP_SUBJECTS no step has a person: every step is excluded under a
+    reason naming the missing table, and the children's supervision rule is not evaluated
+    (never a false all-clear)."""
+    d = mosaic_plain_steps(tmp_path)
+    (d / "DM_SUBGROUP_SUBJECTS.csv").unlink()
+    loaded = load_data(d, "auto", tables=TABLES)
+    rep = next(f for f in loaded.mapping.files if f.file == "DM_WORKFLOW_STEPS.csv")
+    assert rep.passed == 0
+    assert rep.excluded == {"no person linked: no DM_SUBGROUP_SUBJECTS file in the export": 10}
+    out = audit_json(d, "auto")
+    assert "LAM-C1" in {n["rule"] for n in out["not_evaluated"]}
+    assert not [f for f in out["findings"] if f["rule"] == "LAM-C1"]
+
+
+def test_a_filter_reason_with_an_unquoted_comma_is_refused(tmp_path: Path) -> None:
+    """In a YAML flow mapping `{reason: a, b}` makes "b" a key of its own and cuts the
+    reason short (the shipped step-status filter read "step not completed (draft"): a
+    filter key the model does not know is an error naming it."""
+    from supervision_audit.errors import InputError
+    from supervision_audit.sources.profiles import load_profile
+
+    path = tmp_path / "p.yaml"
+    path.write_text(
+        "schema_version: 1\nname: p\nsources:\n  - name: s\n    feeds: case_events\n"
+        "    recognise: [A]\n    columns: {person_id: [A]}\n"
+        "    filters:\n      - {column: [S], keep: [X], reason: not done (draft, cancelled)}\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(InputError, match=r"unknown key\(s\) cancelled\)"):
+        load_profile(str(path))

@@ -22,7 +22,7 @@ from ..read import FILE_COL, MISFIT, ROW, SRC_ROW, InputFile, RawTable, read_inp
 from ..reconcile import LoadedData
 from ..schema import TABLES
 from .choose import best_source
-from .model import LOOKUPS, Profile, Source, Spelling
+from .model import CODE_LISTS, LOOKUPS, Profile, Source, Spelling
 from .report import MappingReport, SourceReport, date_formats
 
 
@@ -35,6 +35,9 @@ class MapContext:
     blank_dates: tuple[str, ...]
     canonical_ok: dict[str, tuple[str, ...]]
     lookups: dict[str, dict[str, str]] = field(default_factory=dict)
+    links: dict[str, pl.DataFrame] = field(default_factory=dict)
+    """links source name -> (_link, _person): every person each code links to."""
+    notes: list[str] = field(default_factory=list)
 
     @property
     def blank_date_pattern(self) -> str:
@@ -98,8 +101,13 @@ def map_source(
     frame = frame.filter(
         ~pl.all_horizontal([(c.is_null() | (c.str.strip_chars() == "")) for c in cells])
     )
-    report.rows = frame.height
     used_cols: set[str] = set()
+    unlinked = pl.lit(None, pl.String)
+    if source.link is not None:
+        frame, shown, unlinked = _linked(frame, by_key, source, ctx, raw.file)
+        used_cols.update(c for c in [by_key.get(norm_header(h)) for h in source.link.column] if c)
+        report.columns["person_id"] = shown
+    report.rows = frame.height
 
     def find(spellings: tuple[str, ...]) -> str | None:
         for s in spellings:
@@ -141,9 +149,11 @@ def map_source(
     for canon, value in source.fixed.items():
         report.columns[canon] = f"= {value}"
         select.append(pl.lit(value, pl.String).alias(canon))
+    if source.link is not None:
+        select.append(pl.col("_linked_person").alias("person_id"))
     # filters: evaluated on the cells (blanks applied), each row counted under the first
     # filter that drops it
-    dropped = pl.lit(None, pl.String)
+    dropped = unlinked
     for f in source.filters:
         col = find(f.column)
         if col is None:
@@ -240,6 +250,42 @@ def map_source(
     ]
     kept = kept.rename({ROW: SRC_ROW}).with_columns(pl.lit(raw.file).alias(FILE_COL))
     return kept, report
+
+
+def _linked(
+    frame: pl.DataFrame, by_key: dict[str, str], source: Source, ctx: MapContext, file: str
+) -> tuple[pl.DataFrame, str, pl.Expr]:
+    """The rows of a source with no person column, one per person its link code leads to
+    (a Mosaic step for a subgroup of two children is an event for each, as
+    DM_WORKFLOW_STEPS_PEOPLE_VW holds it), in file order; a row linked to nobody stays once,
+    with the reason it is excluded. Returns (rows, how person_id was read, the reason)."""
+    link = source.link
+    assert link is not None
+    col = next((c for h in link.column if (c := by_key.get(norm_header(h)))), None)
+    shown = f"{' or '.join(link.column)} through {link.to}"
+    table = ctx.links.get(link.to)
+    if col is None or table is None:
+        why = (
+            f"no {' or '.join(link.column)} column to link to a person"
+            if col is None
+            else f"no person linked: no {link.to} file in the export"
+        )
+        return frame.with_columns(_linked_person=pl.lit(None, pl.String)), shown, pl.lit(why)
+    before = frame.height
+    joined = (
+        frame.with_columns(_link=id_expr(_clean(col, ctx, date=False)))
+        .join(table, on="_link", how="left", maintain_order="left")
+        .rename({"_person": "_linked_person"})
+        .drop("_link")
+    )
+    if joined.height != before:
+        ctx.notes.append(
+            f"{file}: {before:,} rows read as {joined.height:,}, one "
+            f"per person linked through {link.to} (a record for several people counts for each)"
+        )
+    why = f"no person linked through {link.to} (its code is not listed there as a person)"
+    unlinked = pl.when(pl.col("_linked_person").is_null()).then(pl.lit(why))
+    return joined, shown, unlinked
 
 
 def _one_row_per(mapped: pl.DataFrame, keys: list[str], source: Source) -> pl.DataFrame:
@@ -550,12 +596,19 @@ def load_with_profile(
         },
     )
     chosen = [(item, best_source(profile, item.raw.headers)) for item in files]
-    # code lists first: other sources read their codes through them
+    # code lists first: other sources read their codes (and persons) through them
     for item, source in chosen:
-        if source is not None and source.feeds == "lookup":
+        if source is not None and source.feeds in CODE_LISTS:
             frame, rep = map_source(item, source, ctx)
             report.files.append(rep)
-            if "code" in frame.columns and "description" in frame.columns:
+            if source.feeds == "links" and {"code", "person_id"} <= set(frame.columns):
+                pairs = frame.select(
+                    _link=id_expr(pl.col("code")), _person=id_expr(pl.col("person_id"))
+                ).drop_nulls()
+                seen = ctx.links.get(source.name)
+                both = pairs if seen is None else pl.concat([seen, pairs])
+                ctx.links[source.name] = both.unique(maintain_order=True)
+            elif "code" in frame.columns and "description" in frame.columns:
                 codes = frame.select(id_expr(pl.col("code")), pl.col("description")).drop_nulls()
                 pairs = codes.unique(subset=["code"], keep="first", maintain_order=True)
                 own = ctx.lookups.setdefault(source.name, {})
@@ -580,11 +633,12 @@ def load_with_profile(
                 )
             )
             continue
-        if source.feeds == "lookup":
+        if source.feeds in CODE_LISTS:
             continue
         frame, rep = map_source(item, source, ctx)
         report.files.append(rep)
         parts.setdefault(source.feeds, []).append(frame)
+    report.notes += ctx.notes
     merged = {name: pl.concat(frames, how="diagonal_relaxed") for name, frames in parts.items()}
     _derive_dates(merged, profile, report)
     gone = sorted({pid for f in report.files for pid in f.dropped_ids})

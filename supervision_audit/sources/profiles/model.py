@@ -14,13 +14,16 @@ from ..schema import TABLES
 PROFILE_DIR = Path(__file__).resolve().parent
 
 
-LOOKUPS = ("persons", "allocations", "staff_details", "lookup")
+LOOKUPS = ("persons", "allocations", "staff_details", "lookup", "links")
 LOOKUP_COLUMNS = {
     "staff_details": ("worker_id", "name", "role", "team", "staff_number"),
     "persons": ("person_id", "person_name", "date_of_birth"),
     "allocations": ("person_id", "worker_id", "team", "start_date", "end_date"),
     "lookup": ("code", "description"),
+    "links": ("code", "person_id"),
 }
+CODE_LISTS = ("lookup", "links")
+"""Sources read before the others, which read their codes through them."""
 DEFAULT_BLANKS = ("", "null", "#n/a")
 """Cell texts read as blank in every profile (compared trimmed and lower-cased)."""
 DEFAULT_BLANK_DATES = ("1900-01-01",)
@@ -28,6 +31,9 @@ DEFAULT_BLANK_DATES = ("1900-01-01",)
 
 Spelling = str | tuple[str, ...]
 """A header, or several headers whose cells are joined with a space (forename + surname)."""
+
+
+FILTER_KEYS = ("column", "keep", "drop", "reason", "drop_set")
 
 
 @dataclass(frozen=True)
@@ -50,6 +56,16 @@ class DatesFrom:
 
 
 @dataclass(frozen=True)
+class Link:
+    """A source with no person column takes its persons through a `links` source: each
+    row's `column` code is looked up there, one row per person it links to (Mosaic's
+    DM_WORKFLOW_STEPS.SUBGROUP_ID through DM_SUBGROUP_SUBJECTS)."""
+
+    column: tuple[str, ...]
+    to: str
+
+
+@dataclass(frozen=True)
 class Source:
     name: str
     feeds: str
@@ -66,6 +82,7 @@ class Source:
     (the first present; a nested list is several headers joined, as in `columns`)."""
     one_row_per: tuple[str, ...] = ()
     dates_from: DatesFrom | None = None
+    link: Link | None = None
 
 
 @dataclass
@@ -145,6 +162,15 @@ def _source(raw: dict[str, Any], where: str, path: Path) -> Source:
                 file=str(path),
             )
         columns[canon] = _spellings(spellings, f"{where}.columns.{canon}", path)
+    for f in raw.get("filters") or []:
+        unknown = sorted(str(k) for k in (f if isinstance(f, dict) else {}) if k not in FILTER_KEYS)
+        if unknown or not isinstance(f, dict):
+            # an unquoted comma in a flow mapping ({reason: a, b}) makes "b" a key
+            raise InputError(
+                f"{where}.filters: unknown key(s) {', '.join(unknown) or '(not a mapping)'} "
+                f"(expected: {', '.join(FILTER_KEYS)}; quote a reason that has a comma)",
+                file=str(path),
+            )
     filters = tuple(
         Filter(
             _strings(f.get("column"), f"{where}.filters", path),
@@ -171,6 +197,15 @@ def _source(raw: dict[str, Any], where: str, path: Path) -> Source:
         if not isinstance(spec, dict) or "category" not in spec:
             raise InputError(f"{where}.dates_from: needs 'category'", file=str(path))
         dates_from = DatesFrom(str(spec["category"]), str(spec.get("take") or "end_date"))
+    link = None
+    if raw.get("link"):
+        spec = raw["link"]
+        if not isinstance(spec, dict) or "column" not in spec or "to" not in spec:
+            raise InputError(
+                f"{where}.link: needs 'column' (the code's headers) and 'to' (a links source)",
+                file=str(path),
+            )
+        link = Link(_strings(spec["column"], f"{where}.link.column", path), str(spec["to"]))
     return Source(
         name=str(raw["name"]),
         feeds=feeds,
@@ -183,6 +218,7 @@ def _source(raw: dict[str, Any], where: str, path: Path) -> Source:
         describe=describe,
         one_row_per=_strings(raw.get("one_row_per") or [], f"{where}.one_row_per", path),
         dates_from=dates_from,
+        link=link,
     )
 
 
@@ -221,6 +257,7 @@ def _amend(base: Source, raw: dict[str, Any], where: str, path: Path) -> Source:
         describe=amended.describe if "describe" in kept else base.describe,
         one_row_per=amended.one_row_per if "one_row_per" in kept else base.one_row_per,
         dates_from=amended.dates_from if "dates_from" in kept else base.dates_from,
+        link=amended.link if "link" in kept else base.link,
     )
 
 
