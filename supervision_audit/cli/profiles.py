@@ -77,7 +77,10 @@ def inspect_cmd(
     """Show how the files in --data were read: profile, columns, values, filters, dates."""
     if output_format not in ("table", "json"):
         raise UsageError(f"--format must be table or json (got '{output_format}')")
-    report = inspect_report(data, source, ruleset)
+    from .progress import progress
+
+    with progress("Reading the exports"):
+        report = inspect_report(data, source, ruleset)
     if output_format == "json":
         typer.echo(json.dumps(report, indent=2, default=str))
         return
