@@ -19,7 +19,7 @@ import pytest
 
 from supervision_audit.audit import AuditOptions, run_audit
 from supervision_audit.sources import load_data
-from supervision_audit.sources.profiles import choose_profile
+from supervision_audit.sources.profiles import best_source, choose_profile
 from supervision_audit.sources.schema import TABLES
 
 REAL = Path(__file__).resolve().parent / "fixtures" / "real"
@@ -424,6 +424,13 @@ def test_mosaic_plain_workflow_steps_take_their_person_through_the_subgroup(
     d = mosaic_plain_steps(tmp_path)
     profile, why = choose_profile(d, "auto")
     assert profile is not None and profile.name == "mosaic_dm", why
+    # a _PEOPLE_VW export carries SUBGROUP_ID too: it is still read as the view, by its
+    # PERSON_ID, not through the link table
+    with open(folder("mosaic_dm") / "DM_WORKFLOW_STEPS_PEOPLE_VW.csv", encoding="utf-8") as fh:
+        view_headers = fh.readline().strip().split(",")
+    assert "SUBGROUP_ID" in view_headers
+    view = best_source(profile, view_headers)
+    assert view is not None and view.name == "DM_WORKFLOW_STEPS_PEOPLE_VW"
     loaded = load_data(d, "auto", tables=TABLES)
     rep = next(f for f in loaded.mapping.files if f.file == "DM_WORKFLOW_STEPS.csv")
     assert rep.source == "DM_WORKFLOW_STEPS"
@@ -505,3 +512,24 @@ def test_a_filter_reason_with_an_unquoted_comma_is_refused(tmp_path: Path) -> No
     )
     with pytest.raises(InputError, match=r"unknown key\(s\) cancelled\)"):
         load_profile(str(path))
+
+
+def test_a_link_table_that_would_multiply_the_rows_is_refused_before_the_join(
+    tmp_path: Path,
+) -> None:
+    """A hostile or wrong DM_SUBGROUP_SUBJECTS linking one subgroup to 500 people would make
+    each of its steps 500 events (a join that size could exhaust memory): the load stops
+    with one clear error naming the file, before joining."""
+    from supervision_audit.errors import InputError
+    from supervision_audit.sources.profiles.mapping import MAX_LINK_FACTOR
+
+    d = mosaic_plain_steps(tmp_path)
+    rows = "".join(f"1,PER,{9000 + i}\n" for i in range(500))
+    (d / "DM_SUBGROUP_SUBJECTS.csv").write_text(
+        "SUBGROUP_ID,SUBJECT_TYPE_CODE,SUBJECT_COMPOUND_ID\n" + rows, encoding="utf-8"
+    )
+    # steps 80001 and 80002 (subgroup 1) x 500, plus 8 unlinked rows: 1,008 > 20 x 10
+    assert MAX_LINK_FACTOR * 10 < 2 * 500 + 8
+    with pytest.raises(InputError, match="more than 20 per row") as err:
+        load_data(d, "auto", tables=TABLES)
+    assert err.value.file == "DM_WORKFLOW_STEPS.csv"

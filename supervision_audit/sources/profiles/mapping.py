@@ -252,6 +252,12 @@ def map_source(
     return kept, report
 
 
+MAX_LINK_FACTOR = 20
+"""A link table gives a record its people (a step's subgroup: a child, or a few siblings);
+more than this many per row on average means a wrong table, and a join that size could
+exhaust memory, so the load stops before it."""
+
+
 def _linked(
     frame: pl.DataFrame, by_key: dict[str, str], source: Source, ctx: MapContext, file: str
 ) -> tuple[pl.DataFrame, str, pl.Expr]:
@@ -272,9 +278,20 @@ def _linked(
         )
         return frame.with_columns(_linked_person=pl.lit(None, pl.String)), shown, pl.lit(why)
     before = frame.height
+    keyed = frame.with_columns(_link=id_expr(_clean(col, ctx, date=False)))
+    per_code = table.group_by("_link").len("_n")
+    after = (
+        keyed.join(per_code, on="_link", how="left").select(pl.col("_n").fill_null(1).sum()).item()
+    )
+    if after > MAX_LINK_FACTOR * max(before, 1):
+        raise InputError(
+            f"{link.to} links the {before:,} rows to {after:,} people, more than "
+            f"{MAX_LINK_FACTOR} per row: it is not the table that lists each record's people "
+            "(nothing was read)",
+            file=file,
+        )
     joined = (
-        frame.with_columns(_link=id_expr(_clean(col, ctx, date=False)))
-        .join(table, on="_link", how="left", maintain_order="left")
+        keyed.join(table, on="_link", how="left", maintain_order="left")
         .rename({"_person": "_linked_person"})
         .drop("_link")
     )
