@@ -124,6 +124,7 @@ def test_eclipse_forms_are_counted_per_form_and_proposed_by_their_title(tmp_path
         "7b04f2b4-1170-44a2-8f2f-111d51d8a90f": (1, "Child: Visit Child Protection", None),
     }
     assert '"5a1e3c2d-0000-4000-8000-00000000c0de": CASE_SUPERVISION  # proposed' in text
+    assert "(a record is one INSTANCEID)" in text and "# Case Supervision (7 records)" in text
     assert '# "7b04f2b4-1170-44a2-8f2f-111d51d8a90f":' in text
 
 

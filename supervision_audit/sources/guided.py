@@ -220,6 +220,9 @@ class Listing:
     blank_rows: int = 0
     filter_index: int | None = None
     """role: which of the source's filters keeps the allocated worker's roles."""
+    per: tuple[str, ...] = ()
+    """The headers that make one record of many rows (an Eclipse form: INSTANCEID), when
+    `rows` counts records rather than rows."""
 
 
 def _cleaned(frame: pl.DataFrame, blanks: tuple[str, ...]) -> pl.DataFrame:
@@ -346,9 +349,9 @@ def comment(text: str, limit: int = 100) -> str:
     return flat if len(flat) <= limit else flat[: limit - 1] + "…"
 
 
-def _label(row: dict[str, Any]) -> str:
+def _label(row: dict[str, Any], unit: str = "row") -> str:
     """'Case Supervision (12 rows)', or just the row count when the value is its own text."""
-    rows = f"{row['rows']:,} row{'s' if row['rows'] != 1 else ''}"
+    rows = f"{row['rows']:,} {unit}{'s' if row['rows'] != 1 else ''}"
     desc = row.get("description")
     return f"{comment(desc)} ({rows})" if desc else rows
 
@@ -369,8 +372,10 @@ def _kind_block(listing: Listing, indent: str) -> list[str]:
     rows = listing.types.to_dicts()
     proposed = [r for r in rows if r["proposed"]]
     files = comment(", ".join(listing.files), 200)
+    unit = "record" if listing.per else "row"
+    counted = f" (a record is one {', '.join(listing.per)})" if listing.per else ""
     intro = [
-        f"{inner}# {len(rows)} distinct {listing.header} in {files}; "
+        f"{inner}# {len(rows)} distinct {listing.header} in {files}{counted}; "
         f"{len(proposed)} proposed"
         + (f"; {listing.blank_rows:,} rows with none" if listing.blank_rows else "")
     ]
@@ -378,10 +383,10 @@ def _kind_block(listing: Listing, indent: str) -> list[str]:
     lines = [head, *intro]
     for r in rows:
         if r["proposed"]:
-            lines.append(f"{inner}# {_label(r)}: proposed ({_reason(r)})")
+            lines.append(f"{inner}# {_label(r, unit)}: proposed ({_reason(r)})")
             lines.append(f"{inner}{quote(r['value'])}: {r['proposed']}  # proposed")
         else:
-            lines.append(f"{inner}# {_label(r)}: {KIND_NOTE} ({_reason(r)})")
+            lines.append(f"{inner}# {_label(r, unit)}: {KIND_NOTE} ({_reason(r)})")
             lines.append(f"{inner}# {quote(r['value'])}:")
     return lines
 
@@ -574,6 +579,7 @@ def survey(profile: Profile, own: set[str], root: Path) -> list[Listing]:
     lookups = _lookup_frames(profile, files)
     parts: dict[tuple[str, str], list[tuple[str, str, pl.DataFrame, int]]] = {}
     filter_at: dict[str, int] = {}
+    per_at: dict[str, tuple[str, ...]] = {}
     for item in files:
         src = best_source(profile, item.raw.headers)
         if src is None or src.name not in own:
@@ -603,6 +609,8 @@ def survey(profile: Profile, own: set[str], root: Path) -> list[Listing]:
                 if (c := by_key.get(norm_header(str(h)))) is not None
             ]
             tally = _tally(item.raw.frame, value, desc, record)
+            if record and what == "kind":
+                per_at[src.name] = tuple(str(h) for h in src.one_row_per)
             lookup = lookups.get(
                 str(described) if isinstance(described, str) else _lookup_for(profile, header)
             )
@@ -639,6 +647,7 @@ def survey(profile: Profile, own: set[str], root: Path) -> list[Listing]:
                 types=types,
                 blank_rows=sum(b for _, _, _, b in got),
                 filter_index=filter_at.get(name) if what == "role" else None,
+                per=per_at.get(name, ()) if what == "kind" else (),
             )
         )
     return listings
