@@ -60,6 +60,20 @@ class AuditOptions:
     """RAG cut-offs: green at or above the first % with no breach, amber at or above the second."""
 
 
+def parse_rag(text: str) -> tuple[float, float]:
+    """'GREEN,AMBER' percentages, e.g. '90,75' (a % sign allowed): green at or above the
+    first, amber at or above the second, red below. The one grammar of `audit --rag` and a
+    batch config's `rag:`; a ValueError quotes the text and says what is wrong."""
+    parts = [p.strip().rstrip("%") for p in str(text).split(",")]
+    try:
+        green, amber = (float(p) for p in parts)
+    except ValueError:
+        raise ValueError(f"'{text}' must be two percentages GREEN,AMBER (e.g. 90,75)") from None
+    if not (0 <= amber <= green <= 100):
+        raise ValueError(f"'{text}': need 0 <= AMBER <= GREEN <= 100 (e.g. 90,75: green from 90%)")
+    return (green, amber)
+
+
 @dataclass
 class AuditRun:
     """The result plus the intermediate objects other commands (explain, due) reuse."""

@@ -12,6 +12,8 @@
         outputs: [out/{name}-{as_of}.xlsx, out/{name}-{as_of}.json]
         thresholds: ["children_compliance >= 0.6", "red_findings <= 2000"]
         pseudonymise_key_file: secrets/audit.key   # optional: IDs as keyed tokens
+        rag: "85,70"                    # optional: RAG cut-offs (as audit --rag); a
+                                        # top-level `rag:` applies to every audit
 
 Exit codes: 0 every audit ran and passed; 1 a threshold failed; 2 an audit could not run
 (2 outranks 1). One failing audit never stops the others. Audits run in parallel processes
@@ -72,6 +74,7 @@ AUDIT_KEYS = {
     "outputs",
     "thresholds",
     "pseudonymise_key_file",
+    "rag",
 }
 
 
@@ -165,6 +168,14 @@ class AuditJob:
     thresholds: list[Threshold] = field(default_factory=list)
     key_file: str | None = None
     """Pseudonymise every output with this key (the same key keeps trends matching)."""
+    rag: tuple[float, float] = (90.0, 75.0)
+    """RAG cut-offs (green, amber) in % with no breach: the audit's own `rag:`, else the
+    config's top-level one, else 90,75."""
+    compare: bool = False
+    """A previous summary was given (--previous): the audit's trend is computed, and its
+    workbooks get a Trend sheet, before any of its outputs is written."""
+    previous: dict[str, Any] | None = None
+    """This audit's entry in the previous summary (matched by name), if it has one."""
 
 
 def _strings(value: Any) -> list[str] | None:
@@ -176,9 +187,30 @@ def _strings(value: Any) -> list[str] | None:
     return None
 
 
+class ConfigErrors(UsageError):
+    """Every problem found in a batch config, each a UsageError naming the file, the line,
+    the audit and the field; str() gives one line per problem."""
+
+    def __init__(self, problems: list[UsageError]) -> None:
+        super().__init__("\n".join(str(p) for p in problems))
+        self.problems = problems
+
+
+def _rag(value: Any) -> tuple[float, float]:
+    """A config's `rag:` as written ('90,75', or a list [90, 75]): audit --rag's grammar."""
+    from .audit import parse_rag
+
+    parts = _strings(value)
+    if parts is None or len(parts) not in (1, 2):
+        raise ValueError("must be GREEN,AMBER percentages, e.g. '90,75'")
+    return parse_rag(",".join(parts))
+
+
 def load_config(path: Path, today: dt.date) -> list[AuditJob]:
-    """Read and validate the whole config before any audit runs. Errors name the file, the
-    line, the audit and the field. Relative paths are relative to the config file.
+    """Read and validate the whole config before any audit runs. Every problem is found in
+    one pass and raised together (ConfigErrors: one line each, naming the file, the line,
+    the audit and the field), so one run lists every mistake. Relative paths are relative
+    to the config file.
 
     Every scalar is read as the string written (`name: no` is "no", `010` stays "010"; no
     YAML 1.1 booleans, octals or dates) and then checked as its field's type. No output may
@@ -188,141 +220,230 @@ def load_config(path: Path, today: dt.date) -> list[AuditJob]:
         raw = load_yaml_file(path, plain=True)
     except AuditError as exc:
         raise UsageError(f"batch config: {exc.message}", file=str(path), line=exc.line) from None
+    problems: list[UsageError] = []
+
+    def top(message: str, key: str | None = None) -> None:
+        line = raw.line_of(key) if key is not None and hasattr(raw, "line_of") else None
+        problems.append(UsageError(f"batch config: {message}", file=str(path), line=line))
+
     if not isinstance(raw, dict) or not isinstance(raw.get("audits"), list) or not raw["audits"]:
         raise UsageError("batch config: expected a non-empty 'audits' list", file=str(path))
-    unknown_top = sorted(str(k) for k in raw if k != "audits")
-    if unknown_top:
-        raise UsageError(
-            f"batch config: unknown top-level field '{unknown_top[0]}' (only 'audits')",
-            file=str(path),
-        )
-    base = path.parent
+    for key in sorted(str(k) for k in raw if k not in TOP_KEYS):
+        top(f"unknown top-level field '{key}' (allowed: {', '.join(sorted(TOP_KEYS))})", key)
+    default_rag = DEFAULT_RAG
+    if raw.get("rag") is not None:
+        try:
+            default_rag = _rag(raw["rag"])
+        except ValueError as exc:
+            top(f"field 'rag': {exc}", "rag")
     jobs: list[AuditJob] = []
     seen: set[str] = set()
     outputs_of: list[tuple[str, Path]] = []
-    blame: list[Callable[..., UsageError]] = []
+    blame: list[Callable[..., None]] = []
     inputs: list[Path] = [path]
     for i, item in enumerate(raw["audits"], 1):
+        job, found = _check_audit(i, item, path, today, seen, default_rag)
+        problems += found
+        if job is None:
+            continue
+        bad = _blamer(i, item, path, problems)
+        for target in job.outputs:
+            outputs_of.append((f"audit {job.name}", Path(target)))
+            blame.append(bad)
+        inputs += [
+            Path(job.data),
+            *(Path(p) for p in (job.ruleset, job.source) if Path(p).is_file()),
+            *([Path(job.key_file)] if job.key_file else []),
+        ]
+        if not found:
+            jobs.append(job)
+    _check_outputs(outputs_of, inputs, blame, path, problems)
+    if problems:  # in the order of the config's lines
+        raise ConfigErrors(sorted(problems, key=lambda p: (p.line is None, p.line or 0)))
+    return jobs
 
-        def bad(message: str, key: str | None = None, i: int = i, item: Any = item) -> UsageError:
-            mapping = isinstance(item, dict)
-            name = item.get("name") if mapping else None
-            who = name if isinstance(name, str) and name else f"#{i}"
-            line = getattr(item, "line", None)
-            if mapping and key is not None and hasattr(item, "line_of"):
-                line = item.line_of(key)
-            where = f"field '{key}': " if key else ""
-            return UsageError(f"audit {who}: {where}{message}", file=str(path), line=line)
 
-        if not isinstance(item, dict):
-            raise bad("expected a mapping (name, data, ruleset, as_of, ...)")
-        unknown = sorted(str(k) for k in set(item) - AUDIT_KEYS)
-        if unknown:
-            raise bad(
-                f"unknown field '{unknown[0]}' (allowed: {', '.join(sorted(AUDIT_KEYS))})",
-                unknown[0],
-            )
-        for key in ("name", "data", "ruleset", "as_of"):
-            if item.get(key) in (None, ""):
-                raise bad(f"'{key}' is required")
-        for key in (
-            "name", "data", "ruleset", "as_of", "source", "scope", "history_from",
-            "pseudonymise_key_file",
-        ):  # fmt: skip
-            if key in item and item[key] is not None and not isinstance(item[key], str):
-                raise bad("must be a single value, not a list or mapping", key)
-        name = item["name"]
+TOP_KEYS = {"audits", "rag"}
+DEFAULT_RAG = (90.0, 75.0)
+
+
+def _blamer(i: int, item: Any, path: Path, problems: list[UsageError]) -> Callable[..., None]:
+    """A function that records one problem of audit #i (its name, line and field); a
+    field's further problems join its line (two bad outputs: one line, both named)."""
+    mapping = isinstance(item, dict)
+    name = item.get("name") if mapping else None
+    who = name if isinstance(name, str) and name else f"#{i}"
+
+    def bad(message: str, key: str | None = None) -> None:
+        line = getattr(item, "line", None)
+        if mapping and key is not None and key in item and hasattr(item, "line_of"):
+            line = item.line_of(key)
+        head = f"audit {who}: field '{key}': " if key else f"audit {who}: "
+        for k, p in enumerate(problems):
+            if key is not None and p.message.startswith(head) and p.line == line:
+                problems[k] = UsageError(f"{p.message}; {message}", file=str(path), line=line)
+                return
+        problems.append(UsageError(f"{head}{message}", file=str(path), line=line))
+
+    return bad
+
+
+def _check_outputs(
+    outputs_of: list[tuple[str, Path]],
+    inputs: list[Path],
+    blame: list[Callable[..., None]],
+    path: Path,
+    problems: list[UsageError],
+) -> None:
+    """Every output that is an input, is inside an input folder, or repeats another output:
+    each reported, not only the first."""
+    from .report.outputs import check_outputs
+
+    remaining = list(range(len(outputs_of)))
+    while remaining:
+        try:
+            check_outputs([outputs_of[k] for k in remaining], inputs, must_exist=False)
+            return
+        except UsageError as exc:
+            index = getattr(exc, "output_index", None)
+            if index is None:
+                problems.append(UsageError(f"batch config: {exc.message}", file=str(path)))
+                return
+            blame[remaining[index]](exc.message, "outputs")
+            del remaining[index]
+
+
+def _check_audit(
+    i: int,
+    item: Any,
+    path: Path,
+    today: dt.date,
+    seen: set[str],
+    default_rag: tuple[float, float],
+) -> tuple[AuditJob | None, list[UsageError]]:
+    """One audit's entry checked field by field: the job (None when it cannot be built at
+    all) and every problem found in it."""
+    problems: list[UsageError] = []
+    bad = _blamer(i, item, path, problems)
+    if not isinstance(item, dict):
+        bad("expected a mapping (name, data, ruleset, as_of, ...)")
+        return None, problems
+    for key in sorted(str(k) for k in set(item) - AUDIT_KEYS):
+        bad(f"unknown field '{key}' (allowed: {', '.join(sorted(AUDIT_KEYS))})", key)
+    text_keys = (
+        "name", "data", "ruleset", "as_of", "source", "scope", "history_from",
+        "pseudonymise_key_file",
+    )  # fmt: skip
+    for key in text_keys:
+        if key in item and item[key] is not None and not isinstance(item[key], str):
+            bad("must be a single value, not a list or mapping", key)
+    missing = [k for k in ("name", "data", "ruleset", "as_of") if item.get(k) in (None, "")]
+    for key in missing:
+        bad(f"'{key}' is required")
+
+    def text(key: str) -> str | None:
+        value = item.get(key)
+        return value if isinstance(value, str) and value else None
+
+    name = text("name")
+    if name is not None:
         if not NAME.match(name):
-            raise bad("may hold only letters, digits, '-', '_' and '.'", "name")
-        if name in seen:
-            raise bad("duplicate name", "name")
-        seen.add(name)
+            bad("may hold only letters, digits, '-', '_' and '.'", "name")
+            name = None
+        elif name in seen:
+            bad("duplicate name", "name")
+            name = None  # its outputs would clash with the first's: one problem, not two
+        else:
+            seen.add(name)
+
+    def date(key: str) -> dt.date | None:
+        if text(key) is None:
+            return None
         try:
-            as_of = parse_as_of(item["as_of"], today)
+            return parse_as_of(item[key], today)
         except ValueError as exc:
-            raise bad(str(exc), "as_of") from None
-        history = None
-        if item.get("history_from"):
-            try:
-                history = parse_as_of(item["history_from"], today)
-            except ValueError as exc:
-                raise bad(str(exc), "history_from") from None
-        thresholds_raw = _strings(item.get("thresholds") or [])
-        if thresholds_raw is None:
-            raise bad("must be a list of 'metric op number' texts", "thresholds")
+            bad(str(exc), key)
+            return None
+
+    as_of, history = date("as_of"), date("history_from")
+    thresholds: list[Threshold] = []
+    thresholds_raw = _strings(item.get("thresholds") or [])
+    if thresholds_raw is None:
+        bad("must be a list of 'metric op number' texts", "thresholds")
+    for t in thresholds_raw or []:
         try:
-            thresholds = [parse_threshold(t) for t in thresholds_raw]
+            thresholds.append(parse_threshold(t))
         except ValueError as exc:
-            raise bad(str(exc), "thresholds") from None
-        scope = item.get("scope") or "all"
-        if scope not in ("children", "staff", "all"):
-            raise bad(f"must be children, staff or all (got '{scope[:40]}')", "scope")
-        params = item.get("params") or {}
-        if not isinstance(params, dict) or not all(isinstance(v, str) for v in params.values()):
-            raise bad("must be a mapping of name: value (each value one text)", "params")
-        params = {str(k): v for k, v in params.items()}
+            bad(str(exc), "thresholds")
+    scope = text("scope") or "all"
+    if scope not in ("children", "staff", "all"):
+        bad(f"must be children, staff or all (got '{scope[:40]}')", "scope")
+    rag = default_rag
+    if item.get("rag") is not None:
+        try:
+            rag = _rag(item["rag"])
+        except ValueError as exc:
+            bad(str(exc), "rag")
+    params = item.get("params") or {}
+    if not isinstance(params, dict) or not all(isinstance(v, str) for v in params.values()):
+        bad("must be a mapping of name: value (each value one text)", "params")
+        params = {}
+    params = {str(k): v for k, v in params.items()}
+    base = path.parent
+    source = "auto"
+    if item.get("source") is None or text("source") is not None:
         try:
             source = check_source(item.get("source") or "auto", base)
         except ValueError as exc:
-            raise bad(str(exc), "source") from None
+            bad(str(exc), "source")
+    ruleset = ""
+    if text("ruleset") is not None:
         try:
             ruleset = check_ruleset(item["ruleset"], params, base)
         except ValueError as exc:
-            raise bad(str(exc), "ruleset") from None
-        outputs = _strings(item.get("outputs") or [])
-        if outputs is None:
-            raise bad("must be a list of file names", "outputs")
-        resolved = []
-        for out in outputs:
-            text = out.replace("{name}", name).replace("{as_of}", as_of.isoformat())
-            if "{" in text or "}" in text:
-                raise bad(f"'{out}': only {{name}} and {{as_of}} can be filled in", "outputs")
-            if Path(text).suffix.lower() not in (".xlsx", ".json", ".csv"):
-                raise bad(f"'{out}' must end in .xlsx, .json or .csv", "outputs")
-            target = Path(text) if Path(text).is_absolute() else base / text
-            outputs_of.append((f"audit {name}", target))
-            blame.append(bad)
-            resolved.append(str(target))
-        key_file = item.get("pseudonymise_key_file")
-        if key_file is not None:
-            from .report.privacy import read_key
+            bad(str(exc), "ruleset")
+    resolved = []
+    outputs = _strings(item.get("outputs") or [])
+    if outputs is None:
+        bad("must be a list of file names", "outputs")
+    for out in outputs or []:
+        filled = out.replace("{name}", name or "name")
+        filled = filled.replace("{as_of}", as_of.isoformat() if as_of else "as_of")
+        if "{" in filled or "}" in filled:
+            bad(f"'{out}': only {{name}} and {{as_of}} can be filled in", "outputs")
+        elif Path(filled).suffix.lower() not in (".xlsx", ".json", ".csv"):
+            bad(f"'{out}' must end in .xlsx, .json or .csv", "outputs")
+        elif name is not None and as_of is not None:
+            resolved.append(str(Path(filled) if Path(filled).is_absolute() else base / filled))
+    key_file = text("pseudonymise_key_file")
+    if key_file is not None:
+        from .report.privacy import read_key
 
-            key_path = Path(key_file)
-            key_path = key_path if key_path.is_absolute() else base / key_path
-            try:
-                read_key(key_path)
-            except AuditError as exc:
-                raise bad(exc.message, "pseudonymise_key_file") from None
-            key_file = str(key_path)
-            inputs.append(key_path)
-        data = Path(item["data"])
-        data = data if data.is_absolute() else base / data
-        inputs += [data, *(Path(p) for p in (ruleset, source) if Path(p).is_file())]
-        jobs.append(
-            AuditJob(
-                name=name,
-                data=str(data),
-                ruleset=ruleset,
-                as_of=as_of,
-                source=source,
-                params=params,
-                scope=scope,
-                history_from=history,
-                outputs=resolved,
-                thresholds=thresholds,
-                key_file=key_file,
-            )
-        )
-    from .report.outputs import check_outputs
-
-    try:
-        check_outputs(outputs_of, inputs, must_exist=False)
-    except UsageError as exc:
-        index = getattr(exc, "output_index", None)
-        if index is None:
-            raise UsageError(f"batch config: {exc.message}", file=str(path)) from None
-        raise blame[index](exc.message, "outputs") from None
-    return jobs
+        key_path = Path(key_file)
+        key_path = key_path if key_path.is_absolute() else base / key_path
+        try:
+            read_key(key_path)
+        except AuditError as exc:
+            bad(exc.message, "pseudonymise_key_file")
+        key_file = str(key_path)
+    if name is None or as_of is None or text("data") is None:
+        return None, problems
+    data = Path(item["data"])
+    job = AuditJob(
+        name=name,
+        data=str(data if data.is_absolute() else base / data),
+        ruleset=ruleset,
+        as_of=as_of,
+        source=source,
+        params=params,
+        scope=scope,
+        history_from=history,
+        outputs=resolved,
+        thresholds=thresholds,
+        key_file=key_file,
+        rag=rag,
+    )
+    return job, problems
 
 
 def _figures(summary: dict[str, Any], not_evaluated: int) -> dict[str, float | int | None]:
@@ -427,6 +548,7 @@ def run_job(job: AuditJob, reraise: bool = False) -> dict[str, Any]:
                 scope=job.scope,
                 params=job.params,
                 source=job.source,
+                rag=job.rag,
             )
         )
         if job.key_file is not None:
@@ -440,18 +562,25 @@ def run_job(job: AuditJob, reraise: bool = False) -> dict[str, Any]:
         out["thresholds"] = check_thresholds(job.thresholds, figures)
         out["open_findings"] = open_finding_keys(result.findings)
         out["warnings"] = list(result.summary.get("warnings") or [])
-        # All of the audit's outputs are staged, then replaced together (or none of them).
+        failed = [t for t in out["thresholds"] if not t["passed"]]
+        status = "threshold_failed" if failed else "ok"
+        out["status"] = status
+        out["trend"] = trend(out, job.previous) if job.compare else None
+        rows = trend_rows(out["trend"], out) if out["trend"] is not None else None
+        out["status"] = "error"  # until every output is in place
+        # Every output of the audit, its workbooks' Trend sheet included, is written to a
+        # staged file first; only when all are written are they replaced, together.
         targets = [Path(t) for t in job.outputs]
         with staged_together(targets) as tmps:
             for dest, staged_file in zip(targets, tmps, strict=True):
                 argv = ["supervision-audit", "batch", job.name]
-                write_output(run, staged_file, argv=argv, fmt=dest.suffix)
+                write_output(run, staged_file, argv=argv, fmt=dest.suffix, trend=rows)
         out["outputs"] = list(job.outputs)
-        failed = [t for t in out["thresholds"] if not t["passed"]]
-        out["status"] = "threshold_failed" if failed else "ok"
+        out["status"] = status
     except AuditError as exc:
         if reraise:
             raise
+        out["status"] = "error"
         out["error"] = str(exc)
     except (KeyboardInterrupt, SystemExit):
         raise
@@ -459,6 +588,7 @@ def run_job(job: AuditJob, reraise: bool = False) -> dict[str, Any]:
         if reraise or os.environ.get("SUPERVISION_AUDIT_RERAISE"):
             raise
         # The exception text may quote input values (personal data): name its type only.
+        out["status"] = "error"
         out["error"] = f"internal error ({type(exc).__name__}); run the batch with --debug"
     out["duration_seconds"] = round(time.perf_counter() - start, 2)
     return out

@@ -234,6 +234,8 @@ def test_relative_dates_resolve_in_the_config_and_the_output_names(tmp_path: Pat
             "field 'pseudonymise_key_file'",
         ),
         ("  - just a string\n", "audit #1: expected a mapping"),
+        (PASSING + '    rag: "75,90"\n', "field 'rag': '75,90': need 0 <= AMBER <= GREEN"),
+        (PASSING + "    rag: lots\n", "field 'rag': 'lots' must be two percentages"),
     ],
 )
 def test_config_errors_are_clear_and_come_first(tmp_path: Path, audits, message) -> None:
@@ -531,3 +533,80 @@ def test_the_readme_config_example_is_valid(tmp_path: Path) -> None:
         "staff_compliance",
         "red_findings",
     ]
+
+
+def test_every_config_mistake_is_reported_in_one_run(tmp_path: Path) -> None:
+    """Issue 16: three mistakes in two audits (an unknown field, a bad threshold, a key
+    file that is not there) and a bad top-level rag: all four in one run, each on its own
+    line naming the audit (or the config) and the field, exit 2, nothing run."""
+    second = PASSING.replace("name: passing", "name: second").replace("{name}", "second")
+    body = PASSING.replace("scope: children", "scop: children").replace(
+        ">= 0.5", ">= 85"
+    ) + second.replace("scope: children", "pseudonymise_key_file: nowhere.key")
+    path = tmp_path / "batch.yaml"
+    path.write_text('rag: "90"\naudits:\n' + body)
+    with pytest.raises(batch.ConfigErrors) as err:
+        load_config(path, D(2026, 11, 23))
+    assert len(err.value.problems) == 4
+    code, res = run(path, "--summary", str(tmp_path / "out" / "s.json"))
+    assert code == 2
+    lines = res.stderr.strip().splitlines()
+    assert len(lines) == 4, lines
+    assert all(line.startswith(f"error: {path}, line ") for line in lines), lines
+    expected = [
+        "batch config: field 'rag': '90' must be two percentages",
+        "audit passing: field 'scop': unknown field 'scop'",
+        "audit passing: field 'thresholds': threshold 'children_compliance >= 85': "
+        "compliance is a share from 0 to 1",
+        "audit second: field 'pseudonymise_key_file':",
+    ]
+    for line, want in zip(lines, expected, strict=True):
+        assert want in line, (want, line)
+    assert "Traceback" not in res.output
+    assert not (tmp_path / "out").exists()  # nothing ran, no summary written
+
+
+def _rag_fills(path: Path) -> tuple[str, set[str]]:
+    """The Summary's text and the fill colours of its 'Children' compliance cells."""
+    ws = openpyxl.load_workbook(path)["Summary"]
+    text = " ".join(str(c.value) for row in ws.iter_rows() for c in row if c.value is not None)
+    children = next(row for row in ws.iter_rows() if row[0].value == "Children")
+    return text, {children[3].fill.fgColor.rgb}
+
+
+def test_rag_cut_offs_from_the_config_reach_the_workbook(tmp_path: Path) -> None:
+    """Issue 16: `rag:` at the top applies to every audit, an audit's own `rag:` wins; the
+    workbook's Summary colours and defines its figures with them (the small fixture's
+    children are 66.7% with no breach: green from 60%, amber from 50% to under 70%)."""
+    small = Path(__file__).parent / "fixtures" / "small"
+    audit = f"""
+  - name: {{name}}
+    data: {small}
+    ruleset: devon
+    scope: children
+    as_of: 2024-06-30
+    history_from: 2024-01-01
+    outputs: ["out/{{{{name}}}}.xlsx", "out/{{{{name}}}}.json"]
+"""
+    body = 'rag: "60,50"\naudits:\n' + audit.format(name="top")
+    body += audit.format(name="own") + '    rag: "70%, 50%"\n'
+    path = tmp_path / "batch.yaml"
+    path.write_text(body)
+    jobs = load_config(path, D(2026, 11, 23))
+    assert [j.rag for j in jobs] == [(60.0, 50.0), (70.0, 50.0)]
+    code, res = run(path, "--jobs", "1")
+    assert code == 0, res.output
+    text, fills = _rag_fills(tmp_path / "out" / "top.xlsx")
+    assert "Green: 60% or more with no breach. Amber: 50% to under 60%." in text
+    assert fills == {"FFC6E5B3"}  # green
+    text, fills = _rag_fills(tmp_path / "out" / "own.xlsx")
+    assert "Green: 70% or more with no breach. Amber: 50% to under 70%." in text
+    assert fills == {"FFFFE29A"}  # amber
+    doc = json.loads((tmp_path / "out" / "own.json").read_text())
+    assert doc["summary"]["rag"] == {"green": 70.0, "amber": 50.0}
+    # without rag: the defaults, 66.7% is red
+    path.write_text("audits:\n" + audit.format(name="plain"))
+    code, res = run(path, "--jobs", "1")
+    assert code == 0, res.output
+    text, fills = _rag_fills(tmp_path / "out" / "plain.xlsx")
+    assert "Green: 90% or more" in text and fills == {"FFF4B6B6"}

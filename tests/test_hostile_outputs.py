@@ -302,6 +302,120 @@ def test_batch_replaces_an_audits_outputs_together_or_not_at_all(tmp_path: Path)
     assert sorted(p.name for p in out.iterdir()) == ["a.csv", "a.xlsx"]
 
 
+def _trend_job(tmp_path: Path):
+    """One audit with three outputs (the workbook, with its Trend sheet, written last), a
+    previous summary to compare with, and 'previous' bytes in every output."""
+    import datetime as dt
+
+    from supervision_audit import batch
+
+    small(tmp_path)
+    out = tmp_path / "out"
+    out.mkdir()
+    names = ["a.json", "a.csv", "a.xlsx"]
+    for name in names:
+        (out / name).write_bytes(f"previous {name}".encode())
+    cfg = _config(tmp_path, _audit("a", "[" + ", ".join(f'"out/{n}"' for n in names) + "]"))
+    (job,) = batch.load_config(cfg, dt.date(2024, 7, 1))
+    job.compare = True
+    job.previous = {
+        "name": "a",
+        "status": "ok",
+        "as_of": "2024-05-31",
+        "figures": {"children_compliance": 0.5},
+        "open_findings": ["DOR-C1|C001"],
+    }
+    return batch, job, out, names
+
+
+def test_batch_trend_sheet_is_staged_with_the_audits_other_outputs(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 15: the Trend sheet is written with the audit's outputs, not added after they
+    were replaced: a write failing there (the disk full) leaves every previous output
+    byte-identical and no staged file behind; without the failure all three are new and the
+    workbook holds the Trend sheet."""
+    import errno
+
+    from openpyxl import load_workbook
+
+    from supervision_audit.report import workbook
+
+    batch, job, out, names = _trend_job(tmp_path)
+    before = snapshot(out)
+
+    def full_disk(*_args: object, **_kwargs: object) -> None:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    with monkeypatch.context() as m:
+        m.setattr(workbook, "_trend", full_disk)
+        result = batch.run_job(job)
+    assert result["status"] == "error" and "the disk is full" in result["error"]
+    assert result["outputs"] == []
+    assert snapshot(out) == before  # byte-identical
+    assert sorted(p.name for p in out.iterdir()) == sorted(names)
+    result = batch.run_job(job)
+    assert result["status"] == "ok", result["error"]
+    assert result["trend"]["previous_as_of"] == "2024-05-31"
+    after = snapshot(out)
+    assert all(after[n] != before[n] for n in names)
+    assert load_workbook(out / "a.xlsx", read_only=True).sheetnames[1] == "Trend"
+
+
+def test_batch_outputs_are_put_back_when_the_last_rename_fails(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """All written and staged, then the very last step (renaming the workbook into place)
+    fails: the two outputs already replaced are put back, byte-identical."""
+    import errno
+
+    from supervision_audit.report import atomic
+
+    batch, job, out, names = _trend_job(tmp_path)
+    before = snapshot(out)
+    real_replace = os.replace
+
+    def replace(src: str | Path, dst: str | Path) -> None:
+        if Path(dst).name == "a.xlsx":
+            raise OSError(errno.EROFS, "Read-only file system")
+        real_replace(src, dst)
+
+    monkeypatch.setattr(atomic.os, "replace", replace)
+    result = batch.run_job(job)
+    assert result["status"] == "error" and "a.xlsx" in result["error"]
+    assert snapshot(out) == before
+    assert sorted(p.name for p in out.iterdir()) == sorted(names)
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="RLIMIT_FSIZE is POSIX")
+def test_batch_with_a_previous_summary_replaces_nothing_when_the_workbook_fails(
+    tmp_path: Path,
+) -> None:
+    """The same through the command line (the audit in its own worker process): the JSON
+    fits under the file-size limit, the workbook with its Trend sheet does not."""
+    small(tmp_path)
+    out = tmp_path / "out"
+    out.mkdir()
+    cfg = _config(tmp_path, _audit("a", '["out/a.json", "out/a.xlsx"]'))
+    code, _out, err = invoke(
+        "batch", str(cfg), "--jobs", "1", "--summary", str(tmp_path / "s.json")
+    )
+    assert code == 0, err
+    small_one, big_one = (out / "a.json").stat().st_size, (out / "a.xlsx").stat().st_size
+    assert small_one < big_one, (small_one, big_one)
+    limit = (small_one + big_one) // 2
+    for name in ("a.json", "a.xlsx"):
+        (out / name).write_bytes(f"previous {name}".encode())
+    before = snapshot(out)
+    code, err = _run_with_fsize(
+        ["batch", str(cfg), "--jobs", "1", "--previous", str(tmp_path / "s.json")], limit
+    )
+    assert code == 2, err
+    assert "Traceback" not in err and "Exception ignored" not in err
+    assert snapshot(out) == before
+    assert sorted(p.name for p in out.iterdir()) == ["a.json", "a.xlsx"]
+
+
 def test_stale_staged_files_are_removed_on_the_next_run(tmp_path: Path) -> None:
     """A staged file left by a run that was killed (its process is gone) is removed by the
     next run that writes to the same folder; one of a live process is left alone."""

@@ -91,6 +91,44 @@ def test_a_reader_crash_is_an_input_error_naming_the_file(
         assert "far_nodim.xlsx" in line and "reader" in line
 
 
+def test_the_watchdog_caps_the_reader_where_setrlimit_does_not(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Windows has no setrlimit: the parent's watchdog reads the child's memory and ends it
+    over the cap. Here (Linux) setrlimit is switched off, so only the watchdog can stop
+    it: with a 32 MiB cap (the reader needs more just to start), a valid workbook is ended
+    by the watchdog: one line, exit 2, naming the file and the cap; with the default cap
+    it reads."""
+    from supervision_audit.sources import contained
+
+    monkeypatch.setattr(contained, "USE_SETRLIMIT", False)
+    monkeypatch.setattr(contained, "_limit_memory", None)  # never called: it would fail
+    book = workbook_from(small(tmp_path), tmp_path / "book.xlsx")
+    monkeypatch.setenv("SUPERVISION_AUDIT_READER_MEMORY", "32M")
+    code, _out, err = _audit(book)
+    line = one_line_error(code, err)
+    assert "book.xlsx" in line and "was stopped" in line and "32 MiB memory cap" in line
+    assert not list(tmp_path.glob("**/*.arrow"))
+    monkeypatch.delenv("SUPERVISION_AUDIT_READER_MEMORY")
+    code, out, err = _audit(book)
+    assert code == 0, err
+    assert json.loads(out)["summary"]["tables"]["episodes"]["read"] == 6
+
+
+def test_the_watchdog_alone_contains_the_far_cell(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capped_reader: None
+) -> None:
+    """The 512 GiB grid with only the watchdog: however the system answers the allocation
+    (refused at once, or granted lazily and ended by the watchdog at 1 GiB), one line."""
+    from supervision_audit.sources import contained
+
+    monkeypatch.setattr(contained, "USE_SETRLIMIT", False)
+    book = _far_cell(tmp_path, keep_dimension=False)
+    code, _out, err = _audit(book)
+    line = one_line_error(code, err)
+    assert "far_nodim.xlsx" in line and "1 GiB memory cap" in line
+
+
 def test_inspect_contains_the_crash_too(tmp_path: Path, capped_reader: None) -> None:
     book = _far_cell(tmp_path, keep_dimension=False)
     code, _out, err = invoke("inspect", "--data", str(book))

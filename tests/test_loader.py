@@ -87,15 +87,19 @@ def test_row_numbers_survive_multiline_fields_ragged_and_blank_rows(tmp_path: Pa
         HEADER
         + 'C1,CP,2024-01-01,,"North\nTeam",W1,,,\n'  # row 2, two lines in the file
         + "\n"  # row 3, blank: not counted
-        + "C2,CIN,2024-01-01\n"  # row 4, short (ragged)
-        + "C3,CIN,bad,,,,,,,extra,cells\n"  # row 5, long (ragged), bad date
+        + "C2,CIN,2024-01-01\n"  # row 4, short (ragged): does not fit, rejected
+        + "C3,CIN,bad,,,,,,,extra,cells\n"  # row 5, long (ragged): does not fit, rejected
+        + "C4,CIN,2024-01-01,,,,,,,,\n"  # row 6, extra fields all empty: fits
         + "\n\n"
     )
     data = load(folder(tmp_path, text))
     t = data.tables["episodes"]
-    assert t.frame["_row"].to_list() == [2, 4]
-    assert t.rows_read == 3 and t.rows_rejected == 1
-    assert data.issues.filter(pl.col("table") == "episodes")["row"].to_list() == [5]
+    assert t.frame["_row"].to_list() == [2, 6]
+    assert t.rows_read == 4 and t.rows_rejected == 2
+    issues = data.issues.filter(pl.col("table") == "episodes")
+    assert issues["row"].to_list() == [4, 5]  # one issue each, whatever else is wrong
+    assert set(issues["value"].to_list()) == {WITHHELD}
+    assert all("does not fit the header" in r for r in issues["reason"].to_list())
 
 
 def test_ids_keep_leading_zeros_and_drop_float_tails(tmp_path: Path) -> None:

@@ -11,8 +11,8 @@ from typing import Annotated, Any
 
 import typer
 
-from ..errors import AuditError, UsageError
-from .common import DebugOpt, parse_date
+from ..errors import UsageError
+from .common import DebugOpt, err_console, parse_date
 
 
 def batch_cmd(
@@ -71,7 +71,14 @@ def batch_cmd(
         raise UsageError(f"batch config not found: {config}")
     day = parse_date(today, "--today") if today else dt.date.today()
     assert day is not None
-    job_list = batch.load_config(config, day)
+    try:
+        job_list = batch.load_config(config, day)
+    except batch.ConfigErrors as exc:
+        if debug:
+            raise
+        for problem in exc.problems:  # every mistake, one line each; nothing has run
+            err_console().print(f"error: {problem}", markup=False)
+        raise typer.Exit(exc.exit_code) from None
     if summary is not None:
         from ..report.outputs import check_outputs
 
@@ -94,12 +101,13 @@ def batch_cmd(
                 else f"trends: no previous summary in {previous} yet"
             )
     before = {a.get("name"): a for a in (prev or {}).get("audits", []) if isinstance(a, dict)}
+    for job in job_list:  # each audit's trend is worked out (and written) by the audit itself
+        job.compare = prev is not None
+        job.previous = before.get(job.name)
 
     def finish(r: dict[str, Any]) -> None:
-        """Trend, Trend sheet and log line of one audit, in config order as results come."""
-        r["trend"] = batch.trend(r, before.get(r["name"])) if prev is not None else None
-        if r["trend"] is not None:
-            _add_trend_sheets(r, batch.trend_rows(r["trend"], r), debug)
+        """The log line of one audit, in config order as results come."""
+        r.setdefault("trend", None)
         _log(r, quiet, compared=prev is not None)
 
     results = batch.run_batch(job_list, workers, each=finish, reraise=debug)
@@ -122,22 +130,6 @@ def batch_cmd(
         where = f"; summary: {summary}" if summary is not None else ""
         _say(f"batch: exit {code} ({counts}){where}")
     raise typer.Exit(code)
-
-
-def _add_trend_sheets(r: dict[str, Any], rows: list[dict[str, Any]], debug: bool) -> None:
-    """The Trend sheet in each of the audit's workbooks; a failure fails that audit only."""
-    from ..report.workbook import add_trend_sheet
-
-    for target in r["outputs"]:
-        if not target.lower().endswith(".xlsx"):
-            continue
-        try:
-            add_trend_sheet(Path(target), rows)
-        except (AuditError, OSError) as exc:
-            if debug:
-                raise
-            r["status"] = "error"
-            r["error"] = f"{target}: could not add the Trend sheet ({type(exc).__name__})"
 
 
 def _say(line: str) -> None:

@@ -138,22 +138,16 @@ def parse_params(items: list[str] | None) -> dict[str, str]:
 
 
 def parse_rag(text: str | None, option: str = "--rag") -> tuple[float, float]:
-    """'GREEN,AMBER' percentages, e.g. '90,75': green at or above the first, amber at or
-    above the second, red below."""
+    """'GREEN,AMBER' percentages, e.g. '90,75' (audit.parse_rag's grammar, shared with
+    batch configs): green at or above the first, amber at or above the second, red below."""
     if text is None:
         return (90.0, 75.0)
-    parts = [p.strip().rstrip("%") for p in str(text).split(",")]
+    from ..audit import parse_rag as parse
+
     try:
-        green, amber = (float(p) for p in parts)
-    except ValueError:
-        raise UsageError(
-            f"{option} '{text}' must be two percentages GREEN,AMBER (e.g. 90,75)"
-        ) from None
-    if not (0 <= amber <= green <= 100):
-        raise UsageError(
-            f"{option} '{text}': need 0 <= AMBER <= GREEN <= 100 (e.g. 90,75: green from 90%)"
-        )
-    return (green, amber)
+        return parse(text)
+    except ValueError as exc:
+        raise UsageError(f"{option} {exc}") from None
 
 
 class _NamedArgument(typer.core.TyperArgument):

@@ -114,6 +114,18 @@ def check_target(path: Path, option: str = "--output") -> None:
         raise UsageError(f"{option} folder does not exist: {path.parent}")
 
 
+def _staged_name(path: Path) -> Path:
+    """A new empty staged file beside `path` (named so a later run can tell it is stale)."""
+    try:
+        fd, name = tempfile.mkstemp(
+            prefix=f".{path.name}.{os.getpid()}.", suffix=".tmp", dir=path.parent
+        )
+    except OSError as exc:
+        raise cannot_write(path, exc) from None
+    os.close(fd)
+    return Path(name)
+
+
 @contextlib.contextmanager
 def staged(path: Path) -> Iterator[Path]:
     """Yields a temporary path beside `path`; renames it over `path` if the block succeeds."""
@@ -124,15 +136,9 @@ def staged(path: Path) -> Iterator[Path]:
         return
     check_target(path)
     remove_stale(path.parent)
+    tmp = _staged_name(path)
     try:
-        fd, tmp = tempfile.mkstemp(
-            prefix=f".{path.name}.{os.getpid()}.", suffix=".tmp", dir=path.parent
-        )
-    except OSError as exc:
-        raise cannot_write(path, exc) from None
-    os.close(fd)
-    try:
-        yield Path(tmp)
+        yield tmp
         with open(tmp, "rb") as fh:
             os.fsync(fh.fileno())
         os.replace(tmp, path)
@@ -145,35 +151,72 @@ def staged(path: Path) -> Iterator[Path]:
         raise
 
 
+def _keep_copy(target: Path) -> Path | None:
+    """A staged copy of the file now at `target` (a hard link where the system allows, else
+    a byte copy), to put back if a later replacement fails; None when there is no file."""
+    if not os.path.isfile(target):
+        return None
+    backup = _staged_name(target)
+    try:
+        os.unlink(backup)
+        os.link(target, backup)
+    except OSError:
+        try:
+            shutil.copy2(target, backup)
+        except OSError as exc:
+            with contextlib.suppress(OSError):
+                os.unlink(backup)
+            raise cannot_write(target, exc) from None
+    return backup
+
+
+def _replace_all(tmps: list[Path], targets: list[Path]) -> None:
+    """Rename every staged file over its target, or (when one rename fails) put every
+    target already replaced back as it was: all of them or none."""
+    backups = [_keep_copy(Path(t)) for t in targets]
+    done: list[int] = []
+    try:
+        for k, (staged_file, target) in enumerate(zip(tmps, targets, strict=True)):
+            try:
+                os.replace(staged_file, target)
+            except OSError as exc:
+                raise cannot_write(Path(target), exc) from None
+            done.append(k)
+    except BaseException:
+        for k in reversed(done):
+            backup = backups[k]
+            with contextlib.suppress(OSError):
+                if backup is None:
+                    os.unlink(targets[k])
+                else:
+                    os.replace(backup, targets[k])
+        raise
+    finally:
+        for backup in backups:
+            if backup is not None:
+                with contextlib.suppress(OSError):
+                    os.unlink(backup)
+
+
 @contextlib.contextmanager
 def staged_together(paths: list[Path]) -> Iterator[list[Path]]:
     """Several outputs replaced together or not at all: yields one staged path per target
     (each with the target's own suffix, in the target's folder); only when the block has
-    written them all are they renamed into place. On any failure every staged file is
-    removed and every previous output is left byte-identical."""
+    written them all are they renamed into place, and if one rename fails the ones already
+    renamed are put back. On any failure every staged file is removed and every previous
+    output is left byte-identical."""
     tmps: list[Path] = []
     try:
         for path in paths:
             path = Path(path)
             check_target(path)
             remove_stale(path.parent)
-            try:
-                fd, name = tempfile.mkstemp(
-                    prefix=f".{path.name}.{os.getpid()}.", suffix=".tmp", dir=path.parent
-                )
-            except OSError as exc:
-                raise cannot_write(path, exc) from None
-            os.close(fd)
-            tmps.append(Path(name))
+            tmps.append(_staged_name(path))
         yield tmps
         for staged_file in tmps:
             with open(staged_file, "rb") as fh:
                 os.fsync(fh.fileno())
-        for staged_file, target in zip(tmps, paths, strict=True):
-            try:
-                os.replace(staged_file, target)
-            except OSError as exc:
-                raise cannot_write(Path(target), exc) from None
+        _replace_all(tmps, [Path(p) for p in paths])
     except Exception as exc:
         os_exc = as_os_error(exc)
         if os_exc is not None and not isinstance(exc, UsageError):

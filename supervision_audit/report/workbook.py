@@ -1229,6 +1229,8 @@ def write_workbook(
     supervisors = _worker_supervisors(run, result)
     with open_book(Path(path)) as book:
         _summary(book, run, result, planned)
+        if trend:  # a batch's change since its previous run, next to the Summary
+            _trend(book, result, trend)
         if "children" in scopes:
             write_findings(
                 book, "Children findings", frames["Children findings"], result.as_of, supervisors
@@ -1242,8 +1244,6 @@ def write_workbook(
         _data_issues(book, result)
         _mapping(book, run, result)
         _rules(book, run, result)
-        if trend:
-            _trend(book, result, trend)
         if (result.summary.get("trend") or {}).get("points"):
             _monthly_trend(book, result)
         _about(book, result, argv)
@@ -1340,32 +1340,6 @@ def _monthly_trend(book: Book, result: Any) -> None:
         for p in points:
             pct = {t["team"]: t["compliance_pct"] for t in (p.get(key) or [])}
             sheet.append([dt.date.fromisoformat(p["month_end"]), *[pct.get(t) for t in teams]])
-
-
-def add_trend_sheet(path: Path, rows: list[dict[str, Any]]) -> Path:
-    """Add (or replace) a Trend sheet in an existing workbook (used by batch runs)."""
-    from openpyxl import load_workbook
-    from openpyxl.styles import Font, PatternFill
-
-    wb = load_workbook(path)
-    if "Trend" in wb.sheetnames:
-        del wb["Trend"]
-    ws = wb.create_sheet("Trend", index=1)
-    names = list(rows[0].keys()) if rows else ["metric", "previous", "current", "change"]
-    ws.append([n for n in names])
-    for c in ws[1]:
-        c.font = Font(bold=True, color="FFFFFF")
-        c.fill = PatternFill("solid", fgColor="1F3864")
-    for r in rows:
-        ws.append([clean(v) if isinstance(v, str) else v for v in (r.get(n) for n in names)])
-        for c in ws[ws.max_row]:
-            if isinstance(c.value, str) and danger(c.value):
-                c.data_type = "s"
-                c.quotePrefix = True
-    ws.freeze_panes = "A2"
-    with staged(Path(path)) as tmp:
-        wb.save(tmp)
-    return path
 
 
 PAGE_WIDTH = 125.0  # column-width units printed legibly across a landscape A4 page

@@ -12,12 +12,15 @@ so it passes every ``except Exception``), or abort the whole process. Two defenc
    the declared size); each sheet's declared dimension (``<dimension ref="A1:XFD1048576"/>``)
    at most MAX_CELLS cells. The sheet list and which sheets are hidden come from
    ``xl/workbook.xml`` read with defusedxml (no entity expansion).
-2. The sheets are read in a child process (`read_sheets`) whose address space is capped
-   at READER_MEMORY bytes (``SUPERVISION_AUDIT_READER_MEMORY``, e.g. ``2G``; POSIX only:
-   on Windows the child still isolates a crash, without the cap). A panic, an
-   allocation failure or any abort in the child is an input error naming the file; the
-   parent never runs the native reader itself. The child writes each sheet as Arrow IPC
-   into a private temporary folder (mode 0700) that is removed afterwards.
+2. The sheets are read in a child process (`read_sheets`) whose memory is capped at
+   READER_MEMORY bytes (``SUPERVISION_AUDIT_READER_MEMORY``, e.g. ``2G``) two ways: on
+   POSIX its address space is limited by setrlimit before it starts, so an allocation
+   past the cap fails in the child; and on every system (Windows has no setrlimit) a
+   watchdog in the parent polls the child's resident memory with psutil every
+   WATCH_SECONDS and ends it once it is over the cap. A panic, an allocation failure, an
+   abort or the watchdog ending the child is an input error naming the file, one line;
+   the parent never runs the native reader itself. The child writes each sheet as Arrow
+   IPC into a private temporary folder (mode 0700) that is removed afterwards.
 """
 
 from __future__ import annotations
@@ -29,9 +32,11 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import time
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import polars as pl
 
@@ -46,6 +51,11 @@ MAX_CELLS = 200_000_000
 READER_MEMORY = 8 * 1024**3
 """Default address-space cap of the reading process (override: SUPERVISION_AUDIT_READER_MEMORY)."""
 READER_TIMEOUT = 3600
+WATCH_SECONDS = 0.05
+"""How often the watchdog reads the child's memory (at 2 GiB a second of growth, it ends
+the child within about 100 MiB of the cap)."""
+USE_SETRLIMIT = os.name == "posix"
+"""Cap the child's address space with setrlimit too (POSIX); the watchdog runs anyway."""
 OLE2 = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 ZIP = b"PK\x03\x04"
 _DIMENSION = re.compile(
@@ -204,10 +214,47 @@ def private_tempdir(prefix: str = "supervision-audit-") -> str:
     return tempfile.mkdtemp(prefix=prefix)
 
 
+def _size(n: int) -> str:
+    return f"{n / 1024**3:g} GiB" if n >= 1024**3 else f"{n / 1024**2:g} MiB"
+
+
+def _watch(proc: subprocess.Popen, limit: int, timeout: float) -> str | None:
+    """Wait for the child, ending it when its resident memory passes `limit` ('memory') or
+    it runs past `timeout` seconds ('timeout'); None when it ended by itself."""
+    try:
+        import psutil
+
+        watched: Any = psutil.Process(proc.pid)
+        gone: tuple[type[BaseException], ...] = (psutil.Error,)
+    except (ImportError, OSError):  # no psutil, or the child already gone: setrlimit only
+        watched, gone = None, ()
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            proc.wait(timeout=WATCH_SECONDS)
+            return None
+        except subprocess.TimeoutExpired:
+            pass
+        over = None
+        if time.monotonic() > deadline:
+            over = "timeout"
+        elif watched is not None:
+            try:
+                if watched.memory_info().rss > limit:
+                    over = "memory"
+            except gone:
+                pass  # it is ending: the next wait sees it
+        if over is not None:
+            proc.kill()
+            proc.wait()
+            return over
+
+
 def read_sheets(path: Path, sheets: list[str], shown: str | None = None) -> dict[str, pl.DataFrame]:
     """Each named sheet as a frame of String columns (no header row), read by fastexcel in a
-    child process with a memory cap. Any failure of the child is an InputError naming the
-    file; nothing from the file's content reaches the message."""
+    child process with a memory cap (setrlimit where there is one, and the watchdog). Any
+    failure of the child is an InputError naming the file; nothing from the file's content
+    reaches the message."""
     shown = shown or str(path)
     if not sheets:
         return {}
@@ -216,27 +263,34 @@ def read_sheets(path: Path, sheets: list[str], shown: str | None = None) -> dict
         cmd = [sys.executable, "-m", __name__, str(path), tmp, *sheets]
         limit = reader_memory()
         kwargs: dict = {}
-        if os.name == "posix":
+        if USE_SETRLIMIT:
             kwargs["preexec_fn"] = lambda: _limit_memory(limit)
         env = dict(os.environ)
         env["POLARS_MAX_THREADS"] = os.environ.get("POLARS_MAX_THREADS", "2")
-        try:
-            proc = subprocess.run(
-                cmd,
-                stdin=subprocess.DEVNULL,
-                stdout=subprocess.DEVNULL,
-                stderr=subprocess.PIPE,
-                timeout=READER_TIMEOUT,
-                env=env,
-                check=False,
-                **kwargs,
-            )
-        except subprocess.TimeoutExpired:
+        errors = Path(tmp) / "stderr.txt"
+        with open(errors, "wb") as err_fh:
+            proc = subprocess.Popen(
+                cmd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=err_fh,
+                env=env, **kwargs,
+            )  # fmt: skip
+            try:
+                over = _watch(proc, limit, READER_TIMEOUT)
+            except BaseException:  # Ctrl-C, SIGTERM: the child goes too
+                with contextlib.suppress(OSError):
+                    proc.kill()
+                proc.wait()
+                raise
+        if over == "timeout":
+            raise InputError(f"the workbook reader gave up after {READER_TIMEOUT} s", file=shown)
+        if over == "memory":
             raise InputError(
-                f"the workbook reader gave up after {READER_TIMEOUT} s", file=shown
-            ) from None
+                f"the workbook reader was stopped: it needed more than its {_size(limit)} "
+                "memory cap (the file is damaged, crafted or too large to read this way); "
+                "open it in Excel and save it again, or save the sheets as CSV",
+                file=shown,
+            )
         if proc.returncode == 2:
-            reason = proc.stderr.decode("utf-8", errors="replace").strip().splitlines()
+            reason = errors.read_bytes().decode("utf-8", errors="replace").strip().splitlines()
             raise InputError(
                 f"cannot read the workbook ({reason[-1] if reason else 'unknown reason'})",
                 file=shown,
@@ -245,7 +299,7 @@ def read_sheets(path: Path, sheets: list[str], shown: str | None = None) -> dict
             how = f"signal {-proc.returncode}" if proc.returncode < 0 else f"code {proc.returncode}"
             raise InputError(
                 "the workbook reader crashed on this file (it is damaged, crafted, or needs more "
-                f"than the reader's {limit / 1024**3:g} GiB memory cap; {how}); "
+                f"than the reader's {_size(limit)} memory cap; {how}); "
                 "open it in Excel and save it again, or save the sheets as CSV",
                 file=shown,
             )

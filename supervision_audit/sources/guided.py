@@ -34,7 +34,7 @@ from ..yamlio import load_yaml_file
 from .headers import norm_header
 from .parse import id_expr
 from .profiles import Profile, Source, all_wanted, best_source, load_profile, resolve_profile
-from .read import InputFile, read_inputs
+from .read import MISFIT, InputFile, read_inputs
 
 
 @dataclass(frozen=True)
@@ -574,8 +574,10 @@ def survey(profile: Profile, own: set[str], root: Path) -> list[Listing]:
     count, description and proposal. Sources no file was read as are listed empty."""
     files, _ = read_inputs(root, all_wanted([profile]))
     blanks = tuple(str(b) for b in getattr(profile, "blanks", ()) or ())
-    for item in files:
-        item.raw.frame = _cleaned(item.raw.frame, blanks)
+    for item in files:  # a row that does not fit its header may hold a name anywhere
+        frame = item.raw.frame
+        frame = frame.filter(~pl.col(MISFIT)) if MISFIT in frame.columns else frame
+        item.raw.frame = _cleaned(frame, blanks)
     lookups = _lookup_frames(profile, files)
     parts: dict[tuple[str, str], list[tuple[str, str, pl.DataFrame, int]]] = {}
     filter_at: dict[str, int] = {}

@@ -26,6 +26,12 @@ from .schema import TABLES, Column, TableSpec
 WITHHELD = "[withheld: personal data]"
 
 
+MISFIT_REASON = (
+    "the row does not fit the header (a field missing, or a value past the last column): "
+    "its values may be in the wrong columns, so the row is left out and none is shown"
+)
+
+
 TRUE_WORDS = ("y", "yes", "true", "t", "1")
 
 
@@ -364,6 +370,8 @@ def _drop_blank_rows(frame: pl.DataFrame) -> pl.DataFrame:
     blank = maybe.filter(
         pl.all_horizontal([(c.is_null() | (c.str.strip_chars() == "")) for c in cells])
     )
+    if MISFIT in blank.columns:  # a misfit row, emptied by a profile, is still a row
+        blank = blank.filter(~pl.col(MISFIT))
     if blank.height == 0:
         return frame
     return frame.filter(~pl.col(ROW).is_in(blank[ROW].implode()))
@@ -444,6 +452,13 @@ def parse_table(
     frame = _drop_blank_rows(frame)
     rows_read = frame.height
     exprs, fails, warns, issues = [], [], [], []
+    if MISFIT in frame.columns and frame[MISFIT].any():
+        # A row that does not fit the header (sources.fit): its values may sit in any
+        # column, so it is rejected whole, with one issue and nothing of it shown.
+        issues.append(
+            _issue_frame(frame, MISFIT, spec.name, raw.file, "", pl.lit(WITHHELD), MISFIT_REASON)
+        )
+        frame = frame.filter(~pl.col(MISFIT))
     for col in spec.columns:
         src = to_raw.get(col.name)
         if src is None:

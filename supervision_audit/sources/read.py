@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import csv
 import hashlib
+import inspect
 import io
 import re
 import warnings
@@ -21,6 +22,7 @@ import polars as pl
 
 from ..errors import InputError
 from .contained import check_workbook, read_sheets
+from .fit import csv_misfits, sheet_misfits
 from .headers import norm_header
 
 ROW = "_row"
@@ -33,9 +35,9 @@ SRC_ROW = "_src_row"
 
 
 MISFIT = "_misfit"
-"""True for a CSV row whose field count differs from the header's (a missing or extra
-field shifts every later value into the wrong column: a name into flags). Issue values
-from such a row are withheld, whatever the column."""
+"""True for a row that does not fit its header (sources.fit: a CSV field missing or a value
+past the last named column shifts values into the wrong columns, a name into flags). Such
+a row is rejected with its values withheld, whatever the column."""
 
 
 PROVENANCE = (ROW, FILE_COL, SRC_ROW, MISFIT)
@@ -137,6 +139,15 @@ def _sha256(path: Path) -> str:
         return hashlib.file_digest(fh, "sha256").hexdigest()
 
 
+_SHORT_FIRST_ROW = (
+    {"missing_columns": "insert"}
+    if "missing_columns" in inspect.signature(pl.read_csv).parameters
+    else {}
+)
+"""Polars takes the column count from the first row read: a first data row short of a field
+would refuse the whole file, so missing columns are inserted (the row is a misfit)."""
+
+
 def _polars_csv(source: Any, names: list[str], skip: int = 1) -> pl.DataFrame:
     return pl.read_csv(
         source,
@@ -146,6 +157,7 @@ def _polars_csv(source: Any, names: list[str], skip: int = 1) -> pl.DataFrame:
         schema={n: pl.String for n in names},
         truncate_ragged_lines=True,
         infer_schema=False,
+        **_SHORT_FIRST_ROW,  # type: ignore[arg-type]
     )
 
 
@@ -230,42 +242,9 @@ def read_csv_raw(
                 f"not a readable CSV file ({type(exc).__name__})", file=shown
             ) from None
     frame = frame.with_row_index(ROW, offset=idx + 2).with_columns(pl.col(ROW).cast(pl.Int64))
-    frame = frame.with_columns(_misfits(path, text if text is not None else None, len(headers)))
+    misfit = csv_misfits(frame, ROW, text if text is not None else path, headers, idx + 1)
+    frame = frame.with_columns(misfit.alias(MISFIT))
     return RawTable(shown, headers, frame, size, _sha256(path), header_line=idx + 1)
-
-
-MISFIT_SCAN_BYTES = 64 * 1024**2
-"""Rows are checked against the header's field count in files up to this size."""
-
-
-def _misfits(path: Path, text: bytes | None, fields: int) -> pl.Expr:
-    """MISFIT for each row (by its spreadsheet row number): its line's field count, quoted
-    commas aside, differs from the header's. Counted over physical lines with Polars string
-    expressions; a file with a quoted field spanning lines (lines no longer match rows),
-    or larger than MISFIT_SCAN_BYTES, is not checked (every row counts as fitting)."""
-    none = pl.lit(False).alias(MISFIT)
-    try:
-        if text is None:
-            if path.stat().st_size > MISFIT_SCAN_BYTES:
-                return none
-            text = decode_text(path.read_bytes(), str(path))
-        elif len(text) > MISFIT_SCAN_BYTES:
-            return none
-        lines = pl.Series("l", text.decode("utf-8").split("\n"))
-    except (OSError, InputError, UnicodeDecodeError):
-        return none
-    quotes = lines.str.count_matches('"', literal=True)
-    if (quotes % 2 == 1).any():
-        return none
-    counts = (
-        lines.str.strip_suffix("\r")
-        .str.replace_all(r'"(?:[^"]|"")*"', "")
-        .str.count_matches(",", literal=True)
-        + 1
-    )
-    rows = pl.int_range(1, len(lines) + 1, eager=True)  # line k (1-based) is row k
-    bad = rows.filter((counts != fields) & (lines.str.strip_chars() != ""))
-    return pl.col(ROW).is_in(bad.implode()).alias(MISFIT)
 
 
 def shown_name(path: Path) -> str:
@@ -344,6 +323,7 @@ def read_xlsx_raw(path: Path, sheet: str, header_at: HeaderAt | None = None) -> 
         .with_columns(pl.col(ROW).cast(pl.Int64))
         .with_columns(pl.col(n).cast(pl.String) for n in names)
     )
+    frame = frame.with_columns(sheet_misfits(frame, rows[idx]).alias(MISFIT))
     return RawTable(
         shown, rows[idx], frame, len(data), hashlib.sha256(data).hexdigest(), header_line=idx + 1
     )

@@ -96,18 +96,23 @@ def map_source(
         raise InputError(f"duplicate column headers: {', '.join(repeated)}", file=raw.file)
     report = SourceReport(raw.file, source.name, source.feeds, item.header_line, 0)
     frame = raw.frame
-    frame = frame.drop(MISFIT, strict=False)
-    cells = [pl.col(c) for c in frame.columns if c != ROW]
+    cells = [pl.col(c) for c in frame.columns if c not in (ROW, MISFIT)]
     frame = frame.filter(
         ~pl.all_horizontal([(c.is_null() | (c.str.strip_chars() == "")) for c in cells])
     )
+    # Rows that do not fit the header (sources.fit) are kept out of every value count,
+    # filter, link and lookup: their values may be in any column. A table's go on, empty,
+    # to be rejected by the canonical parser (one data issue each, nothing shown); a
+    # lookup's are excluded here, counted.
+    misfits = frame.filter(pl.col(MISFIT)).select(ROW) if MISFIT in frame.columns else None
+    frame = frame.filter(~pl.col(MISFIT)).drop(MISFIT) if misfits is not None else frame
     used_cols: set[str] = set()
     unlinked = pl.lit(None, pl.String)
     if source.link is not None:
         frame, shown, unlinked = _linked(frame, by_key, source, ctx, raw.file)
         used_cols.update(c for c in [by_key.get(norm_header(h)) for h in source.link.column] if c)
         report.columns["person_id"] = shown
-    report.rows = frame.height
+    report.rows = frame.height + (misfits.height if misfits is not None else 0)
 
     def find(spellings: tuple[str, ...]) -> str | None:
         for s in spellings:
@@ -249,6 +254,19 @@ def map_source(
         h for i, h in enumerate(headers) if f"c{i}" not in used_cols and h.strip()
     ]
     kept = kept.rename({ROW: SRC_ROW}).with_columns(pl.lit(raw.file).alias(FILE_COL))
+    if misfits is not None and misfits.height:
+        if source.feeds in TABLES:
+            odd = misfits.select(
+                pl.col(ROW).alias(SRC_ROW), pl.lit(raw.file).alias(FILE_COL), pl.lit(True)
+            )
+            kept = pl.concat(
+                [kept.with_columns(pl.lit(False).alias(MISFIT)), odd.rename({"literal": MISFIT})],
+                how="diagonal_relaxed",
+            )
+            report.passed = kept.height
+        else:
+            reason = "rows that do not fit the header (values withheld)"
+            report.excluded[reason] = misfits.height
     return kept, report
 
 
@@ -434,7 +452,7 @@ def _drop_persons(merged: dict[str, pl.DataFrame], gone: list[str], report: Mapp
         frame = merged.get(name)
         if frame is None or "person_id" not in frame.columns:
             continue
-        hit = id_expr(pl.col("person_id")).is_in(gone)
+        hit = id_expr(pl.col("person_id")).is_in(gone).fill_null(False)  # a blank id stays
         counts = frame.filter(hit).group_by(FILE_COL).len()
         for file, n in zip(counts[FILE_COL].to_list(), counts["len"].to_list(), strict=True):
             rep = by_file[file]
@@ -680,8 +698,9 @@ def load_with_profile(
     raws = {}
     for name in [t for t in TABLES if t in set(tables) and t in merged]:
         frame = merged[name]
-        canon_cols = [c for c in frame.columns if c not in (FILE_COL, SRC_ROW)]
+        canon_cols = [c for c in frame.columns if c not in (FILE_COL, SRC_ROW, MISFIT)]
         names = [f"c{i}" for i in range(len(canon_cols))]
+        misfit = pl.col(MISFIT).fill_null(False) if MISFIT in frame.columns else pl.lit(False)
         body = (
             frame.select(
                 *[
@@ -690,6 +709,7 @@ def load_with_profile(
                 ],
                 pl.col(FILE_COL),
                 pl.col(SRC_ROW).cast(pl.Int64),
+                misfit.alias(MISFIT),
             )
             .with_row_index(ROW, offset=1)
             .with_columns(pl.col(ROW).cast(pl.Int64))
