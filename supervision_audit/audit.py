@@ -20,7 +20,7 @@ from .findings import (
     AuditResult,
     NotEvaluated,
     empty_findings,
-    sort_findings,
+    merge_sorted,
 )
 from .guards import (
     as_of_caveats,
@@ -58,6 +58,8 @@ class AuditOptions:
     """Run a ruleset that fails verification (starter text, quotes not in its policy file)."""
     rag: tuple[float, float] = (90.0, 75.0)
     """RAG cut-offs: green at or above the first % with no breach, amber at or above the second."""
+    partition_subjects: int = 250_000
+    """Subject-by-subject rules run over ranges of at most this many subjects (context.py)."""
 
 
 def parse_rag(text: str) -> tuple[float, float]:
@@ -137,6 +139,7 @@ def prepare(opts: AuditOptions) -> tuple[Ruleset, LoadedData, EvalContext, tuple
         history_from={},
         history_option=opts.history_from,
         params=dict(ruleset.param_values),
+        partition_subjects=opts.partition_subjects,
     )
     ctx.cache["ruleset_problems"] = problems
     too_late = {n: t.earliest_too_late for n, t in data.tables.items() if t.earliest_too_late}
@@ -191,11 +194,17 @@ def assemble(
     not_evaluated: list[NotEvaluated],
 ) -> AuditResult:
     schema = {**FINDING_SCHEMA, **FINDING_EXTRA_SCHEMA}
-    frames = [o.findings.select(list(schema)) for o in outcomes if o.findings.height]
-    findings = pl.concat(frames, how="vertical") if frames else empty_findings()
-    if opts.from_date:
-        findings = findings.filter(pl.col("span_end") >= pl.lit(opts.from_date))
-    findings = sort_findings(apply_filters(findings, opts.team, opts.worker))
+    frames = []
+    for o in outcomes:
+        if o.findings.height:
+            frame = apply_filters(o.findings.select(list(schema)), opts.team, opts.worker)
+            if opts.from_date:
+                frame = frame.filter(pl.col("span_end") >= pl.lit(opts.from_date))
+            frames.append(frame)
+        # The result holds the findings once, in order: each rule's frame is dropped here
+        # (its findings are result.findings' rows with that rule).
+        o.findings = empty_findings()
+    findings = merge_sorted(frames)
     covered_frames = [o.covered for o in outcomes if o.covered.height]
     covered = pl.concat(covered_frames, how="vertical") if covered_frames else empty_covered()
     uncovered = apply_filters(

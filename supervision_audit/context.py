@@ -47,6 +47,10 @@ class EvalContext:
     """Per event table: the date from which its events are complete (see `history`)."""
     params: dict[str, Any] = field(default_factory=dict)
     cache: dict[str, Any] = field(default_factory=dict)
+    partition_subjects: int = 250_000
+    """Rules that work subject by subject (the children's interval clock) run over ranges of
+    at most this many subjects, one range after another, and merge: the same findings as
+    one run over all, with the working memory of one range rather than of every subject."""
 
     def has(self, table: str) -> bool:
         return table in self.tables
@@ -84,7 +88,8 @@ class RuleOutcome:
     rule_id: str
     scope: str
     findings: pl.DataFrame
-    """FINDING_SCHEMA + FINDING_EXTRA_SCHEMA."""
+    """FINDING_SCHEMA + FINDING_EXTRA_SCHEMA. audit.assemble moves them into the result's
+    one sorted frame (result.findings, filtered on `rule`) and leaves this empty."""
     covered: pl.DataFrame
     """COVERED_SCHEMA: subjects this rule applies to at as_of, and whether one is in breach."""
     not_evaluated: list[NotEvaluated] = field(default_factory=list)

@@ -48,6 +48,60 @@ class ClockResult:
     changes: pl.DataFrame | None = None
     """Each requirement change inside a cycle: cycle, change, new_rank, due_before,
     due_after, applied (False when the due date had already passed): for `explain`."""
+    counts: tuple[int, int] = (0, 0)
+    """(periods, cycles) as the clock numbered them, before any were dropped (merge_clocks)."""
+
+
+def subject_ranges(n_subjects: int, size: int) -> list[tuple[int, int]]:
+    """[lo, hi) ranges of subject codes, at most `size` codes each (one range when the
+    subjects fit in one, or when there are none)."""
+    size = max(1, size)
+    return [(lo, min(lo + size, n_subjects)) for lo in range(0, n_subjects, size)] or [(0, 0)]
+
+
+def in_range(lo: int, hi: int) -> pl.Expr:
+    """Rows whose subject code lies in [lo, hi)."""
+    return (pl.col(SUBJECT) >= lo) & (pl.col(SUBJECT) < hi)
+
+
+def merge_clocks(parts: list[ClockResult]) -> ClockResult:
+    """One ClockResult from clocks run over consecutive ranges of subjects, in subject
+    order: equal to the clock run over all of them at once. Periods are numbered 1..P and
+    cycles 0..C-1 in subject order, so each range's numbers are shifted by the counts of the
+    ranges before it (counted before any period was dropped from a part's frames: pass
+    each part's raw counts in `ClockResult.counts`)."""
+    if len(parts) == 1:
+        return parts[0]
+    frames: dict[str, list[pl.DataFrame]] = {
+        "segments": [],
+        "periods": [],
+        "cycles": [],
+        "findings": [],
+        "changes": [],
+    }
+    periods = cycles = 0
+    for part in parts:
+        for name, found in frames.items():
+            frame = getattr(part, name)
+            if frame is None:
+                continue
+            cols = [
+                (pl.col(c) + by).cast(frame.schema[c]).alias(c)
+                for c, by in (("period", periods), ("cycle", cycles))
+                if by and c in frame.columns
+            ]
+            found.append(frame.with_columns(cols) if cols else frame)
+        periods += part.counts[0]
+        cycles += part.counts[1]
+    merged = {name: pl.concat(fs, how="vertical") if fs else None for name, fs in frames.items()}
+    return ClockResult(
+        segments=merged["segments"],  # type: ignore[arg-type]
+        periods=merged["periods"],  # type: ignore[arg-type]
+        cycles=merged["cycles"],  # type: ignore[arg-type]
+        findings=merged["findings"],  # type: ignore[arg-type]
+        changes=merged["changes"],
+        counts=(periods, cycles),
+    )
 
 
 def day_key(subject: str | pl.Expr, date: str | pl.Expr) -> pl.Expr:
@@ -368,6 +422,7 @@ def run_clock(
         cycles=dated,
         findings=findings,
         changes=changes,
+        counts=(periods.height, dated.height),
     )
 
 

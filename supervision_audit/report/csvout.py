@@ -12,6 +12,7 @@ from typing import Any
 
 import polars as pl
 
+from ..findings import as_text
 from .atomic import staged
 from .safe_text import neutralise_expr
 
@@ -27,6 +28,7 @@ SLICE = 100_000
 
 
 def _safe(frame: pl.DataFrame) -> pl.DataFrame:
+    frame = as_text(frame)
     return frame.with_columns(
         [neutralise_expr(pl.col(c)).alias(c) for c, t in frame.schema.items() if t == pl.String]
         + [pl.col(c).dt.strftime("%Y-%m-%d") for c, t in frame.schema.items() if t == pl.Date]

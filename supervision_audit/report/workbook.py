@@ -9,9 +9,10 @@ falls due in the next days, per supervisor), By worker, By supervisor, Data issu
 reconciliation), Rules (each rule's full policy quote and citation, what was not evaluated,
 what cannot be checked), About (versions, command line, input file hashes).
 
-Written with XlsxWriter in constant-memory mode (rows streamed to disk, about twice as fast
-as openpyxl's write-only mode), with its formula, URL and number conversions off: every
-value is written by an explicit typed call, so text is always a string cell.
+Written with XlsxWriter in constant-memory mode (rows streamed to disk), with its formula,
+URL and number conversions off: single cells by its explicit typed calls, the long tables'
+rows as the same cell XML built by Polars per distinct text (`_write_rows`), so text is
+always an escaped string cell.
 
 Safety: every text value goes through the same cleaning (report/safe_text.py): formula-like
 text stays the exact string with Excel's quote prefix; illegal control characters are
@@ -36,9 +37,10 @@ from typing import Any
 
 import polars as pl
 import xlsxwriter
+from xlsxwriter.utility import xl_col_to_name
 
 from .._version import __version__
-from ..findings import worst_first
+from ..findings import as_text, worst_first
 from .atomic import staged
 from .safe_text import (
     ERROR_CODES,
@@ -213,7 +215,7 @@ class Sheet:
             value = clean(value)
             if danger(value):
                 props = {**(props or {}), "quote_prefix": True}
-            ws.write_string(r, c, value, self.book.fmt(props))
+            write_text(ws, r, c, value, self.book.fmt(props))
         elif isinstance(value, bool):
             ws.write_boolean(r, c, value, self.book.fmt(props))
         elif isinstance(value, dt.datetime):
@@ -231,7 +233,7 @@ class Sheet:
         elif isinstance(value, int | float):
             ws.write_number(r, c, value, self.book.fmt(props))
         else:
-            ws.write_string(r, c, clean(str(value)), self.book.fmt(props))
+            write_text(ws, r, c, clean(str(value)), self.book.fmt(props))
 
     def blank(self) -> None:
         self.rows += 1
@@ -244,6 +246,18 @@ class Sheet:
         """Freeze the rows above `row` (1-based header row) and print it on every page."""
         self.ws.freeze_panes(row, 0)
         self.ws.repeat_rows(row - 1)
+
+
+def write_text(ws: Any, r: int, c: int, value: str, fmt: Any) -> None:
+    """One text cell, exactly `value`. XlsxWriter's constant-memory writer copies a string
+    that starts with <r> and ends with </r> into the sheet unescaped, as rich-text XML, so
+    such input text could add cells or formulas of its own; written as plain runs it is
+    escaped like any other text and reads back as the same string."""
+    if value.startswith("<r>") and value.endswith("</r>"):
+        runs = (value[:1], value[1:2], value[2:])  # XlsxWriter wants at least three parts
+        ws.write_rich_string(r, c, *runs, *([fmt] if fmt is not None else []))
+    else:
+        ws.write_string(r, c, value, fmt)
 
 
 def danger(value: str) -> bool:
@@ -279,27 +293,76 @@ def _fit(frame: pl.DataFrame, names: Sequence[str], cap: float = 50.0) -> list[f
     return out
 
 
-def _prepared(frame: pl.DataFrame, names: Sequence[str]) -> tuple[list[list[Any]], list[Any]]:
-    """Columns as Python lists with text cleaned and dates as Excel serial numbers, and a
-    per-row 'needs quote-prefixed text cells' mask, all computed by Polars over whole
-    columns."""
-    text_cols = [n for n in names if frame.schema[n] == pl.String]
-    exprs = []
-    for n in names:
-        dtype = frame.schema[n]
-        if n in text_cols:
-            exprs.append(clean_text_expr(pl.col(n)).alias(n))
-        elif dtype == pl.Date:
-            exprs.append((pl.col(n).cast(pl.Int32) + _EPOCH_SERIAL).alias(n))
-        else:
-            exprs.append(pl.col(n))
-    prepared = frame.select(exprs)
-    danger_mask = prepared.select(
-        pl.any_horizontal([needs_quote_prefix_expr(pl.col(n)).fill_null(False) for n in text_cols])
-        if text_cols
-        else pl.lit(False)
-    ).to_series()
-    return [prepared[n].to_list() for n in names], danger_mask.to_list()
+XML_CHUNK = 20_000
+"""Rows rendered to sheet XML per Polars pass (bounded memory whatever the frame's size)."""
+
+
+def _xml_text(expr: pl.Expr) -> pl.Expr:
+    """Cleaned text (clean_text_expr) as the character data of an inline-string cell, as
+    XlsxWriter writes it: a literal _xHHHH_ has its underscore escaped (else Excel would read
+    it as an escape), the control characters XML cannot hold as _xHHHH_, then & < > as
+    entities. Whatever the text, it stays text: no markup of its own reaches the file."""
+    out = expr.str.replace_all(r"(_x[0-9a-fA-F]{4}_)", "_x005F${1}")
+    for ch in ("\r", "\ufffe", "\uffff"):
+        out = out.str.replace_all(ch, f"_x{ord(ch):04X}_", literal=True)
+    for ch, entity in (("&", "&amp;"), ("<", "&lt;"), (">", "&gt;")):
+        out = out.str.replace_all(ch, entity, literal=True)
+    return out
+
+
+def _number_text(frame: pl.DataFrame, name: str) -> pl.Expr:
+    """A numeric column as the <v> text XlsxWriter writes ({:.16G}), formatted once per
+    distinct value."""
+    values = frame[name].drop_nulls().unique().to_list()
+    texts = {v: f"{v:.16G}" for v in values}
+    return pl.col(name).replace_strict(texts, default=None, return_dtype=pl.String)
+
+
+def _xf(fmt: Any) -> int:
+    """A format's style index in the workbook (what XlsxWriter writes as a cell's s="")."""
+    return int(fmt._get_xf_index()) if fmt is not None else 0
+
+
+def _inline(text: pl.Expr) -> pl.Expr:
+    """The rest of an inline-string cell after its style: the text, escaped, in <is><t>
+    (keeping leading or trailing white space, as XlsxWriter does)."""
+    preserve = pl.when(text.str.contains(r"^\s|\s$")).then(pl.lit(' xml:space="preserve"'))
+    return pl.concat_str(
+        pl.lit('" t="inlineStr"><is><t'),
+        preserve.otherwise(pl.lit("")),
+        pl.lit(">"),
+        _xml_text(text),
+        pl.lit("</t></is></c>"),
+    )
+
+
+def _inline_text(text: str) -> str:
+    """_inline for one text the tool itself writes (a blank cell's words)."""
+    return str(pl.select(_inline(pl.lit(text, pl.String))).item())
+
+
+def _text_cells(values: pl.Series) -> pl.DataFrame:
+    """For a text column: each value's inline-string cell body (cleaned, escaped) and
+    whether Excel could take it for a formula or an error (it then gets the quote prefix);
+    worked out once per distinct value, as most columns repeat a few texts."""
+    frame = pl.DataFrame({"v": values.cast(pl.String)})
+    distinct = (
+        frame.drop_nulls()
+        .unique()
+        .with_columns(_c=clean_text_expr(pl.col("v")))
+        .select("v", body=_inline(pl.col("_c")), risky=needs_quote_prefix_expr(pl.col("_c")))
+    )
+    return frame.join(distinct, on="v", how="left", maintain_order="left").select(
+        "body", pl.col("risky").fill_null(False)
+    )
+
+
+def _row_height_attrs(ws: Any, height: float) -> str:
+    """A row's height attributes as XlsxWriter's set_row writes them (none at the default)."""
+    pixels = int(height * 4.0 / 3.0 + 0.5)
+    if pixels == ws.original_row_height:
+        return ""
+    return f' ht="{pixels * 0.75:.16g}" customHeight="1"'
 
 
 def _write_rows(
@@ -311,13 +374,20 @@ def _write_rows(
     null_text: dict[str, str | list[str | None]] | None = None,
     heights: list[float | None] | None = None,
 ) -> None:
-    """Stream a frame's rows below the current row: one typed XlsxWriter call per cell.
-    `props` styles whole columns; `overrides[c][i]` is a ready format for one cell (for
-    columns the engine writes, never input text)."""
+    """Stream a frame's rows below the current row. `props` styles whole columns;
+    `overrides[c][i]` is a ready format for one cell (for columns the engine writes, never
+    input text); `null_text` is what a blank cell of a column says instead.
+
+    The rows' sheet XML is built by Polars over whole columns, XML_CHUNK rows at a time,
+    and appended to the sheet's constant-memory row file, exactly as XlsxWriter's own cell
+    writers would write it, less the Python call per cell. Every value is a typed cell:
+    text an inline string (escaped, so no text is ever markup, a formula or a rich run),
+    dates and numbers numbers, booleans booleans; text that Excel could take for a formula
+    or an error gets the quote-prefixed style of its column, as the whole row did before."""
     if frame.height == 0:
         return
     book, ws = sheet.book, sheet.ws
-    columns, danger_mask = _prepared(frame, names)
+    frame = as_text(frame.select(names))
     kinds: list[tuple[str, dict[str, Any]]] = []
     for i, n in enumerate(names):
         dtype = frame.schema[n]
@@ -330,40 +400,97 @@ def _write_rows(
             kinds.append(("b", base))
         else:
             kinds.append(("n", base))
-    plain = [book.fmt(k[1]) for k in kinds]
-    quoted = [book.fmt({**k[1], "quote_prefix": True}) for k in kinds]
-    # XlsxWriter's undecorated writers (what write_string & co. call after parsing A1
-    # notation): a tenth of the cost of a cell at a million cells; the public ones otherwise.
-    write_string = getattr(ws, "_write_string", ws.write_string)
-    write_number = getattr(ws, "_write_number", ws.write_number)
-    write_boolean = getattr(ws, "_write_boolean", ws.write_boolean)
-    over = overrides or {}
-    blanks = {names.index(k): v for k, v in (null_text or {}).items() if k in names}
-    r = sheet.rows
-    set_row = ws.set_row
-    for i, values in enumerate(zip(*columns, strict=True)):
-        risky = danger_mask[i]
-        if heights is not None and heights[i] is not None:
-            set_row(r, heights[i])
-        for c, v in enumerate(values):
-            if v is None:
-                if c in blanks:
-                    text = blanks[c] if isinstance(blanks[c], str) else blanks[c][i]
-                    if text:
-                        write_string(r, c, text, plain[c])
-                continue
+    plain = [_xf(book.fmt(k[1])) for k in kinds]
+    quoted = [_xf(book.fmt({**k[1], "quote_prefix": True})) for k in kinds]
+    first = sheet.rows
+    last = first + frame.height - 1
+    # The row XlsxWriter holds (the header) goes out first; ours follow it in order.
+    ws._write_single_row(first)
+    extra: dict[str, pl.Series] = {}
+    for c, formats in (overrides or {}).items():
+        extra[f"_o{c}"] = pl.Series([_xf(f) if f is not None else None for f in formats])
+    blank_text: dict[int, str] = {}
+    for c, n in enumerate(names):
+        text = (null_text or {}).get(n)
+        if isinstance(text, str) and text:
+            blank_text[c] = text
+        elif isinstance(text, list):
+            given = pl.Series(text, dtype=pl.String)
+            extra[f"_b{c}"] = given.set(given == "", None)  # nothing to say: no cell
+    if heights is not None:
+        extra["_h"] = pl.Series(heights, dtype=pl.Float64)
+    frame = frame.with_columns(**extra) if extra else frame
+    texts = [c for c, k in enumerate(kinds) if k[0] == "s"]
+    risky = pl.any_horizontal(pl.col(f"_r{c}") for c in texts) if texts else pl.lit(False)
+    numbers = {
+        c: _number_text(frame, n)
+        for c, n in enumerate(names)
+        if kinds[c][0] == "n" and frame.schema[n] != pl.Date
+    }
+    height = pl.lit("")
+    if heights is not None:
+        attrs = {h: _row_height_attrs(ws, h) for h in set(heights) if h is not None}
+        height = pl.col("_h").replace_strict(attrs, default="", return_dtype=pl.String)
+
+    def rows_xml(start: int) -> pl.Expr:
+        """The XML of a chunk of rows whose first is sheet row `start` (0-based)."""
+        row_num = (pl.int_range(pl.len(), dtype=pl.Int64) + start + 1).cast(pl.String)
+        cells = []
+        for c, n in enumerate(names):
             kind = kinds[c][0]
-            fmt = quoted[c] if risky and kind == "s" else plain[c]
-            if c in over and over[c][i] is not None:
-                fmt = over[c][i]
+            ref = pl.concat_str(pl.lit(f'<c r="{xl_col_to_name(c)}'), row_num, pl.lit('" s="'))
+            style = pl.lit(str(plain[c]))
             if kind == "s":
-                write_string(r, c, v, fmt)
+                style = pl.when(risky).then(pl.lit(str(quoted[c]))).otherwise(style)
+            if f"_o{c}" in frame.columns:
+                style = pl.coalesce(pl.col(f"_o{c}").cast(pl.String), style)
+            if kind == "s":
+                body = pl.col(f"_t{c}")
             elif kind == "b":
-                write_boolean(r, c, v, fmt)
+                body = pl.concat_str(
+                    pl.lit('" t="b"><v>'),
+                    pl.col(n).cast(pl.Int8).cast(pl.String),
+                    pl.lit("</v></c>"),
+                )
             else:
-                write_number(r, c, v, fmt)
-        r += 1
-    sheet.rows = r
+                number = (
+                    (pl.col(n).cast(pl.Int32) + _EPOCH_SERIAL).cast(pl.String)
+                    if frame.schema[n] == pl.Date
+                    else numbers[c]
+                )
+                body = pl.concat_str(pl.lit('"><v>'), number, pl.lit("</v></c>"))
+            empty: pl.Expr = pl.lit("")
+            if c in blank_text:
+                empty = pl.concat_str(ref, pl.lit(str(plain[c]) + _inline_text(blank_text[c])))
+            elif f"_b{c}" in frame.columns:
+                blank = pl.concat_str(ref, pl.lit(str(plain[c])), pl.col(f"_bt{c}"))
+                empty = pl.when(pl.col(f"_bt{c}").is_not_null()).then(blank).otherwise(empty)
+            cells.append(
+                pl.when(pl.col(n).is_not_null())
+                .then(pl.concat_str(ref, style, body))
+                .otherwise(empty)
+            )
+        return pl.concat_str(
+            pl.lit('<row r="'), row_num, pl.lit('"'), height, pl.lit(">"), *cells, pl.lit("</row>")
+        ).str.join("")
+
+    for offset in range(0, frame.height, XML_CHUNK):
+        part = frame.slice(offset, XML_CHUNK)
+        columns: dict[str, pl.Series] = {}
+        for c in texts:
+            cells_of = _text_cells(part[names[c]])
+            columns[f"_t{c}"] = cells_of["body"]
+            columns[f"_r{c}"] = cells_of["risky"]
+        for c in range(len(names)):
+            if f"_b{c}" in part.columns:
+                columns[f"_bt{c}"] = _text_cells(part[f"_b{c}"])["body"]
+        part = part.with_columns(**columns)
+        ws.fh.write(part.select(rows_xml(first + offset)).item())
+    for col in (0, len(names) - 1):
+        ws._check_dimensions(first, col)
+        ws._check_dimensions(last, col)
+    ws.previous_row = last + 1
+    sheet.rows = last + 1
 
 
 def _plain_table(
@@ -449,7 +576,7 @@ def findings_frame(frame: pl.DataFrame, supervisors: pl.DataFrame | None) -> pl.
             .with_columns(supervisor_id=pl.coalesce("supervisor_id", "_sup"))
             .drop("_sup")
         )
-    return worst_first(frame).with_columns(
+    return as_text(worst_first(frame)).with_columns(
         quote=_short_quote(pl.col("citation")),
         severity=pl.col("severity").str.to_titlecase(),
         met_text=pl.when(pl.col("met_date").is_null()).then(
@@ -556,7 +683,8 @@ def _merged_text(sheet: Sheet, label: str, text: str, last_col: int, chars: floa
     r = sheet.rows
     sheet.ws.set_row(r, 15 * lines + 2)
     sheet.put(r, 0, sheet.cell(label, font=BOLD, wrap=True))
-    sheet.ws.merge_range(r, 1, r, last_col, clean(text), sheet.book.fmt(WRAP))
+    sheet.ws.merge_range(r, 1, r, last_col, "", sheet.book.fmt(WRAP))
+    write_text(sheet.ws, r, 1, clean(text), sheet.book.fmt(WRAP))
     sheet.rows += 1
 
 
@@ -993,7 +1121,7 @@ def _grid_row(
             )
             sheet.ws.merge_range(r, a, r, b, "", fmt)
             if isinstance(text, str):
-                sheet.ws.write_string(r, a, text, fmt)
+                write_text(sheet.ws, r, a, text, fmt)
             elif text is not None:
                 sheet.ws.write(r, a, text, fmt)
         else:

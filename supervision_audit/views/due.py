@@ -11,6 +11,7 @@ import polars as pl
 from ..audit import AuditRun, apply_filters
 from ..dates import Interval
 from ..engine import ClockResult
+from ..findings import as_text
 from ..rules.kinds.interval_spec import IntervalSpec, labels_frame
 from ..rules.model import spec_as
 from .common import subject_codes
@@ -122,7 +123,7 @@ def _other_kinds(run: AuditRun, window_end: dt.date) -> list[pl.DataFrame]:
         if isinstance(outcome.detail, ClockResult) or outcome.not_evaluated:
             continue
         rule = run.ruleset.rule(outcome.rule_id)
-        rows = [findings.filter((pl.col("rule") == rule.id) & pl.col("outstanding"))]
+        rows = [as_text(findings.filter((pl.col("rule") == rule.id) & pl.col("outstanding")))]
         if isinstance(outcome.detail, pl.DataFrame) and outcome.detail.height:
             rows.append(
                 outcome.detail.filter(pl.col("due_date") <= pl.lit(window_end)).with_columns(

@@ -13,7 +13,7 @@ import polars as pl
 
 from ...context import EvalContext, RuleOutcome, empty_covered
 from ...dates import COLLECT_ENGINE, Interval, uk_date
-from ...engine import ClockResult, run_clock
+from ...engine import ClockResult, in_range, merge_clocks, run_clock, subject_ranges
 from ...findings import empty_findings
 from ...vocab import (
     CASE_CATEGORIES,
@@ -29,8 +29,8 @@ from .interval_spec import (
     IntervalSpec,
     Requirement,
     drop_unseen,
+    finding_labels,
     finding_message,
-    labels_frame,
     rank_expr,
     requirements_frame,
     unseen_periods,
@@ -247,12 +247,14 @@ def evaluate_children(ctx: EvalContext, rule: Rule) -> RuleOutcome:
     if (missing := missing_table(ctx, rule, "episodes", "case_events")) is not None:
         return missing
     kinds = ", ".join(spec.counts)
-    events = ctx.tables["case_events"].filter(pl.col("kind").is_in(list(spec.counts)))
     roles = by_role(ctx, spec)
     if isinstance(roles, str):
         return not_evaluated(rule, roles)
+    counted = ctx.tables["case_events"].lazy().filter(pl.col("kind").is_in(list(spec.counts)))
     if spec.counts_by_roles:
-        events = events.join(roles_of(roles, spec.counts_by_roles), on="supervisor_id")
+        counted = counted.join(roles_of(roles, spec.counts_by_roles).lazy(), on="supervisor_id")
+    # only the two columns the clock needs are gathered from the (large) events table
+    events = counted.select("person_id", "date").collect(engine=COLLECT_ENGINE)
     if events.height == 0:
         return not_evaluated(
             rule,
@@ -297,23 +299,54 @@ def evaluate_children(ctx: EvalContext, rule: Rule) -> RuleOutcome:
         )
         .collect(engine=COLLECT_ENGINE)
     )
-    ev = events.lazy().join(codes.lazy(), on="person_id").select("subject", "date")
-    clock = run_clock(rows.lazy(), ev, requirements_frame(spec), as_of, repeat=spec.repeat)
+    ev = events.join(codes, on="person_id").select("subject", "date")
+    requirements = requirements_frame(spec)
+    findings, covered, clocks, unseen = [], [], [], 0
+    # Subjects are independent: the clock and the findings are built one range of subject
+    # codes at a time (codes follow person_id order, so the ranges' clocks merge into the
+    # one an undivided run gives), with one range's working memory.
+    for lo, hi in subject_ranges(codes.height, ctx.partition_subjects):
+        part_rows = rows.filter(in_range(lo, hi))
+        clock = run_clock(
+            part_rows.lazy(),
+            ev.lazy().filter(in_range(lo, hi)),
+            requirements,
+            as_of,
+            repeat=spec.repeat,
+        )
+        if not spec.repeat and hist is not None:
+            dropped = unseen_periods(clock, part_rows, hist)
+            if dropped.height:
+                unseen += dropped.height
+                clock.findings = drop_unseen(clock.findings, dropped)
+                clock.periods = clock.periods.join(dropped, on=["subject", "period"], how="anti")
+        ordered = _ordered_rows(part_rows)
+        part_findings = _children_findings(ctx, rule, spec, clock, ordered)
+        covered.append(_children_covered(ctx, clock, ordered, part_findings))
+        findings.append(part_findings)
+        clocks.append(clock)
     caveats = []
-    if not spec.repeat and hist is not None:
-        unseen = unseen_periods(clock, rows, hist)
-        if unseen.height:
-            clock.findings = drop_unseen(clock.findings, unseen)
-            clock.periods = clock.periods.join(unseen, on=["subject", "period"], how="anti")
-            caveats.append(
-                f"{unseen.height} period(s) opened before the history date ({uk_date(hist)}): "
-                f"the {spec.event_noun} owed from their start may have been recorded before "
-                "the data starts, so it cannot be checked (not counted as met or as overdue)"
-            )
-    ordered = _ordered_rows(rows)
-    findings = _children_findings(ctx, rule, spec, clock, ordered)
-    covered = _children_covered(ctx, clock, ordered, findings)
-    return RuleOutcome(rule.id, rule.scope, findings, covered, [], caveats, detail=clock)
+    if unseen:
+        caveats.append(
+            f"{unseen} period(s) opened before the history date ({uk_date(hist)}): "
+            f"the {spec.event_noun} owed from their start may have been recorded before "
+            "the data starts, so it cannot be checked (not counted as met or as overdue)"
+        )
+    return RuleOutcome(
+        rule.id,
+        rule.scope,
+        _concat(findings, empty_findings()),
+        _concat(covered, empty_covered()),
+        [],
+        caveats,
+        detail=merge_clocks(clocks) if clocks else None,
+    )
+
+
+def _concat(frames: list[pl.DataFrame], empty: pl.DataFrame) -> pl.DataFrame:
+    """The parts' frames as one (those with rows; `empty` when none has any)."""
+    full = [f for f in frames if f.height]
+    return pl.concat(full, how="vertical") if full else empty
 
 
 def by_role(ctx: EvalContext, spec: IntervalSpec) -> pl.DataFrame | str | None:
@@ -381,7 +414,7 @@ def _children_findings(
     f = clock.findings
     if f.height == 0:
         return empty_findings()
-    labels = labels_frame(spec, rule)  # one row per rank, in rank order
+    labels = finding_labels(spec, rule)  # one row per rank, in rank order
     out = (
         pl.concat([f, _row_at(ordered, f, "due_date")], how="horizontal")
         .with_columns(pl.lit(labels[c]).gather(pl.col("due_rank")) for c in labels.columns[1:])

@@ -142,6 +142,14 @@ def labels_frame(spec: IntervalSpec, rule: Rule) -> pl.DataFrame:
     )
 
 
+def finding_labels(spec: IntervalSpec, rule: Rule) -> pl.DataFrame:
+    """labels_frame with requirement and citation as the findings frame holds them
+    (Categorical), so that gathering or joining them per finding copies a code, not text."""
+    return labels_frame(spec, rule).with_columns(
+        pl.col("requirement", "citation").cast(pl.Categorical)
+    )
+
+
 def finding_message(noun: str, as_of: Any, ended: str) -> pl.Expr:
     """The finding's sentence, from the clock's columns: late, still outstanding, ended by a
     supervisor change, or ended by closure (`ended` names the closure: "case closed" or
@@ -174,7 +182,7 @@ def finding_message(noun: str, as_of: Any, ended: str) -> pl.Expr:
     late = pl.when(met).then(pl.lit("late")).otherwise(pl.lit("overdue"))
     message = pl.format(
         "{}: {} due {}, {}{}{} ({} {})",
-        "requirement",
+        pl.col("requirement").cast(pl.String),
         pl.lit(noun),
         uk_date_expr("due_date"),
         opening,

@@ -21,8 +21,8 @@ from .interval_spec import (
     IntervalSpec,
     Requirement,
     drop_unseen,
+    finding_labels,
     finding_message,
-    labels_frame,
     requirements_frame,
     unseen_periods,
 )
@@ -249,7 +249,7 @@ def _findings(
         return empty_findings()
     out = (
         f.join(info, on="subject", how="left")
-        .join(labels_frame(spec, rule), on="due_rank", how="left")
+        .join(finding_labels(spec, rule), on="due_rank", how="left")
         .with_columns(
             subject_type=pl.lit("worker"),
             subject_id=pl.col("worker_id"),
