@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -148,11 +149,15 @@ def prepare(opts: AuditOptions) -> tuple[Ruleset, LoadedData, EvalContext, tuple
     return ruleset, data, ctx, scopes
 
 
-def run_audit(opts: AuditOptions) -> AuditRun:
-    """Run one audit end to end. Raises AuditError subclasses for user or input errors."""
+def run_audit(opts: AuditOptions, step: Callable[[str], None] | None = None) -> AuditRun:
+    """Run one audit end to end. Raises AuditError subclasses for user or input errors.
+    `step`, if given, is told each stage as it starts (the CLI's progress line)."""
+    say = step or (lambda _text: None)
+    say("Reading the exports")
     ruleset, data, ctx, scopes = prepare(opts)
     outcomes: list[RuleOutcome] = []
     not_evaluated: list[NotEvaluated] = []
+    total = sum(len(ruleset.rules_for(scope)) for scope in scopes)
     for scope in scopes:
         rules = ruleset.rules_for(scope)
         if not rules:
@@ -160,9 +165,11 @@ def run_audit(opts: AuditOptions) -> AuditRun:
                 NotEvaluated("*", scope, f"ruleset '{ruleset.name}' has no {scope} rules")
             )
         for rule in rules:
+            say(f"Checking rule {rule.id} ({len(outcomes) + 1} of {total})")
             outcome = RULE_KINDS[rule.kind].evaluate(ctx, rule)
             outcomes.append(outcome)
             not_evaluated.extend(outcome.not_evaluated)
+    say("Assembling the findings")
     result = assemble(opts, ruleset, data, ctx, scopes, outcomes, not_evaluated)
     return AuditRun(result, ruleset, data, ctx, outcomes)
 

@@ -498,8 +498,11 @@ def test_a_killed_workbook_write_leaves_no_temporary_files(
     # wait until the workbook's temporaries exist (the write is under way), then signal
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline and proc.poll() is None:
-        if any(p for d in tmp.glob("supervision-audit-*") for p in d.iterdir()):
-            break
+        try:
+            if any(p for d in tmp.glob("supervision-audit-*") for p in d.iterdir()):
+                break
+        except FileNotFoundError:  # the folder went between listing and reading: look again
+            pass
         time.sleep(0.02)
     if proc.poll() is None:
         proc.send_signal(sig)

@@ -154,3 +154,64 @@ def test_explain_command_renders() -> None:
     result = CliRunner().invoke(app, ["explain", "C003", *COMMON], catch_exceptions=False)
     assert result.exit_code == 0, result.stderr
     assert "DEV-C1" in result.stdout and "Rory" not in result.stdout
+
+
+SAMPLE_ARGS = ["--data", str(SAMPLE), "--ruleset", "lambeth", "--as-of", "2026-10-31"]
+
+
+def _due_groups(text: str, by: str) -> list[tuple[str, int, list[str]]]:
+    """(group name, count in its heading, its item lines) in the order printed."""
+    groups: list[tuple[str, int, list[str]]] = []
+    for line in text.splitlines():
+        if line.startswith(f"{by.capitalize()} "):
+            name, count = line[len(by) + 1 :].rsplit(": ", 1)
+            groups.append((name, int(count.split(" ", 1)[0]), []))
+        elif groups and line.startswith("  ") and ("overdue by" in line or " due " in line):
+            groups[-1][2].append(line)
+    return groups
+
+
+def _days(line: str) -> int:
+    status = line.strip()
+    if status.startswith("overdue by"):
+        return -int(status.split()[2])
+    return 0 if status.startswith("due today") else int(status.split()[2])
+
+
+def test_due_is_one_line_per_item_grouped_most_urgent_first() -> None:
+    """The sample's due list (307 items, 1,384 lines as per-supervisor tables at 80
+    columns): one line per item under its supervisor, the group with the most overdue item
+    first and each group most overdue first; --full keeps the detailed tables."""
+    runner = CliRunner(env={"COLUMNS": "80"})
+    rows = json.loads(runner.invoke(app, ["due", *SAMPLE_ARGS, "--format", "json"]).stdout)["rows"]
+    for by, key in (("supervisor", "supervisor_id"), ("worker", "worker_id")):
+        result = runner.invoke(app, ["due", *SAMPLE_ARGS, "--by", by])
+        assert result.exit_code == 0, result.stderr
+        groups = _due_groups(result.stdout, by)
+        assert sum(len(items) for _, _, items in groups) == len(rows) == 307
+        assert all(count == len(items) for _, count, items in groups)
+        names = {r[key] or "(none recorded)" for r in rows}
+        assert [g[0] for g in groups] == sorted(
+            names,
+            key=lambda n: (
+                min(r["days_until_due"] for r in rows if (r[key] or "(none recorded)") == n),
+                n == "(none recorded)",
+                n,
+            ),
+        )
+        for name, _, items in groups:
+            days = [_days(line) for line in items]
+            assert days == sorted(days), name
+            expected = sorted(
+                r["days_until_due"] for r in rows if (r[key] or "(none recorded)") == name
+            )
+            assert days == expected, name
+        lines = result.stdout.splitlines()
+        assert len(lines) <= len(rows) + 2 * len(groups) + 20  # 1,384 before
+        assert max(len(line) for line in lines) <= 80
+    full = runner.invoke(app, ["due", *SAMPLE_ARGS, "--full"])
+    assert full.exit_code == 0
+    assert "requirement" in full.stdout and "Supervisor M0001" in full.stdout
+    assert len(full.stdout.splitlines()) > 2 * len(rows)
+    bad = runner.invoke(app, ["due", *SAMPLE_ARGS, "--by", "team"])
+    assert bad.exit_code == 2 and "--by must be supervisor or worker" in bad.stderr

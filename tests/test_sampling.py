@@ -21,7 +21,9 @@ from supervision_audit.audit import AuditOptions, run_audit
 from supervision_audit.cli import app
 from supervision_audit.dates import Interval
 from supervision_audit.errors import UsageError
+from supervision_audit.report.workbook import human_header
 from supervision_audit.views.sampling import (
+    CHECKLIST_SCHEMA,
     JUDGEMENT_COLUMNS,
     SampleOptions,
     sample_files,
@@ -326,7 +328,8 @@ def test_cli_writes_a_checklist_workbook_with_the_seed(data_dir: Path, tmp_path:
     wb = openpyxl.load_workbook(out)
     assert wb.sheetnames == ["Sample", "About"]
     rows = list(wb["Sample"].values)
-    header = list(rows[0])
+    # Printed headers are words ('Days since supervision'); CSV and JSON keep the names.
+    header = [{human_header(c): c for c in CHECKLIST_SCHEMA}.get(h, h) for h in rows[0]]
     for col in (
         "subject_id",
         "team",
@@ -345,9 +348,10 @@ def test_cli_writes_a_checklist_workbook_with_the_seed(data_dir: Path, tmp_path:
     assert len(rows) == 1 + 3 + 2  # three supervisors, two workers with cases
     assert {r[header.index("seed")] for r in rows[1:]} == {1234}
     about = dict(wb["About"].values)
-    assert about["seed"] == "1234"
-    assert about["strategy"] == "risk"
-    assert about["exclude_audited_within"] == "12m"
+    assert about["Seed"] == "1234"
+    assert about["Strategy"] == "risk"
+    assert about["Exclude audited within"] == "12m"
+    assert about["As of"] == "30/06/2025"  # dd/mm/yyyy, as every date in the workbook
     assert not list(tmp_path.glob(".*.tmp"))  # written atomically
 
 
@@ -387,7 +391,7 @@ def test_xlsx_neutralises_formula_like_text(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.stderr
     ws = openpyxl.load_workbook(out)["Sample"]
     header = [c.value for c in ws[1]]
-    cell = ws.cell(row=2, column=header.index("team") + 1)
+    cell = ws.cell(row=2, column=header.index("Team") + 1)
     assert cell.data_type == "s"
     assert cell.value == '=HYPERLINK("http://x")'
     assert cell.quotePrefix

@@ -367,20 +367,122 @@ def _soffice() -> str | None:
     return shutil.which("soffice") or shutil.which("libreoffice")
 
 
-@pytest.mark.slow
-def test_workbook_renders_to_pdf_pages(tmp_path: Path) -> None:
-    soffice = _soffice()
-    if soffice is None:
-        pytest.skip("LibreOffice is not installed and could not be installed here (apt-get failed)")
-    path, _ = make(tmp_path)
+def _to_pdf(soffice: str, path: Path) -> Path:
     subprocess.run(
-        [soffice, "--headless", "--convert-to", "pdf", "--outdir", str(tmp_path), str(path)],
+        [soffice, "--headless", "--convert-to", "pdf", "--outdir", str(path.parent), str(path)],
         check=True,
         capture_output=True,
         timeout=300,
-        env={**os.environ, "HOME": str(tmp_path)},
+        env={**os.environ, "HOME": str(path.parent)},
     )
-    pdf = (tmp_path / "audit.pdf").read_bytes()
+    return path.with_suffix(".pdf")
+
+
+def _pdf_pages(pdf: Path) -> list[tuple[str, float, float, float]]:
+    """Each page's (text, width, height, median word height in points), by poppler."""
+    out = []
+    count = int(re.search(r"Pages:\s+(\d+)", _poppler("pdfinfo", pdf)).group(1))  # type: ignore[union-attr]
+    for page in range(1, count + 1):
+        text = _poppler("pdftotext", "-f", page, "-l", page, pdf, "-")
+        size = re.search(
+            r"size:\s+([\d.]+) x ([\d.]+)", _poppler("pdfinfo", "-f", page, "-l", page, pdf)
+        )
+        boxes = _poppler("pdftotext", "-f", page, "-l", page, "-bbox", pdf, "-")
+        heights = sorted(
+            float(b) - float(a)
+            for a, b in re.findall(r'yMin="([\d.]+)" xMax="[\d.]+" yMax="([\d.]+)"', boxes)
+        )
+        assert size is not None
+        median = heights[len(heights) // 2] if heights else 0.0
+        out.append((" ".join(text.split()), float(size.group(1)), float(size.group(2)), median))
+    return out
+
+
+def _poppler(tool: str, *args: object) -> str:
+    return subprocess.run(
+        [tool, *map(str, args)], check=True, capture_output=True, text=True, timeout=120
+    ).stdout
+
+
+READABLE_PT = 6.5  # median word height; the 16-column page of issue 16 printed at about 5
+
+
+@pytest.mark.slow
+def test_workbook_renders_to_pdf_pages(tmp_path: Path) -> None:
+    """Printed through LibreOffice, the audit workbook's Findings pages are landscape, at a
+    readable size, and show a finding's policy quote; the sample's checklist prints at a
+    readable size with its header and the subject's ID on every page."""
+    soffice = _soffice()
+    if soffice is None:
+        pytest.skip("LibreOffice is not installed and could not be installed here (apt-get failed)")
+    path, doc = make(tmp_path)
+    pdf = _to_pdf(soffice, path).read_bytes()
     assert pdf.startswith(b"%PDF")
     pages = re.findall(rb"/Type\s*/Page(?!s)", pdf)
     assert len(pages) >= 7  # at least one page per sheet
+    if not (shutil.which("pdftotext") and shutil.which("pdfinfo")):
+        pytest.skip("poppler-utils (pdftotext, pdfinfo) is not installed: page checks skipped")
+    printed = _pdf_pages(path.with_suffix(".pdf"))
+    assert "Findings by rule" in printed[0][0] and " Requirement " in printed[0][0]  # not cut
+    findings = [p for p in printed if "Children findings Page" in p[0]]
+    assert findings, "no page carries the Children findings footer"
+    for text, width, height, median in findings:
+        assert width > height, "Findings pages print landscape"
+        assert median >= READABLE_PT, f"Findings text prints at {median:.1f} pt"
+        assert "Policy says" in text and "Child or carer" in text  # print titles
+    text = " ".join(p[0] for p in findings)
+    quoted = 0
+    for f in doc["findings"]:
+        quote = re.search(r"“(.+?)”", f["citation"])
+        assert quote, f["citation"]
+        words = " ".join(quote.group(1).split()[:8])
+        assert words in text, f"{f['rule']}: policy quote not printed: {words!r}"
+        quoted += 1
+    assert quoted == len(doc["findings"]) == 9
+    # The sample's checklist: as many pages across as it needs, never squeezed to one.
+    sample = tmp_path / "sample.xlsx"
+    code, _, err = run(
+        "sample", "--data", SAMPLE, "--ruleset", "lambeth", "--as-of", "2026-10-31",
+        "--per-supervisor", "1", "--seed", "1", "--output", sample,
+    )  # fmt: skip
+    assert code == 0, err
+    sheets = _pdf_pages(_to_pdf(soffice, sample))
+    body = [p for p in sheets if "Per supervisor" not in p[0]]  # all but the About page
+    assert len(body) >= 2  # 25 columns do not fit one legible page
+    for text, width, height, median in body:
+        assert width > height and median >= READABLE_PT, (text[:80], median)
+        assert "Subject ID" in text and "Subject type" in text  # repeated on every page
+    about = next(p[0] for p in sheets if "Per supervisor" in p[0])
+    assert "Per supervisor" in about and "As of 31/10/2026" in about
+
+
+def test_due_sheet_window_is_the_due_within_option(tmp_path: Path) -> None:
+    """The Due sheet lists what `due --within` lists for the same window: 14 days unless
+    --due-within says otherwise (3 items in 14 days on the small fixture, 5 in 3 months)."""
+    seen = {}
+    for within, words in ((None, "14 days"), ("14d", "14 days"), ("3m", "3 months")):
+        code, out, err = run(
+            "due", "--data", SMALL, "--ruleset", "devon", *ARGS, "--within", within or "14d",
+            "--format", "json",
+        )  # fmt: skip
+        assert code == 0, err
+        expected = sorted(r["subject_id"] for r in json.loads(out)["rows"])
+        path, _ = make(tmp_path, SMALL, "devon", *(["--due-within", within] if within else []))
+        ws = load_workbook(path)["Due"]
+        assert str(ws.cell(1, 1).value).startswith(f"Due within {words} of 30/06/2024")
+        header = [c.value for c in ws[2]]
+        col = header.index("Child, carer or worker") + 1
+        listed = sorted(ws.cell(r, col).value for r in range(3, ws.max_row + 1))
+        assert listed == expected
+        seen[within] = len(listed)
+    assert seen == {None: 3, "14d": 3, "3m": 5}
+    code, _, err = run(
+        "audit", "--data", SMALL, "--ruleset", "devon", *ARGS, "--due-within", "2w",
+    )  # fmt: skip
+    assert code == 2 and "--due-within" in err and ".xlsx" in err
+    code, _, err = run(
+        "audit", "--data", SMALL, "--ruleset", "devon", *ARGS, "--due-within", "soon",
+        "--output", tmp_path / "x.xlsx",
+    )  # fmt: skip
+    assert code == 2 and err.startswith("error: --due-within")
+    assert not (tmp_path / "x.xlsx").exists()

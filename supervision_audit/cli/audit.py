@@ -13,6 +13,7 @@ from .common import (
     AsOfOpt,
     DataOpt,
     DebugOpt,
+    DueWithinOpt,
     Exit,
     FormatOpt,
     FromOpt,
@@ -37,6 +38,7 @@ from .common import (
     parse_date,
     parse_params,
     parse_rag,
+    parse_window,
 )
 
 
@@ -61,6 +63,7 @@ def audit_cmd(
     rag: RagOpt = None,
     trend: TrendOpt = 0,
     threshold: ThresholdOpt = None,
+    due_within: DueWithinOpt = None,
     debug: DebugOpt = False,
 ) -> None:
     """Find every child, carer and worker outside their required supervision interval."""
@@ -86,6 +89,13 @@ def audit_cmd(
     if limit < 0:
         raise UsageError(f"--limit must be 0 (all) or more (got {limit})")
     check_output_option(output, data, ruleset, source, key_file)
+    window = None
+    if due_within is not None:
+        window = parse_window(due_within, "--due-within")
+        if output is None or output.suffix.lower() != ".xlsx":
+            raise UsageError(
+                "--due-within sets the Due sheet of the workbook: add --output FILE.xlsx"
+            )
     key = None
     if pseudonymise:
         from ..report.privacy import read_key
@@ -103,16 +113,21 @@ def audit_cmd(
             tests.append(parse_threshold(text))
         except ValueError as exc:
             raise UsageError(f"--threshold: {exc}") from None
-    run = run_audit(opts)
-    if trend:
-        from ..views.trend import monthly_trend
+    from .progress import progress
 
-        run.result.summary["trend"] = monthly_trend(run, trend)
+    with progress("Reading the exports") as shown:
+        run = run_audit(opts, step=shown.update)
+        if trend:
+            from ..views.trend import monthly_trend
+
+            shown.update(f"Computing the {trend}-month trend")
+            run.result.summary["trend"] = monthly_trend(run, trend)
     from ..report.privacy import apply_privacy
 
     run = apply_privacy(run, key, no_names)
     if output is not None:
-        written = write_output(run, output, argv=sys.argv)
+        with progress(f"Writing {output.name}"):
+            written = write_output(run, output, argv=sys.argv, due_within=window)
         err_console().print(f"wrote {written}", markup=False)
     render(run.result, output_format, limit)
     failed = [t for t in check_thresholds(tests, audit_figures(run.result)) if not t["passed"]]

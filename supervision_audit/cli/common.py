@@ -115,6 +115,16 @@ def parse_date(text: str | None, option: str) -> dt.date | None:
         ) from None
 
 
+def parse_window(text: str, option: str) -> Any:
+    """A window after the audit date (`due --within`, `audit --due-within`): 14d, 2w, 1m."""
+    from ..dates import Interval
+
+    try:
+        return Interval.parse(text)
+    except ValueError as exc:
+        raise UsageError(f"{option}: {exc}") from None
+
+
 def parse_params(items: list[str] | None) -> dict[str, str]:
     out: dict[str, str] = {}
     for item in items or []:
@@ -316,6 +326,15 @@ TrendOpt = Annotated[
         "outstanding breach at each, as an audit as of that day would say.",
     ),
 ]
+DueWithinOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--due-within",
+        metavar="PERIOD",
+        help="The workbook's Due sheet: who falls due within PERIOD after --as-of, or is "
+        "overdue now (as `due --within`: 14d, 2w, 1m; default 14d). Needs an .xlsx --output.",
+    ),
+]
 DebugOpt = Annotated[bool, typer.Option("--debug", help="Show tracebacks (may include data).")]
 LimitOpt = Annotated[
     int, typer.Option("--limit", metavar="N", help="Findings to list in the table (0: all).")
@@ -378,7 +397,10 @@ def run_from_options(
         source=source,
         allow_unverified=allow_unverified,
     )
-    return run_audit(opts)
+    from .progress import progress
+
+    with progress("Reading the exports") as shown:
+        return run_audit(opts, step=shown.update)
 
 
 def check_output_option(output: Path | None, data: Path, *others: str | Path | None) -> None:
@@ -405,6 +427,8 @@ def check_format(output_format: str) -> None:
 
 def write_frame_file(frame: pl.DataFrame, path: Path, sheet: str, about: dict[str, str]) -> None:
     from ..report.tables import write_frame
+    from .progress import progress
 
-    write_frame(frame, path, sheet=sheet, about=about)
+    with progress(f"Writing {path.name}"):
+        write_frame(frame, path, sheet=sheet, about=about)
     err_console().print(f"wrote {path}", markup=False)

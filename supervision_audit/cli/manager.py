@@ -8,11 +8,13 @@ from typing import Annotated, Any
 
 import polars as pl
 import typer
+from rich import box
 from rich.table import Table
 from rich.text import Text
 
 from ..dates import uk_date
 from ..errors import UsageError
+from ..report.terminal import print_table
 from .common import (
     AllowUnverifiedOpt,
     AsOfOpt,
@@ -31,12 +33,29 @@ from .common import (
     check_output_option,
     json_rows,
     out_console,
+    parse_window,
     run_from_options,
     write_frame_file,
 )
 
 WithinOpt = Annotated[
     str, typer.Option("--within", metavar="PERIOD", help="Window after --as-of, e.g. 14d, 2w, 1m.")
+]
+ByOpt = Annotated[
+    str,
+    typer.Option(
+        "--by",
+        metavar="GROUP",
+        help="Group the list by supervisor (default) or worker, most urgent group first.",
+    ),
+]
+FullOpt = Annotated[
+    bool,
+    typer.Option(
+        "--full",
+        help="A table per supervisor with each item's requirement, last event and status, "
+        "instead of one line per item.",
+    ),
 ]
 
 
@@ -45,6 +64,8 @@ def due_cmd(
     ruleset: RulesetOpt,
     as_of: AsOfOpt,
     within: WithinOpt = "14d",
+    by: ByOpt = "supervisor",
+    full: FullOpt = False,
     history_from: HistoryOpt = None,
     scope: ScopeOpt = "all",
     team: TeamOpt = None,
@@ -56,15 +77,16 @@ def due_cmd(
     allow_unverified: AllowUnverifiedOpt = False,
     debug: DebugOpt = False,
 ) -> None:
-    """Everyone whose next supervision falls due within the window, or is already overdue."""
-    from ..dates import Interval
+    """Everyone whose next supervision falls due within the window, or is already overdue.
+
+    The table is one line per item, grouped by supervisor (or --by worker), the most urgent
+    first; --full shows each item's requirement, last event and status."""
     from ..views.due import due_list, left_out
 
     check_format(output_format)
-    try:
-        window = Interval.parse(within)
-    except ValueError as exc:
-        raise UsageError(f"--within: {exc}") from None
+    if by not in ("supervisor", "worker"):
+        raise UsageError(f"--by must be supervisor or worker (got '{by}')")
+    window = parse_window(within, "--within")
     check_output_option(output, data, ruleset, source)
     run = run_from_options(
         data, ruleset, as_of, history_from, scope, param, team, worker, source, allow_unverified
@@ -87,10 +109,18 @@ def due_cmd(
 
         sys.stdout.write(frame_to_csv(frame))
     else:
-        _render_due(frame, run.result.as_of, window.words(), gaps)
+        _render_due(frame, run.result.as_of, window.words(), gaps, by=by, full=full)
 
 
-def _render_due(frame: pl.DataFrame, as_of: Any, window: str, gaps: list[dict[str, str]]) -> None:
+def _render_due(
+    frame: pl.DataFrame,
+    as_of: Any,
+    window: str,
+    gaps: list[dict[str, str]],
+    *,
+    by: str = "supervisor",
+    full: bool = False,
+) -> None:
     con = out_console()
     overdue = int((frame["days_until_due"] < 0).sum()) if frame.height else 0
     con.print(
@@ -103,10 +133,81 @@ def _render_due(frame: pl.DataFrame, as_of: Any, window: str, gaps: list[dict[st
         con.print(f"Not forecast: {g['rule']} ({g['reason']})", markup=False, highlight=False)
     if frame.height == 0:
         return
+    if full:
+        _render_due_full(frame, con)
+    else:
+        _render_due_compact(frame, con, by)
+
+
+def _render_due_compact(frame: pl.DataFrame, con: Any, by: str) -> None:
+    """One line per item, grouped by supervisor or worker: the group with the most overdue
+    item first, and in each group the most overdue first (then by ID and rule)."""
+    key, other, other_label = (
+        ("supervisor_id", "worker_id", "worker")
+        if by == "supervisor"
+        else ("worker_id", "supervisor_id", "supervisor")
+    )
+    items = frame.sort("days_until_due", "subject_id", "rule", nulls_last=True)
+    urgency = (
+        items.group_by(key)
+        .agg(
+            first=pl.col("days_until_due").min(),
+            n=pl.len(),
+            overdue=(pl.col("days_until_due") < 0).sum(),
+        )
+        .sort("first", key, nulls_last=True)
+    )
+    con.print(
+        f"By {by}, most urgent first; one line per item (--full adds each requirement and "
+        "last event).",
+        markup=False,
+        highlight=False,
+    )
+    for g in urgency.to_dicts():
+        name = g[key] or "(none recorded)"
+        con.print()
+        con.print(
+            Text(f"{by.capitalize()} {name}: {g['n']} ({g['overdue']} overdue)", style="bold")
+        )
+        rows = items.filter(pl.col(key).is_null() if g[key] is None else pl.col(key) == g[key])
+        table = Table(box=None, show_header=False, pad_edge=False)
+        for _ in range(5):
+            table.add_column(no_wrap=True)
+        for r in rows.to_dicts():
+            style = "red" if r["days_until_due"] < 0 else ""
+            also = r[other] if r[other] != r["subject_id"] else None  # a worker's own
+            table.add_row(
+                Text("  ").append(_status_words(r["days_until_due"]), style=style),
+                f"{r['subject_type']} {r['subject_id']}",
+                r["rule"],
+                f"due {uk_date(r['due_date'])}",
+                f"{other_label} {also}" if also else "",
+            )
+        print_table(con, table)
+
+
+def _status_words(days: int) -> str:
+    """'overdue by 3 days', 'due today', 'due in 1 day' (the frame's status, singular right)."""
+    if days == 0:
+        return "due today"
+    n = abs(days)
+    unit = "day" if n == 1 else "days"
+    return f"overdue by {n} {unit}" if days < 0 else f"due in {n} {unit}"
+
+
+def _render_due_full(frame: pl.DataFrame, con: Any) -> None:
     for (sup,), group in frame.group_by(["supervisor_id"], maintain_order=True):
-        table = Table(title=f"Supervisor {sup or '(none recorded)'}", title_justify="left")
-        for col in ("worker", "subject", "rule", "requirement", "last", "due", "status"):
-            table.add_column(col, overflow="fold")
+        table = Table(
+            title=f"Supervisor {sup or '(none recorded)'}",
+            title_justify="left",
+            box=box.SIMPLE_HEAD,
+        )
+        for col in ("worker", "subject", "rule"):
+            table.add_column(col, no_wrap=True)
+        table.add_column("requirement")
+        for col in ("last", "due"):
+            table.add_column(col, no_wrap=True)
+        table.add_column("status")
         for r in group.to_dicts():
             style = "red" if r["days_until_due"] < 0 else None
             table.add_row(
@@ -118,7 +219,7 @@ def _render_due(frame: pl.DataFrame, as_of: Any, window: str, gaps: list[dict[st
                 uk_date(r["due_date"]),
                 Text(r["status"], style=style or ""),
             )
-        con.print(table)
+        print_table(con, table)
 
 
 def explain_cmd(
@@ -171,13 +272,13 @@ def _render_explain(info: dict[str, Any]) -> None:
         if r.get("history_from"):
             con.print(f"Event data complete from {r['history_from']} (history date).")
         if r.get("inputs"):
-            t = Table(title="Input rows", title_justify="left")
+            t = Table(title="Input rows", title_justify="left", box=box.SIMPLE_HEAD)
             cols = list(r["inputs"][0].keys())
             for c in cols:
-                t.add_column(c, overflow="fold")
+                t.add_column(c)
             for row in r["inputs"]:
                 t.add_row(*["" if row[c] is None else str(row[c]) for c in cols])
-            con.print(t)
+            print_table(con, t)
         for seg in r.get("in_force", []):
             con.print(
                 f"  in force {seg['from']} to {seg['to']}: {seg['requirement']}", markup=False
@@ -187,9 +288,9 @@ def _render_explain(info: dict[str, Any]) -> None:
             note = f" ({p['note']})" if p["note"] else ""
             con.print(f"  open period {p['start']} to {p['end']}, {state}{note}", markup=False)
         if r.get("events"):
-            t = Table(title="Events", title_justify="left")
+            t = Table(title="Events", title_justify="left", box=box.SIMPLE_HEAD)
             for c in ("file", "line", "date", "kind", "counted", "why not"):
-                t.add_column(c, overflow="fold")
+                t.add_column(c)
             for e in r["events"]:
                 t.add_row(
                     e["file"],
@@ -199,7 +300,7 @@ def _render_explain(info: dict[str, Any]) -> None:
                     "yes" if e["counted"] else "no",
                     e["why_not"] or "",
                 )
-            con.print(t)
+            print_table(con, t)
         for c in r.get("cycles", []):
             con.print(
                 Text(

@@ -11,6 +11,7 @@ from rich.table import Table
 from rich.text import Text
 
 from ..errors import UsageError
+from ..report.terminal import print_table
 from .common import (
     DataOpt,
     DebugOpt,
@@ -39,7 +40,15 @@ def inspect_report(data: Path, source: str, ruleset: str | None) -> dict[str, An
     issues = (
         loaded.issues.group_by("table", "column", "reason", "action")
         .len()
-        .sort("table", "len", descending=[False, True])
+        .sort(
+            "table",
+            "len",
+            "column",
+            "reason",
+            "action",
+            descending=[False, True, False, False, False],
+            nulls_last=True,
+        )  # fmt: skip  (ties broken by name: the same order on every run)
     )
     return {
         "source": loaded.source,
@@ -68,7 +77,10 @@ def inspect_cmd(
     """Show how the files in --data were read: profile, columns, values, filters, dates."""
     if output_format not in ("table", "json"):
         raise UsageError(f"--format must be table or json (got '{output_format}')")
-    report = inspect_report(data, source, ruleset)
+    from .progress import progress
+
+    with progress("Reading the exports"):
+        report = inspect_report(data, source, ruleset)
     if output_format == "json":
         typer.echo(json.dumps(report, indent=2, default=str))
         return
@@ -102,7 +114,7 @@ def _render(report: dict[str, Any]) -> None:
             cols = Table("canonical column", "from", box=None, pad_edge=False)
             for canon, header in f["columns"].items():
                 cols.add_row(canon, header)
-            con.print(cols)
+            print_table(con, cols)
             if f["unused_headers"]:
                 con.print(f"  headers not used: {', '.join(f['unused_headers'])}", markup=False)
             for reason, n in f["excluded"].items():
@@ -118,7 +130,7 @@ def _render(report: dict[str, Any]) -> None:
                         f"{v['rows']:,}",
                         to if to else Text("UNMAPPED", style="red"),
                     )
-                con.print(vals)
+                print_table(con, vals)
             for col, formats in f["date_formats"].items():
                 seen = ", ".join(f"{k}: {v:,}" for k, v in formats.items())
                 con.print(f"  {col} date formats: {seen}", markup=False)
@@ -139,12 +151,12 @@ def _render(report: dict[str, Any]) -> None:
     for name, t in report["tables"].items():
         excluded = sum((t.get("excluded") or {}).values())
         rec.add_row(name, f"{t['read']:,}", f"{t['used']:,}", f"{excluded:,}", f"{t['rejected']:,}")
-    con.print(rec)
+    print_table(con, rec)
     if report["data_issues"]:
         iss = Table("table", "column", "reason", "action", "rows", title="Data issues")
         for i in report["data_issues"]:
             iss.add_row(i["table"], i["column"], i["reason"], i["action"], f"{i['rows']:,}")
-        con.print(iss)
+        print_table(con, iss)
 
 
 @profiles_app.command("list")
@@ -157,7 +169,7 @@ def list_cmd(debug: DebugOpt = False) -> None:
     for name in profile_names():
         p = load_profile(name)
         table.add_row(name, p.title, str(len(p.sources)))
-    out_console().print(table)
+    print_table(out_console(), table)
 
 
 @profiles_app.command("new")
@@ -241,7 +253,7 @@ def _render_proposals(path: Path, data: Path, listings: list[Any]) -> None:
                     r["proposed"],
                     r["rule"],
                 )
-            con.print(table)
+            print_table(con, table)
     con.print(
         f"\nReview the proposals (lines marked '# proposed') in {path}, then run "
         f"`supervision-audit inspect --data {data} --source {path}`.",

@@ -8,10 +8,12 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich import box
 from rich.table import Table
 from rich.text import Text
 
 from ..errors import UsageError
+from ..report.terminal import print_table
 from .common import (
     DebugOpt,
     ParamOpt,
@@ -60,17 +62,10 @@ def list_cmd(
     if _wants_json(output_format, as_json):
         _print_json(rows)
         return
-    table = Table(title="Built-in rulesets", show_lines=False)
-    for col in (
-        "name",
-        "authority",
-        "document_date",
-        "rules",
-        "not_auditable",
-        "digest",
-        "parameters",
-    ):
-        table.add_column(col.replace("_", " "), overflow="fold")
+    table = Table(title="Built-in rulesets", box=box.SIMPLE_HEAD, title_justify="left")
+    table.add_column("name", no_wrap=True)
+    for col in ("authority", "policy date", "rules", "not auditable", "digest"):
+        table.add_column(col)
     for r in rows:
         rules = f"{r['rules']} ({r['children_rules']} case, {r['staff_rules']} staff)"
         digest = (
@@ -78,16 +73,14 @@ def list_cmd(
             f"{r['digest_missing']} missing"
         )
         table.add_row(
-            r["name"],
-            r["authority"],
-            r["document_date"],
-            rules,
-            str(r["not_auditable"]),
-            digest,
-            r["parameters"] or "—",
+            r["name"], r["authority"], r["document_date"], rules, str(r["not_auditable"]), digest
         )
-    out_console().print(table)
-    out_console().print(
+    con = out_console()
+    print_table(con, table)
+    for r in rows:
+        if r["parameters"]:
+            con.print(f"Parameters of {r['name']}: {r['parameters']}")
+    con.print(
         "digest: the requirements of the project's policy digest for each authority, encoded "
         "as rules, listed as not auditable (with the reason), or missing."
     )
@@ -138,21 +131,23 @@ def show_cmd(
     covered = digest_line(rs)
     if covered:
         con.print(f"Policy digest: {covered}.")
-    table = Table(show_lines=True)
-    for col in ("id", "applies to", "requirement", "counts", "citation", "note"):
-        table.add_column(col, overflow="fold")
+    table = Table(show_lines=True, box=box.SIMPLE_HEAD)
+    table.add_column("id", no_wrap=True)
+    for col in ("applies to", "requirement", "counts", "citation", "note"):
+        table.add_column(col)
     for r in rows:
         table.add_row(
             r["id"], r["applies_to"], r["requirement"], r["counts"], r["section"], r["note"]
         )
-    con.print(table)
+    print_table(con, table)
     if rs.not_auditable:
-        na = Table(title="Not auditable from data", show_lines=True)
-        for col in ("id", "requirement", "section", "reason"):
-            na.add_column(col, overflow="fold")
+        na = Table(title="Not auditable from data", show_lines=True, box=box.SIMPLE_HEAD)
+        na.add_column("id", no_wrap=True)
+        for col in ("requirement", "section", "reason"):
+            na.add_column(col)
         for n in rs.not_auditable:
             na.add_row(n.id, n.requirement, n.section, n.reason)
-        con.print(na)
+        print_table(con, na)
 
 
 @rulesets_app.command("explain")
@@ -276,13 +271,13 @@ def compare_cmd(
         ("cases", "Case supervision (child's or carer's record)"),
         ("staff", "Staff supervision"),
     ):
-        table = Table(title=title, show_lines=False)
-        table.add_column("group", overflow="fold")
+        table = Table(title=title, box=box.SIMPLE_HEAD, title_justify="left")
+        table.add_column("group")
         for col in data["rulesets"]:
-            table.add_column(col, overflow="fold")
+            table.add_column(col)
         for row in data[key]:
             table.add_row(row["group"], *[row[c] for c in data["rulesets"]])
-        con.print(table)
+        print_table(con, table)
     con.print("— : no requirement for that group in that policy.", markup=False)
     for name, params in data["placeholders"].items():
         con.print(

@@ -10,11 +10,13 @@ from typing import TYPE_CHECKING, Annotated
 
 import polars as pl
 import typer
+from rich import box
 from rich.table import Table
 from rich.text import Text
 
 from ..dates import uk_date
 from ..errors import UsageError
+from ..report.terminal import print_table
 from .common import (
     AsOfOpt,
     DataOpt,
@@ -190,12 +192,21 @@ def _render_sample(sample: SampleResult, rerun: str) -> None:
     risk = sample.strategy == "risk"
     for (file,), group in view.group_by(["file"], maintain_order=True):
         case = file == "case file"
-        table = Table(title=f"{str(file).capitalize()}s", title_justify="left")
-        cols = ["subject", "team", *(["worker"] if case else []), "supervisor"]
-        cols += [*(["weight"] if risk else []), "last supervision", "days since"]
-        cols += ["open findings", "findings 12m"]
-        for col in cols:
-            table.add_column(col, overflow="fold")
+        table = Table(
+            title=f"{str(file).capitalize()}s",
+            title_justify="left",
+            box=box.SIMPLE_HEAD,
+            pad_edge=False,
+        )
+        table.add_column("subject", no_wrap=True)
+        table.add_column("team")
+        for col in [*(["worker"] if case else []), "supervisor"]:
+            table.add_column(col, no_wrap=True)
+        if risk:
+            table.add_column("weight", justify="right")
+        table.add_column("last supervision")
+        for col in ("days since", "open findings", "findings 12m"):
+            table.add_column(col, justify="right")
         for r in group.to_dicts():
             table.add_row(
                 f"{r['subject_type']} {r['subject_id']}",
@@ -208,4 +219,4 @@ def _render_sample(sample: SampleResult, rerun: str) -> None:
                 str(r["open_findings"]),
                 str(r["findings_12m"]),
             )
-        con.print(table)
+        print_table(con, table)

@@ -87,9 +87,11 @@ def write_output(
     argv: list[str] | None = None,
     fmt: str | None = None,
     trend: list[dict[str, Any]] | None = None,
+    due_within: Any = None,
 ) -> Path:
     """Write `run` (an AuditRun) to `path` (.json, .csv or .xlsx, or `fmt`), atomically;
-    `trend`: a batch's change since its previous run, as a workbook's Trend sheet."""
+    `trend`: a batch's change since its previous run, as a workbook's Trend sheet;
+    `due_within` (a dates.Interval) is the workbook's Due sheet window (default 14 days)."""
     suffix = (fmt or path.suffix).lower()
     if suffix not in EXTENSIONS:
         raise UsageError(f"--output must end in {', '.join(EXTENSIONS)} (got '{path.name}')")
@@ -105,5 +107,5 @@ def write_output(
         else:
             from .workbook import write_workbook
 
-            write_workbook(run, path, argv=argv, trend=trend)
+            write_workbook(run, path, argv=argv, trend=trend, due_within=due_within)
     return path

@@ -3,12 +3,14 @@ also written as a word), which is what it gets when output is not a terminal."""
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 from typing import Any
 
 import polars as pl
 from rich import box
 from rich.console import Console
+from rich.measure import Measurement
 from rich.table import Table
 from rich.text import Text
 
@@ -52,6 +54,105 @@ class SafeConsole(Console):
             renderable = renderable.copy()
             renderable.plain = visible(renderable.plain)
         return super().render(renderable, options)
+
+
+def _subset(table: Table, columns: list[Any]) -> Table:
+    """A copy of `table` with only `columns` (copied, re-indexed; their cells shared)."""
+    part = copy.copy(table)
+    part.columns = []
+    for i, column in enumerate(columns):
+        column = copy.copy(column)
+        column._index = i
+        part.columns.append(column)
+    return part
+
+
+def _ranges(table: Table, console: Console) -> list[Measurement]:
+    """Each column's narrowest width without splitting a word (a no_wrap column's whole
+    width), and its natural width (padding included)."""
+    wide = console.options.update_width(100_000)
+    out = []
+    for column in table.columns:
+        measured = table._measure_column(console, wide, column)
+        out.append(Measurement(measured.maximum, measured.maximum) if column.no_wrap else measured)
+    return out
+
+
+def _fits(table: Table, console: Console) -> bool:
+    return sum(r.minimum for r in _ranges(table, console)) + table._extra_width <= console.width
+
+
+def _laid_out(table: Table, console: Console) -> Table:
+    """`table` with every column given a width at least its longest word and the spare
+    room shared out (Rich's own shrinking takes the same off every column, and then splits
+    words)."""
+    ranges = _ranges(table, console)
+    room = console.width - table._extra_width
+    if sum(r.maximum for r in ranges) <= room:
+        return table
+    widths = [r.minimum for r in ranges]
+    slack = [r.maximum - r.minimum for r in ranges]
+    spare = room - sum(widths)
+    # Water-filling: each column in turn, narrowest growth first, takes its share of what
+    # is left, so short columns show whole and the long text wraps.
+    order = sorted(range(len(slack)), key=lambda i: (slack[i], i))
+    for n, i in enumerate(order):
+        give = min(slack[i], spare // (len(order) - n))
+        widths[i] += give
+        spare -= give
+    out = _subset(table, table.columns)
+    for column, width in zip(out.columns, widths, strict=True):
+        column.width = max(1, width - table._get_padding_width(column._index))
+    return out
+
+
+def _chunks(table: Table, console: Console, keys: int) -> list[Table] | None:
+    """The table split into groups of columns that each fit the width, each repeating the
+    first `keys` columns (what names the row); None if even one column beside them cannot."""
+    head, rest = table.columns[:keys], table.columns[keys:]
+    groups: list[list[Any]] = []
+    current: list[Any] = []
+    for column in rest:
+        if _fits(_subset(table, [*head, *current, column]), console):
+            current.append(column)
+            continue
+        if not current or not _fits(_subset(table, [*head, column]), console):
+            return None
+        groups.append(current)
+        current = [column]
+    groups.append(current)
+    return [_subset(table, [*head, *g]) for g in groups]
+
+
+def _cell_text(cell: Any) -> str:
+    return cell.plain if isinstance(cell, Text) else str(cell)
+
+
+def print_table(con: Console, table: Table, keys: int = 1) -> None:
+    """Print `table` so that no word in it is split (a date, an ID, a rule id, a ruleset or
+    team name) whatever the terminal width, long text wrapping at spaces instead: whole when
+    its words fit; else in groups of columns that fit, each repeating the first `keys`
+    columns; else one record per row ('column: value' lines). Rich alone cuts words."""
+    if not table.columns or _fits(table, con):
+        con.print(_laid_out(table, con))
+        return
+    parts = _chunks(table, con, keys) if len(table.columns) > keys else None
+    if parts:
+        for i, part in enumerate(parts):
+            if i and table.title:
+                part.title = f"{_cell_text(table.title)} (continued)"
+            con.print(_laid_out(part, con))
+        return
+    if table.title:
+        con.print(Text(_cell_text(table.title), style="bold"))
+    for row in range(table.row_count):
+        for i, column in enumerate(table.columns):
+            cells = list(column.cells)
+            cell = cells[row] if row < len(cells) else ""
+            line = Text(f"{'' if i == 0 else '  '}{_cell_text(column.header) or '-'}: ")
+            line.append(cell if isinstance(cell, Text) else str(cell))
+            con.print(line)
+    con.print()
 
 
 _RAG = [(90.0, 75.0)]
@@ -162,7 +263,7 @@ def _headline(result: Any, con: Console) -> None:
         )
         rows += 1
     if rows:
-        con.print(table)
+        print_table(con, table)
 
 
 def _breakdown(result: Any, con: Console, key: str, label: str, title: str) -> None:
@@ -180,7 +281,7 @@ def _breakdown(result: Any, con: Console, key: str, label: str, title: str) -> N
             str(r["compliant"]),
             _pct_text(r.get("compliance_pct")),
         )
-    con.print(table)
+    print_table(con, table)
 
 
 def _scorecard(result: Any, con: Console) -> None:
@@ -205,7 +306,7 @@ def _scorecard(result: Any, con: Console) -> None:
             str(r["cases_compliant"]),
             _pct_text(r["cases_compliance_pct"]),
         )
-    con.print(table)
+    print_table(con, table)
 
 
 def _findings(result: Any, con: Console, limit: int) -> None:
@@ -273,7 +374,7 @@ def _findings_table(con: Console, title: str, rows: pl.DataFrame) -> None:
             str(r["days_overdue"]),
             sev_text,
         )
-    con.print(table)
+    print_table(con, table)
 
 
 def _by_rule(result: Any, con: Console) -> None:
@@ -297,7 +398,7 @@ def _by_rule(result: Any, con: Console) -> None:
             str(r["amber"]),
             str(r["outstanding"]),
         )
-    con.print(table)
+    print_table(con, table)
 
 
 def _not_evaluated(result: Any, con: Console) -> None:
@@ -325,7 +426,7 @@ def _not_evaluated(result: Any, con: Console) -> None:
         table.add_row(n.rule, n.scope, n.reason)
     for c in caveats:
         table.add_row(c["rule"], "caveat", c["caveat"])
-    con.print(table)
+    print_table(con, table)
 
 
 def _data(result: Any, con: Console) -> None:
@@ -347,7 +448,7 @@ def _data(result: Any, con: Console) -> None:
             f"{sum(excluded.values()):,}",
             f"{r['rejected']:,}",
         )
-    con.print(rec)
+    print_table(con, rec)
     for name, r in tables.items():
         for reason, n in (r.get("excluded") or {}).items():
             con.print(f"  {name}: {n:,} rows excluded ({reason})", markup=False)
@@ -369,7 +470,7 @@ def _data(result: Any, con: Console) -> None:
     summary.add_column("rows", justify="right")
     for r in counts.to_dicts():
         summary.add_row(r["table"], r["action"], r["reason"], str(r["n"]))
-    con.print(summary)
+    print_table(con, summary)
     first = Table(
         title="First data issues (file, row, column)", title_justify="left", box=box.SIMPLE_HEAD
     )
@@ -380,7 +481,7 @@ def _data(result: Any, con: Console) -> None:
         first.add_row(
             str(r["file"]).rsplit("/", 1)[-1], str(r["row"]), r["column"] or "—", r["reason"]
         )
-    con.print(first)
+    print_table(con, first)
 
 
 SPARKS = "▁▂▃▄▅▆▇█"

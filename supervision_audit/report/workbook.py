@@ -26,6 +26,7 @@ import contextlib
 import datetime as dt
 import os
 import platform
+import re
 import shlex
 import shutil
 import tempfile
@@ -501,9 +502,9 @@ def _plain_table(
     headers: Sequence[str] | None = None,
     wrap: Sequence[str] = (),
     null_text: dict[str, str | list[str | None]] | None = None,
-) -> None:
+) -> list[float]:
     """A header and a frame's rows; frozen header, filter and print titles when asked. A
-    column wider than the cap wraps (its rows made tall enough)."""
+    column wider than the cap wraps (its rows made tall enough). Returns the widths."""
     shown = list(headers or names)
     natural = _fit(frame.rename(dict(zip(names, shown, strict=True))), shown, cap=1e9)
     widths = [min(w, 50.0) for w in natural]
@@ -519,6 +520,7 @@ def _plain_table(
     props = [WRAP if n in wrapped else None for n in names]
     body = frame.select(names)
     _write_rows(sheet, body, names, props, null_text=null_text, heights=row_heights(body, wrapped))
+    return widths
 
 
 # Findings -----------------------------------------------------------------------------------
@@ -806,6 +808,11 @@ def _by_rule_block(sheet: Sheet, s: dict[str, Any]) -> None:
         ["Rule", "Findings", "Red", "Amber", "Overdue now", "Requirement", "", "", ""],
         SUMMARY_WIDTHS,
     )
+    # "Requirement" heads the merged cells its text spans (one cell cut it to "Requiremen")
+    sheet.ws.merge_range(
+        sheet.rows - 1, 5, sheet.rows - 1, last, "Requirement",
+        sheet.book.fmt({**HEADER_FONT, **HEADER_FILL}),
+    )  # fmt: skip
     if not rows:
         sheet.append(["(no findings)"])
     for r in rows:
@@ -1282,13 +1289,13 @@ DUE_LAYOUT: tuple[tuple[str, str, float, bool], ...] = (
 )
 
 
-def _due(book: Book, run: Any, result: Any, within: str = DUE_WITHIN) -> None:
-    """Who falls due within the window after the audit date, or is overdue now, grouped by
-    supervisor (the `due` command's list)."""
+def _due(book: Book, run: Any, result: Any, within: Any = None) -> None:
+    """Who falls due within the window (a dates.Interval, DUE_WITHIN unless given) after the
+    audit date, or is overdue now, grouped by supervisor (the `due` command's list)."""
     from ..dates import Interval
     from ..views.due import due_list
 
-    window = Interval.parse(within)
+    window = within if within is not None else Interval.parse(DUE_WITHIN)
     frame = due_list(run, window)
     if result.summary.get("pseudonymised") or result.summary.get("no_names"):
         from .privacy import pseudonymise_frame
@@ -1333,8 +1340,10 @@ def write_workbook(
     path: Path,
     argv: Sequence[str] | None = None,
     trend: list[dict[str, Any]] | None = None,
+    due_within: Any = None,
 ) -> Path:
-    """Write the audit workbook for an AuditRun, atomically."""
+    """Write the audit workbook for an AuditRun, atomically; the Due sheet lists who falls
+    due within `due_within` (a dates.Interval; DUE_WITHIN unless given) of the audit date."""
     result = run.result
     scopes = ("children", "staff") if result.scope == "all" else (result.scope,)
     frames = {
@@ -1356,7 +1365,7 @@ def write_workbook(
             )
         if "staff" in scopes:
             write_findings(book, "Staff findings", frames["Staff findings"], result.as_of)
-        _due(book, run, result)
+        _due(book, run, result, due_within)
         with_names = not (result.summary.get("pseudonymised") or result.summary.get("no_names"))
         _by_worker(book, run, result, with_names)
         _by_supervisor(book, run, result)
@@ -1461,17 +1470,55 @@ def _monthly_trend(book: Book, result: Any) -> None:
             sheet.append([dt.date.fromisoformat(p["month_end"]), *[pct.get(t) for t in teams]])
 
 
+PAGE_WIDTH = 125.0  # column-width units printed legibly across a landscape A4 page
+_WORDS = {"id": "ID", "12m": "(12 months)", "dob": "date of birth"}
+
+
+def human_header(name: str) -> str:
+    """A machine column name as a printed header: 'days_since_supervision' -> 'Days since
+    supervision', 'subject_id' -> 'Subject ID'; a header already in words is kept."""
+    if " " in name or name != name.lower():
+        return name[:1].upper() + name[1:]
+    words = [_WORDS.get(w, w) for w in name.split("_") if w]
+    text = " ".join(words)
+    return text[:1].upper() + text[1:]
+
+
+def _print_across(sheet: Sheet, widths: Sequence[float], names: Sequence[str]) -> None:
+    """A table too wide for one legible landscape page prints across as many pages as it
+    needs (not squeezed to one at a few points), each repeating the columns up to the
+    subject's ID so every page says whose row it is."""
+    total = sum(widths)
+    if total <= PAGE_WIDTH:
+        return
+    keys = names.index("subject_id") + 1 if "subject_id" in names[:4] else 0
+    repeated = sum(widths[:keys]) if keys and sum(widths[:keys]) <= PAGE_WIDTH / 3 else 0.0
+    if repeated:
+        sheet.ws.repeat_columns(0, keys - 1)
+    pages = -(-(total - repeated) // (PAGE_WIDTH - repeated))
+    sheet.ws.fit_to_pages(int(pages), 0)
+    sheet.ws.print_across()  # a row's pages one after another, then the next rows
+
+
 def write_table_workbook(
     frame: pl.DataFrame, path: Path, *, sheet: str, about: dict[str, str]
 ) -> Path:
     """One table (a due list, a sample with its checklist) and an About sheet, atomically:
-    header frozen and printed on every page, landscape, one page wide."""
+    headers in words, frozen and printed on every page, landscape, at a readable size (as
+    many pages across as it needs, the subject's ID repeated on each)."""
     as_of = dt.date.fromisoformat(about.get("as_of", dt.date.today().isoformat()))
+    names = list(frame.columns)
+    headers = [human_header(n) for n in names]
     with open_book(Path(path)) as book:
-        _plain_table(Sheet(book, sheet, as_of), frame, list(frame.columns))
+        table = Sheet(book, sheet, as_of)
+        _print_across(table, _plain_table(table, frame, names, headers=headers), names)
         info = Sheet(book, "About", as_of)
-        widths = (22, 90)
-        info.widths(widths)
-        for k, v in about.items():
-            _grid_row(info, widths, [(0, 0, str(k)), (1, 1, str(v))], None)
+        labels = [human_header(str(k)) for k in about]
+        widths2 = (min(40.0, max([22.0, *(len(k) + 2.0 for k in labels)])), 80.0)
+        info.widths(widths2)
+        for label, v in zip(labels, about.values(), strict=True):
+            text = str(v)
+            if re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):  # the audit date, as everywhere
+                text = f"{dt.date.fromisoformat(text):%d/%m/%Y}"
+            _grid_row(info, widths2, [(0, 0, label), (1, 1, text)], None)
     return Path(path)
