@@ -582,7 +582,8 @@ def _findings(cycles: pl.LazyFrame, as_of: dt.date) -> pl.LazyFrame:
             "absence_moved",
             "period_end",
         )
-        .sort(SUBJECT, "due_date")
+        # cycle breaks ties: two dues of one subject on one day keep one order every run
+        .sort(SUBJECT, "due_date", "cycle")
     )
 
 

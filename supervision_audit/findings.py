@@ -117,7 +117,8 @@ def merge_sorted(frames: list[pl.DataFrame]) -> pl.DataFrame:
 
 
 def worst_first(frame: pl.DataFrame) -> pl.DataFrame:
-    """Report order: red before amber, outstanding first, then most days overdue."""
+    """Report order: red before amber, outstanding first, then most days overdue; ties
+    keep the contract order, so the list is the same every run."""
     return frame.sort(
         pl.col("severity").replace_strict(SEVERITY_ORDER, default=9, return_dtype=pl.Int8),
         pl.col("outstanding").not_(),
@@ -125,6 +126,7 @@ def worst_first(frame: pl.DataFrame) -> pl.DataFrame:
         pl.col("subject_id"),
         descending=[False, False, True, False],
         nulls_last=True,
+        maintain_order=True,
     )
 
 

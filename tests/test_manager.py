@@ -54,6 +54,27 @@ def test_due_within_14_days_lists_only_the_overdue() -> None:
     ]
 
 
+def test_due_status_says_one_day_not_one_days() -> None:
+    # C002 is next due 25 Jul 2024 (as in the test above; the fixture has no events after
+    # June): as of 24 Jul it is due in 1 day, as of 26 Jul overdue by 1 day.
+    def status(day: int) -> str:
+        run = run_audit(
+            AuditOptions(
+                data=SMALL,
+                ruleset="devon",
+                as_of=dt.date(2024, 7, day),
+                history_from=dt.date(2024, 1, 1),
+                scope="children",
+            )
+        )
+        frame = due_list(run, Interval.parse("14d"))
+        return dict(frame.select("subject_id", "status").rows())["C002"]
+
+    assert status(24) == "due in 1 day"
+    assert status(25) == "due today"
+    assert status(26) == "overdue by 1 day"
+
+
 def test_due_window_includes_its_last_day() -> None:
     frame = due_list(devon_run(), Interval.parse("30d"))  # window ends 30 Jul
     got = dict(frame.select("subject_id", "due_date").rows())

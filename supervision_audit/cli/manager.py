@@ -177,22 +177,13 @@ def _render_due_compact(frame: pl.DataFrame, con: Any, by: str) -> None:
             style = "red" if r["days_until_due"] < 0 else ""
             also = r[other] if r[other] != r["subject_id"] else None  # a worker's own
             table.add_row(
-                Text("  ").append(_status_words(r["days_until_due"]), style=style),
+                Text("  ").append(r["status"], style=style),
                 f"{r['subject_type']} {r['subject_id']}",
                 r["rule"],
                 f"due {uk_date(r['due_date'])}",
                 f"{other_label} {also}" if also else "",
             )
         print_table(con, table)
-
-
-def _status_words(days: int) -> str:
-    """'overdue by 3 days', 'due today', 'due in 1 day' (the frame's status, singular right)."""
-    if days == 0:
-        return "due today"
-    n = abs(days)
-    unit = "day" if n == 1 else "days"
-    return f"overdue by {n} {unit}" if days < 0 else f"due in {n} {unit}"
 
 
 def _render_due_full(frame: pl.DataFrame, con: Any) -> None:

@@ -96,12 +96,14 @@ def due_list(
             .with_columns(supervisor_id=pl.coalesce("supervisor_id", "worker_supervisor"))
             .drop("worker_supervisor")
         )
+    days = pl.col("days_until_due")
+    unit = pl.when(days.abs() == 1).then(pl.lit("day")).otherwise(pl.lit("days"))
     status = (
-        pl.when(pl.col("days_until_due") < 0)
-        .then(pl.format("overdue by {} days", -pl.col("days_until_due")))
-        .when(pl.col("days_until_due") == 0)
+        pl.when(days < 0)
+        .then(pl.format("overdue by {} {}", -days, unit))
+        .when(days == 0)
         .then(pl.lit("due today"))
-        .otherwise(pl.format("due in {} days", "days_until_due"))
+        .otherwise(pl.format("due in {} {}", days, unit))
     )
     return apply_filters(
         out.with_columns(status=status)
