@@ -57,8 +57,11 @@ def _book(tmp_path: Path, frame: pl.DataFrame) -> Path:
             sheet,
             frame,
             frame.columns,
-            null_text={"when": "never", "n": ["no n" if i % 2 else None for i in range(n)]},
-            heights=[30.0 if i % 3 == 0 else None for i in range(frame.height)],
+            null_text={
+                "when": "never",
+                "n": pl.Series(["no n" if i % 2 else None for i in range(n)], dtype=pl.String),
+            },
+            heights=pl.Series([30.0 if i % 3 == 0 else None for i in range(n)], dtype=pl.Float64),
         )
         single = wbmod.Sheet(book, "Cells", dt.date(2026, 10, 31))
         for text in TEXTS:

@@ -370,13 +370,16 @@ def _write_rows(
     frame: pl.DataFrame,
     names: Sequence[str],
     props: Sequence[dict[str, Any] | None] | None = None,
-    overrides: dict[int, list[Any]] | None = None,
-    null_text: dict[str, str | list[str | None]] | None = None,
-    heights: list[float | None] | None = None,
+    overrides: dict[int, tuple[pl.Expr, dict[str, Any]]] | None = None,
+    null_text: dict[str, str | pl.Series] | None = None,
+    heights: pl.Series | None = None,
 ) -> None:
     """Stream a frame's rows below the current row. `props` styles whole columns;
-    `overrides[c][i]` is a ready format for one cell (for columns the engine writes, never
-    input text); `null_text` is what a blank cell of a column says instead.
+    `overrides[c]` is (an expression over the frame giving a label, {label: format}): a
+    cell's own format (null label: the column's style), for columns the engine writes,
+    never input text;
+    `null_text` is what a blank cell of a column says instead (one text, or one per row);
+    `heights` is each row's height (null: one line).
 
     The rows' sheet XML is built by Polars over whole columns, XML_CHUNK rows at a time,
     and appended to the sheet's constant-memory row file, exactly as XlsxWriter's own cell
@@ -387,7 +390,8 @@ def _write_rows(
     if frame.height == 0:
         return
     book, ws = sheet.book, sheet.ws
-    frame = as_text(frame.select(names))
+    labels = {f"_o{c}": expr.cast(pl.String) for c, (expr, _) in (overrides or {}).items()}
+    frame = as_text(frame.select(*names, **labels))
     kinds: list[tuple[str, dict[str, Any]]] = []
     for i, n in enumerate(names):
         dtype = frame.schema[n]
@@ -406,19 +410,23 @@ def _write_rows(
     last = first + frame.height - 1
     # The row XlsxWriter holds (the header) goes out first; ours follow it in order.
     ws._write_single_row(first)
-    extra: dict[str, pl.Series] = {}
-    for c, formats in (overrides or {}).items():
-        extra[f"_o{c}"] = pl.Series([_xf(f) if f is not None else None for f in formats])
+    # the override formats are registered after the columns' own (the styles' order)
+    extra: dict[str, pl.Series | pl.Expr] = {
+        f"_o{c}": pl.col(f"_o{c}").replace_strict(
+            {label: _xf(fmt) for label, fmt in formats.items()}, default=None, return_dtype=pl.Int32
+        )
+        for c, (_, formats) in (overrides or {}).items()
+    }
     blank_text: dict[int, str] = {}
     for c, n in enumerate(names):
         text = (null_text or {}).get(n)
         if isinstance(text, str) and text:
             blank_text[c] = text
-        elif isinstance(text, list):
-            given = pl.Series(text, dtype=pl.String)
+        elif isinstance(text, pl.Series):
+            given = text.cast(pl.String)
             extra[f"_b{c}"] = given.set(given == "", None)  # nothing to say: no cell
     if heights is not None:
-        extra["_h"] = pl.Series(heights, dtype=pl.Float64)
+        extra["_h"] = heights.cast(pl.Float64)
     frame = frame.with_columns(**extra) if extra else frame
     texts = [c for c, k in enumerate(kinds) if k[0] == "s"]
     risky = pl.any_horizontal(pl.col(f"_r{c}") for c in texts) if texts else pl.lit(False)
@@ -429,7 +437,7 @@ def _write_rows(
     }
     height = pl.lit("")
     if heights is not None:
-        attrs = {h: _row_height_attrs(ws, h) for h in set(heights) if h is not None}
+        attrs = {h: _row_height_attrs(ws, h) for h in heights.drop_nulls().unique().to_list()}
         height = pl.col("_h").replace_strict(attrs, default="", return_dtype=pl.String)
 
     def rows_xml(start: int) -> pl.Expr:
@@ -501,7 +509,7 @@ def _plain_table(
     start_filter: bool = True,
     headers: Sequence[str] | None = None,
     wrap: Sequence[str] = (),
-    null_text: dict[str, str | list[str | None]] | None = None,
+    null_text: dict[str, str | pl.Series] | None = None,
 ) -> list[float]:
     """A header and a frame's rows; frozen header, filter and print titles when asked. A
     column wider than the cap wraps (its rows made tall enough). Returns the widths."""
@@ -609,18 +617,13 @@ def write_findings(
         sheet.header([c[1] for c in layout], [c[2] for c in layout])
         sheet.freeze_header(1)
         sheet.ws.autofilter(0, 0, max(part.height, 1), len(layout) - 1)
-        sev = part["severity"].to_list()
         _write_rows(
             sheet,
-            part.select(names),
+            part,
             names,
             [WRAP if c[3] else None for c in layout],
-            overrides={
-                names.index("severity"): [
-                    red if s == "Red" else amber if s == "Amber" else None for s in sev
-                ]
-            },
-            null_text={"met_date": part["met_text"].to_list()},
+            overrides={names.index("severity"): (pl.col("severity"), {"Red": red, "Amber": amber})},
+            null_text={"met_date": part["met_text"]},
             heights=row_heights(part, {c[0]: c[2] for c in layout if c[3]}),
         )
     return titles
@@ -1074,7 +1077,7 @@ def _lines(text: str, width: float) -> int:
 LINE_HEIGHT = 15.0
 
 
-def row_heights(frame: pl.DataFrame, wrapped: dict[str, float]) -> list[float | None] | None:
+def row_heights(frame: pl.DataFrame, wrapped: dict[str, float]) -> pl.Series | None:
     """Per row, the height its wrapped text needs (None: one line, the default). Counted once
     per distinct text, so a million rows with a few requirements cost a few lookups."""
     lines: pl.Expr | None = None
@@ -1091,7 +1094,7 @@ def row_heights(frame: pl.DataFrame, wrapped: dict[str, float]) -> list[float | 
         return None
     return frame.select(
         pl.when(lines > 1).then(lines.cast(pl.Float64) * LINE_HEIGHT + 3).alias("h")
-    )["h"].to_list()
+    )["h"]
 
 
 def _grid_row(
@@ -1323,13 +1326,17 @@ def _due(book: Book, run: Any, result: Any, within: Any = None) -> None:
         sheet.append(["(nothing falls due in the window)"])
         return
     red = book.fmt({**RED, "valign": "top"})
-    overdue_flags = (frame["days_until_due"] < 0).to_list()
     _write_rows(
         sheet,
-        frame.select(names),
+        frame,
         names,
         [WRAP if c[3] else None for c in DUE_LAYOUT],
-        overrides={names.index("status"): [red if o else None for o in overdue_flags]},
+        overrides={
+            names.index("status"): (
+                pl.when(pl.col("days_until_due") < 0).then(pl.lit("overdue")),
+                {"overdue": red},
+            )
+        },
         null_text={"last_event": "none recorded", "supervisor_id": "(none recorded)"},
         heights=row_heights(frame, {c[0]: c[2] for c in DUE_LAYOUT if c[3]}),
     )
