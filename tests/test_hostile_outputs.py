@@ -513,3 +513,15 @@ def test_a_killed_workbook_write_leaves_no_temporary_files(
         one_line_error(proc.returncode, text, expect=expected)
     assert list(tmp.iterdir()) == []
     assert [p.name for p in out.iterdir()] in ([], ["a.xlsx"])
+
+
+def test_stale_files_are_told_by_whether_their_process_runs() -> None:
+    """The one liveness check behind the sweeps of staged files and private temporary
+    folders: this process runs; a child that has exited (and been reaped) does not. It must
+    not send the process anything (on Windows `os.kill(pid, 0)` is a Ctrl-C)."""
+    from supervision_audit.report.atomic import process_alive
+
+    child = subprocess.Popen([sys.executable, "-c", "pass"])
+    child.wait()
+    assert process_alive(os.getpid())
+    assert not process_alive(child.pid)

@@ -28,6 +28,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from ..report.atomic import process_alive
+
 PRIVATE_PREFIX = "supervision-audit-"
 _PRIVATE = re.compile(r"^supervision-audit-(\d+)-")
 
@@ -43,22 +45,12 @@ def _on_sigterm(signum: int, frame: Any) -> None:
     raise Terminated()
 
 
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except OSError:
-        return True
-    return True
-
-
 def remove_stale_private(base: str) -> None:
     """Private temporary folders of runs whose process is gone."""
     with contextlib.suppress(OSError):
         for entry in os.scandir(base):
             m = _PRIVATE.match(entry.name)
-            if m and int(m.group(1)) != os.getpid() and not _alive(int(m.group(1))):
+            if m and not process_alive(int(m.group(1))):
                 shutil.rmtree(entry.path, ignore_errors=True)
 
 

@@ -18,6 +18,8 @@ import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
+import psutil
+
 from ..errors import UsageError
 
 _STAGED = re.compile(r"^\.(?P<name>.+)\.(?P<pid>\d+)\.[A-Za-z0-9_]+\.tmp$")
@@ -25,16 +27,10 @@ _PRIVATE_DIR = re.compile(r"^\.supervision-audit-(?P<pid>\d+)-[A-Za-z0-9_]+$")
 """A writer's private folder of sheet files beside the output (report.workbook.Book)."""
 
 
-def _alive(pid: int) -> bool:
-    if pid == os.getpid():
-        return True
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except (PermissionError, OSError):
-        return True  # it exists (another user's), or we cannot tell: leave it
-    return True
+def process_alive(pid: int) -> bool:
+    """Whether process PID still runs (this one always does). psutil, not `os.kill(pid, 0)`:
+    on Windows signal 0 is CTRL_C_EVENT, so that check would interrupt the other process."""
+    return pid == os.getpid() or psutil.pid_exists(pid)
 
 
 def remove_stale(folder: Path) -> list[Path]:
@@ -46,12 +42,12 @@ def remove_stale(folder: Path) -> list[Path]:
         return removed
     for entry in entries:
         m = _STAGED.match(entry.name)
-        if m and not _alive(int(m.group("pid"))):
+        if m and not process_alive(int(m.group("pid"))):
             with contextlib.suppress(OSError):
                 os.unlink(entry.path)
                 removed.append(Path(entry.path))
         m = _PRIVATE_DIR.match(entry.name)
-        if m and not _alive(int(m.group("pid"))):
+        if m and not process_alive(int(m.group("pid"))):
             shutil.rmtree(entry.path, ignore_errors=True)
             removed.append(Path(entry.path))
     return removed
