@@ -34,6 +34,9 @@ def test_findings_by_rule_then_overdue_now_first() -> None:
     assert first_rule and first_rule.groups() == ("LAM-C1", "2299", "809", "1490", "111")
     assert "Past breaches" not in out  # the 5 shown are all overdue now
     assert "... and 3614 more." in out
+    # what "more" holds: 187 - 5 overdue now, and every past breach (3619 - 187 = 3432)
+    said = " ".join(out.split())  # the line wraps at the terminal's width
+    assert "Not shown: 182 overdue now, 3432 past breaches (met late or ended unmet)." in said
 
 
 def test_json_by_rule_counts_add_up_and_name_the_rule() -> None:

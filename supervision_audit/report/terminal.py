@@ -340,9 +340,18 @@ def _findings(result: Any, con: Console, limit: int) -> None:
         _findings_table(con, f"Past breaches: met late or ended unmet ({past.height})", shown_past)
     shown = shown_now.height + shown_past.height
     if shown < f.height:
+        # say what is not shown, so "more" under the overdue-now table is not read as
+        # more overdue now
+        hidden = []
+        if now.height > shown_now.height:
+            hidden.append(f"{now.height - shown_now.height} overdue now")
+        if past.height > shown_past.height:
+            hidden.append(
+                f"{past.height - shown_past.height} past breaches (met late or ended unmet)"
+            )
         con.print(
-            f"... and {f.height - shown} more. See them all with --limit 0, "
-            "--format csv, or --output audit.xlsx.",
+            f"... and {f.height - shown} more. Not shown: {', '.join(hidden)}. See them all "
+            "with --limit 0, --format csv, or --output audit.xlsx.",
             markup=False,
         )
 
